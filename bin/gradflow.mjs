@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The `gradflow` command. The sources are TypeScript; tsx compiles them on the fly so the
+// command works straight after `npm install`, without a build step.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../core/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,111 @@
+/** `gradflow check FILE [--json]`: validate a graph file and print its shapes and parameters. */
+import { readFile, stat } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { analyzeGraph, formatShape, type Analysis } from '../graph/analyze.ts';
+import { kindDef } from '../graph/catalogue.ts';
+import type { GraphDocument } from '../graph/document.ts';
+import { loadGraph, MAX_FILE_BYTES } from '../io/load.ts';
+import { UsageError, type Io } from './main.ts';
+
+const HELP = `Usage: gradflow check FILE [--json]
+
+Validates FILE (.nngraph): prints each node's output shape and parameter count, the
+totals, and every problem. Exits 0 when the graph is valid, 1 otherwise.
+
+  --json   print a machine-readable report instead of the table`;
+
+/** Read and load a graph file, or explain in one line why not. */
+export async function readGraphFile(path: string): Promise<{ ok: true; document: GraphDocument; warnings: string[] } | { ok: false; message: string }> {
+  let bytes: Uint8Array;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) return { ok: false, message: `${path} is a folder, not a graph file` };
+    if (info.size > MAX_FILE_BYTES) return { ok: false, message: `${path}: the file is too large (${Math.round(info.size / 2 ** 20)} MiB)` };
+    bytes = await readFile(path);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    return { ok: false, message: `cannot read ${path}: ${why}` };
+  }
+  const result = loadGraph(bytes);
+  if (!result.ok) return { ok: false, message: `${path}: ${result.error.message}` };
+  return result;
+}
+
+export async function runCheck(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  if (values.help) {
+    io.out(`${HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'check takes one FILE' : 'check needs a FILE');
+  const path = positionals[0]!;
+  const loaded = await readGraphFile(path);
+  if (!loaded.ok) {
+    if (values.json) io.out(`${JSON.stringify({ file: path, valid: false, loadError: loaded.message }, null, 2)}\n`);
+    else io.err(`error: ${loaded.message}\n`);
+    return 1;
+  }
+  const analysis = analyzeGraph(loaded.document);
+  const valid = analysis.errors === 0;
+  if (values.json) {
+    io.out(`${JSON.stringify(jsonReport(path, loaded.document, analysis, loaded.warnings), null, 2)}\n`);
+  } else {
+    io.out(table(loaded.document, analysis));
+    for (const w of loaded.warnings) io.out(`warning: ${w}\n`);
+    for (const i of analysis.issues) (i.severity === 'error' ? io.err : io.out)(`${i.severity}: ${i.message}\n`);
+    io.out(valid ? `\n${path}: valid${analysis.canTrain ? '' : ` (cannot train: ${analysis.blockers.join('; ')})`}\n` : `\n${path}: ${analysis.errors} error${analysis.errors === 1 ? '' : 's'}\n`);
+  }
+  return valid ? 0 : 1;
+}
+
+const group = (n: number) => n.toLocaleString('en-US');
+
+function table(doc: GraphDocument, a: Analysis): string {
+  const rows: string[][] = [['node', 'kind', 'output shape', 'parameters']];
+  const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+  for (const id of [...a.order, ...doc.nodes.map((n) => n.id).filter((id) => !a.order.includes(id))]) {
+    const n = byId.get(id)!;
+    const na = a.nodes[id]!;
+    const outs = Object.entries(na.outputs);
+    const shape =
+      outs.length === 0 ? '-' : outs.length === 1 ? shapeText(outs[0]![1]) : outs.map(([p, s]) => `${p}: ${shapeText(s)}`).join('  ');
+    const count = na.params.trainable + na.params.nonTrainable;
+    rows.push([n.label ? `${n.id} (${n.label})` : n.id, kindDef(n.kind)?.title ?? `${n.kind} (unknown)`, shape, count ? group(count) : '-']);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+  const t = a.totals;
+  return [
+    line(rows[0]!),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.slice(1).map(line),
+    '',
+    `Total parameters: ${group(t.trainable + t.nonTrainable)} (trainable ${group(t.trainable)}, non-trainable ${group(t.nonTrainable)})`,
+    `Weighted layers: ${t.layers}, depth: ${t.depth}, nodes: ${t.nodes}, edges: ${t.edges}`,
+    '',
+  ].join('\n');
+}
+
+function shapeText(s: number[] | null): string {
+  return s === null ? '?' : s.length === 0 ? 'scalar' : formatShape(s);
+}
+
+function jsonReport(path: string, doc: GraphDocument, a: Analysis, warnings: string[]) {
+  return {
+    file: path,
+    valid: a.errors === 0,
+    canTrain: a.canTrain,
+    blockers: a.blockers,
+    totals: { parameters: a.totals.trainable + a.totals.nonTrainable, ...a.totals },
+    nodes: doc.nodes.map((n) => ({
+      id: n.id,
+      kind: n.kind,
+      known: a.nodes[n.id]!.known,
+      outputs: a.nodes[n.id]!.outputs,
+      parameters: a.nodes[n.id]!.params,
+    })),
+    issues: a.issues,
+    loadWarnings: warnings,
+  };
+}

@@ -1,0 +1,65 @@
+/** The `gradflow` command line: check, train, bench. */
+import { parseArgs } from 'node:util';
+import { runCheck } from './check.ts';
+
+export const USAGE = `Usage: gradflow <command> [options]
+
+Commands:
+  check FILE [--json]           Validate a graph file: shapes, parameters, problems.
+  train FILE [options]          Train a graph (see gradflow train --help).
+  bench [--backend B] [--steps N]  Measure training speed on the MNIST MLP.
+
+Run gradflow <command> --help for the options of a command.`;
+
+/** Thrown for mistakes in how the command was called; printed without a stack trace. */
+export class UsageError extends Error {}
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Whether stdout is a terminal (progress bars) or a pipe/file (plain lines). */
+  isTTY: boolean;
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  isTTY: !!process.stdout.isTTY,
+};
+
+/** Run the CLI; returns the exit code (0 ok, 1 invalid input or failed run, 2 usage). */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'check':
+        return await runCheck(rest, io);
+      case 'train': {
+        const { runTrain } = await import('./train.ts');
+        return await runTrain(rest, io);
+      }
+      case 'bench': {
+        const { runBench } = await import('./bench.ts');
+        return await runBench(rest, io);
+      }
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.out(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`gradflow: ${(e as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    // Anything else is our bug: say so plainly, with the stack for the report.
+    io.err(`gradflow: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 70;
+  }
+}
+
+export { parseArgs };

@@ -1,0 +1,69 @@
+/**
+ * The node catalogue: every kind Gradflow knows, defined once. The palette, the inspector,
+ * validation, shape inference, the file schema and the compiler all read it from here.
+ */
+import * as activations from './kinds/activations.ts';
+import * as data from './kinds/data.ts';
+import * as layers from './kinds/layers.ts';
+import * as losses from './kinds/losses.ts';
+import * as normalization from './kinds/normalization.ts';
+import * as optimizers from './kinds/optimizers.ts';
+import * as regularization from './kinds/regularization.ts';
+import { CATEGORIES, type AnyKindDef, type Category } from './types.ts';
+
+const ALL: AnyKindDef[] = [
+  data.dataset,
+  data.input,
+  layers.dense,
+  layers.rbf,
+  layers.maxout,
+  layers.flatten,
+  layers.reshape,
+  layers.add,
+  layers.concat,
+  activations.relu,
+  activations.leakyRelu,
+  activations.prelu,
+  activations.absRect,
+  activations.sigmoid,
+  activations.tanh,
+  activations.softmax,
+  activations.linear,
+  activations.softplus,
+  activations.elu,
+  regularization.dropout,
+  regularization.dropConnect,
+  regularization.gaussianNoise,
+  regularization.l1,
+  regularization.l2,
+  regularization.labelSmoothing,
+  regularization.labelNoise,
+  regularization.earlyStopping,
+  normalization.batchNorm,
+  normalization.layerNorm,
+  losses.softmaxCE,
+  losses.binaryCE,
+  losses.mse,
+  optimizers.sgd,
+  optimizers.momentum,
+  optimizers.nesterov,
+  optimizers.adagrad,
+  optimizers.rmsprop,
+  optimizers.adam,
+];
+
+const BY_KIND: ReadonlyMap<string, AnyKindDef> = new Map(ALL.map((d) => [d.kind, d]));
+if (BY_KIND.size !== ALL.length) throw new Error('node catalogue: duplicate kind');
+
+/** All node kinds, in palette order. */
+export const catalogue: readonly AnyKindDef[] = ALL;
+
+/** The definition of a kind, or undefined for a kind this version does not know. */
+export function kindDef(kind: string): AnyKindDef | undefined {
+  return BY_KIND.get(kind);
+}
+
+/** Kinds grouped by category, in palette order. */
+export function kindsByCategory(): { category: Category; kinds: AnyKindDef[] }[] {
+  return CATEGORIES.map((category) => ({ category, kinds: ALL.filter((d) => d.category === category) }));
+}

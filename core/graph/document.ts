@@ -1,0 +1,116 @@
+/** The graph document: what the canvas edits, the trainer runs and the file stores. */
+import type { ParamValue } from './params.ts';
+
+export const FORMAT_NAME = 'gradflow-graph';
+export const FORMAT_VERSION = 1;
+export const APP_VERSION = '0.1.0';
+
+export interface Position {
+  x: number;
+  y: number;
+}
+
+export interface GraphNode {
+  id: string;
+  /** A catalogue kind, or a kind this version does not know (kept as a placeholder). */
+  kind: string;
+  /** For known kinds: every parameter of the kind. For unknown kinds: the file's data, kept verbatim. */
+  params: Record<string, ParamValue | JsonValue>;
+  position: Position;
+  label?: string;
+}
+
+export interface GraphEdge {
+  id: string;
+  source: string;
+  sourcePort: string;
+  target: string;
+  targetPort: string;
+}
+
+export interface Metadata {
+  name: string;
+  description: string;
+  /** ISO 8601 timestamps. */
+  created: string;
+  modified: string;
+  /** Version of the Gradflow that last wrote the file. */
+  appVersion: string;
+}
+
+/** One stored tensor: little-endian float32 values, base64-encoded. */
+export interface StoredTensor {
+  shape: number[];
+  dtype: 'float32';
+  data: string;
+}
+
+/** Trained weights, by node id then weight name (e.g. fc1 -> kernel). */
+export interface WeightsBlock {
+  /** Optimizer steps taken to reach these weights. */
+  step: number;
+  epoch: number;
+  backend: string;
+  savedAt: string;
+  tensors: Record<string, Record<string, StoredTensor>>;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number | null;
+  trainAccuracy: number | null;
+  valAccuracy: number | null;
+  learningRate: number;
+  seconds: number;
+}
+
+/** A finished or stopped training run, kept so runs can be compared. */
+export interface RunRecord {
+  id: string;
+  startedAt: string;
+  /** 'completed', 'stopped' (by the user), 'early-stopped', or 'failed' (NaN, error). */
+  status: 'completed' | 'stopped' | 'early-stopped' | 'failed';
+  backend: string;
+  seed: number;
+  /** The optimizer kind, learning rate, batch size... as they were for this run. */
+  settings: Record<string, JsonValue>;
+  epochs: EpochRecord[];
+  /** Loss per optimizer step (may be thinned for long runs). */
+  stepLoss: number[];
+  message?: string;
+}
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export interface GraphDocument {
+  format: typeof FORMAT_NAME;
+  version: typeof FORMAT_VERSION;
+  metadata: Metadata;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  weights?: WeightsBlock;
+  runs?: RunRecord[];
+}
+
+/** A new empty document. */
+export function emptyDocument(name = 'Untitled', now = new Date()): GraphDocument {
+  const t = now.toISOString();
+  return {
+    format: FORMAT_NAME,
+    version: FORMAT_VERSION,
+    metadata: { name, description: '', created: t, modified: t, appVersion: APP_VERSION },
+    nodes: [],
+    edges: [],
+  };
+}
+
+/** The conventional edge id, stable across saves. */
+export function edgeId(source: string, sourcePort: string, target: string, targetPort: string): string {
+  return `${source}.${sourcePort}->${target}.${targetPort}`;
+}
+
+/** How a node is named in messages: its label if it has one, else its id. */
+export function displayName(node: Pick<GraphNode, 'id' | 'label'>): string {
+  return `'${node.label || node.id}'`;
+}

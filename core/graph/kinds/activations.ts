@@ -1,0 +1,123 @@
+/** Activations (hidden and output units), element by element unless noted. */
+import { num } from '../params.ts';
+import { defineKind, type AnyKindDef, type ForwardContext, type Tensor } from '../types.ts';
+import type { ParamSpecs } from '../params.ts';
+import { single } from './util.ts';
+
+/** A shape-preserving node with one input `in` and one output `out`. */
+export function elementwise<S extends ParamSpecs>(def: {
+  kind: string;
+  title: string;
+  description: string;
+  category?: 'Activations' | 'Regularization' | 'Normalization';
+  params: S;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  forward: (ctx: ForwardContext<any>, x: Tensor) => Tensor;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  weights?: AnyKindDef['weights'];
+}): AnyKindDef {
+  return defineKind({
+    kind: def.kind,
+    title: def.title,
+    category: def.category ?? 'Activations',
+    role: 'op',
+    description: def.description,
+    inputs: [{ name: 'in', label: 'in', type: 'tensor' }],
+    outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
+    params: def.params,
+    infer(ctx) {
+      const s = single(ctx, 'in');
+      return { outputs: { out: s ? [...s] : null } };
+    },
+    ...(def.weights ? { weights: def.weights } : {}),
+    forward: (ctx, inputs) => ({ out: def.forward(ctx, inputs.in![0]!) }),
+  });
+}
+
+export const relu = elementwise({
+  kind: 'relu',
+  title: 'ReLU',
+  description: 'Rectified linear unit g(z) = max{0, z}: large, useful gradients when active, none when z < 0.',
+  params: {},
+  forward: (ctx, x) => ctx.tf.relu(x),
+});
+
+export const leakyRelu = elementwise({
+  kind: 'leakyRelu',
+  title: 'Leaky ReLU',
+  description: 'g(z) = max{0, z} + α min{0, z} with a small fixed α, so units with z < 0 still get a gradient.',
+  params: { alpha: num({ label: 'α', help: 'Slope for z < 0.', default: 0.01, min: 0, max: 1 }) },
+  forward: (ctx, x) => ctx.tf.leakyRelu(x, ctx.params.alpha),
+});
+
+export const prelu = elementwise({
+  kind: 'prelu',
+  title: 'PReLU',
+  description: 'Parametric ReLU: g(z)_i = max{0, z_i} + α_i min{0, z_i} with α_i learned per unit.',
+  params: { alphaInit: num({ label: 'Initial α', help: 'Starting slope for z < 0 (learned afterwards).', default: 0.25, min: 0, max: 1 }) },
+  weights: (p: { alphaInit: number }, inputs: Record<string, number[][]>) => {
+    const s = inputs.in?.[0] ?? [1];
+    return [{ name: 'alpha', shape: [s[s.length - 1] ?? 1], init: { name: 'constant', value: p.alphaInit }, trainable: true, penalized: false }];
+  },
+  forward: (ctx, x) => ctx.tf.prelu(x, ctx.weights.alpha!),
+});
+
+export const absRect = elementwise({
+  kind: 'abs',
+  title: 'Absolute value',
+  description: 'Absolute-value rectification g(z) = |z| (α = −1 in the generalized ReLU).',
+  params: {},
+  forward: (ctx, x) => ctx.tf.abs(x),
+});
+
+export const sigmoid = elementwise({
+  kind: 'sigmoid',
+  title: 'Sigmoid',
+  description: 'Logistic σ(z) = 1/(1 + e^−z), an output unit for Bernoulli outputs; saturates for large |z|.',
+  params: {},
+  forward: (ctx, x) => ctx.tf.sigmoid(x),
+});
+
+export const tanh = elementwise({
+  kind: 'tanh',
+  title: 'Tanh',
+  description: 'Hyperbolic tangent, a zero-centred squashing unit in (−1, 1).',
+  params: {},
+  forward: (ctx, x) => ctx.tf.tanh(x),
+});
+
+export const softmax = elementwise({
+  kind: 'softmax',
+  title: 'Softmax',
+  description: 'softmax(z)_i = e^{z_i} / Σ_j e^{z_j}: turns scores into a probability distribution over classes (Multinoulli output).',
+  params: {},
+  forward: (ctx, x) => ctx.tf.softmax(x),
+});
+
+export const linear = elementwise({
+  kind: 'linear',
+  title: 'Linear',
+  description: 'The identity g(z) = z: a linear output unit, e.g. the mean of a Gaussian for regression.',
+  params: {},
+  forward: (_ctx, x) => x,
+});
+
+export const softplus = elementwise({
+  kind: 'softplus',
+  title: 'Softplus',
+  description: 'g(z) = log(1 + e^z), a smooth version of ReLU.',
+  params: {},
+  forward: (ctx, x) => ctx.tf.softplus(x),
+});
+
+export const elu = elementwise({
+  kind: 'elu',
+  title: 'ELU',
+  description: 'Exponential linear unit: z for z > 0, α(e^z − 1) otherwise.',
+  params: { alpha: num({ label: 'α', help: 'Value approached for very negative z is −α.', default: 1, min: 0, max: 10 }) },
+  forward: (ctx, x) => {
+    const { tf } = ctx;
+    const alpha: number = ctx.params.alpha;
+    return alpha === 1 ? tf.elu(x) : tf.where(tf.greater(x, 0), x, tf.mul(tf.expm1(x), alpha));
+  },
+});

@@ -1,0 +1,273 @@
+/** Layers: affine maps and the plumbing between them. */
+import { bool, int, num, oneOf, shape } from '../params.ts';
+import { defineKind, type InitSpec, type LocalIssue, type Shape, type TF, type Tensor } from '../types.ts';
+import { error, fmt, needsFlat, single, size } from './util.ts';
+
+export const INITIALIZERS = ['zeros', 'normal', 'glorotNormal', 'glorotUniform', 'heNormal', 'heUniform'] as const;
+export type Initializer = (typeof INITIALIZERS)[number];
+
+const initializerParam = (def: Initializer) =>
+  oneOf({
+    label: 'Initializer',
+    help:
+      'How the weights start. Normal: N(0, σ²). Xavier/Glorot: Var(W) = 1/(fan_in + fan_out) as in the course. ' +
+      'He: Var(W) = 2/fan_in, for ReLU layers. Zeros makes every unit learn the same thing.',
+    options: INITIALIZERS,
+    default: def,
+    optionLabels: {
+      zeros: 'Zeros',
+      normal: 'Normal N(0, σ²)',
+      glorotNormal: 'Xavier/Glorot normal',
+      glorotUniform: 'Xavier/Glorot uniform',
+      heNormal: 'He normal',
+      heUniform: 'He uniform',
+    },
+  });
+
+const sigmaParam = num({
+  label: 'σ',
+  help: 'Standard deviation of the normal initializer (0.01 is the classic choice that fails in deep nets).',
+  default: 0.01,
+  min: 0,
+  max: 10,
+  visibleWhen: (p) => p.initializer === 'normal',
+});
+
+export function initSpec(initializer: Initializer, sigma: number, fanIn: number, fanOut: number): InitSpec {
+  return { name: initializer, value: sigma, fanIn, fanOut };
+}
+
+/**
+ * DropConnect (Wan et al. 2013): during training every weight is kept with probability
+ * p = 1 − rate, M ~ Bernoulli(p), and the layer computes h·(W ⊙ M). At inference the
+ * mean network h·(p W) is used, just as Dropout scales by p at test time in the course.
+ */
+export function dropConnectKernel(tf: TF, kernel: Tensor, rate: number, training: boolean, seed: () => number): Tensor {
+  if (rate <= 0) return kernel;
+  const keep = 1 - rate;
+  if (!training) return tf.mul(kernel, keep);
+  const mask = tf.cast(tf.less(tf.randomUniform(kernel.shape, 0, 1, 'float32', seed()), keep), 'float32');
+  return tf.mul(kernel, mask);
+}
+
+export const dense = defineKind({
+  kind: 'dense',
+  title: 'Dense',
+  category: 'Layers',
+  role: 'op',
+  description: 'Fully connected layer: every output unit is a weighted sum of all inputs plus a bias, z = hᵀW + b.',
+  inputs: [{ name: 'in', label: 'in', type: 'tensor' }],
+  outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
+  params: {
+    units: int({ label: 'Units', help: 'Number of output units (the width of the layer).', default: 16, min: 1, max: 65_536 }),
+    bias: bool({ label: 'Bias', help: 'Add a learned bias b to every unit.', default: true }),
+    initializer: initializerParam('glorotUniform'),
+    sigma: sigmaParam,
+  },
+  infer(ctx) {
+    const { width, issues } = needsFlat(ctx, 'Dense');
+    return { outputs: { out: width === null ? null : [ctx.params.units] }, issues };
+  },
+  weights(p, inputs) {
+    const fanIn = inputs.in?.[0]?.[0] ?? 0;
+    const w = [
+      { name: 'kernel', shape: [fanIn, p.units], init: initSpec(p.initializer, p.sigma, fanIn, p.units), trainable: true, penalized: true },
+    ];
+    if (p.bias) w.push({ name: 'bias', shape: [p.units], init: { name: 'zeros' }, trainable: true, penalized: false });
+    return w;
+  },
+  forward(ctx, inputs) {
+    const { tf } = ctx;
+    const kernel = dropConnectKernel(tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed);
+    let z = tf.matMul(inputs.in![0]!, kernel);
+    if (ctx.params.bias) z = tf.add(z, ctx.weights.bias!);
+    return { out: z };
+  },
+});
+
+export const rbf = defineKind({
+  kind: 'rbf',
+  title: 'RBF units',
+  category: 'Layers',
+  role: 'op',
+  description:
+    'Radial basis function units: h_j = exp(−β_j ‖x − c_j‖²), large when x is near the learned centre c_j. β_j = exp(s_j) is learned and stays positive.',
+  inputs: [{ name: 'in', label: 'in', type: 'tensor' }],
+  outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
+  params: {
+    units: int({ label: 'Units', help: 'Number of RBF units (centres).', default: 16, min: 1, max: 65_536 }),
+    width: num({ label: 'Initial width σ', help: 'Initial width of every unit: β = 1/σ² at the start.', default: 1, min: 0, max: 1000, exclusiveMin: true }),
+    centerSpread: num({ label: 'Centre spread', help: 'Standard deviation of the initial centres, N(0, spread²).', default: 1, min: 0, max: 100 }),
+  },
+  infer(ctx) {
+    const { width, issues } = needsFlat(ctx, 'RBF units');
+    return { outputs: { out: width === null ? null : [ctx.params.units] }, issues };
+  },
+  weights(p, inputs) {
+    const fanIn = inputs.in?.[0]?.[0] ?? 0;
+    return [
+      { name: 'centers', shape: [fanIn, p.units], init: { name: 'normal', value: p.centerSpread }, trainable: true, penalized: true },
+      { name: 'logBeta', shape: [p.units], init: { name: 'constant', value: Math.log(1 / (p.width * p.width)) }, trainable: true, penalized: false },
+    ];
+  },
+  forward(ctx, inputs) {
+    const { tf } = ctx;
+    const x = inputs.in![0]!;
+    const c = ctx.weights.centers!;
+    // ‖x − c‖² = ‖x‖² − 2 x·c + ‖c‖², one matMul instead of a [batch, units, in] tensor.
+    const d2 = tf.relu(
+      tf.add(tf.sub(tf.sum(tf.square(x), 1, true), tf.mul(tf.matMul(x, c), 2)), tf.sum(tf.square(c), 0, true)),
+    );
+    return { out: tf.exp(tf.neg(tf.mul(d2, tf.exp(ctx.weights.logBeta!)))) };
+  },
+});
+
+export const maxout = defineKind({
+  kind: 'maxout',
+  title: 'Maxout',
+  category: 'Layers',
+  role: 'op',
+  description: 'Maxout units: each unit computes k affine pieces and outputs the largest, a learned piecewise-linear activation.',
+  inputs: [{ name: 'in', label: 'in', type: 'tensor' }],
+  outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
+  params: {
+    units: int({ label: 'Units', help: 'Number of output units.', default: 16, min: 1, max: 65_536 }),
+    pieces: int({ label: 'Pieces k', help: 'Affine pieces per unit; the unit outputs their maximum.', default: 2, min: 2, max: 16 }),
+    initializer: initializerParam('glorotUniform'),
+    sigma: sigmaParam,
+  },
+  infer(ctx) {
+    const { width, issues } = needsFlat(ctx, 'Maxout');
+    return { outputs: { out: width === null ? null : [ctx.params.units] }, issues };
+  },
+  weights(p, inputs) {
+    const fanIn = inputs.in?.[0]?.[0] ?? 0;
+    const n = p.units * p.pieces;
+    return [
+      { name: 'kernel', shape: [fanIn, n], init: initSpec(p.initializer, p.sigma, fanIn, p.units), trainable: true, penalized: true },
+      { name: 'bias', shape: [n], init: { name: 'zeros' }, trainable: true, penalized: false },
+    ];
+  },
+  forward(ctx, inputs) {
+    const { tf } = ctx;
+    const kernel = dropConnectKernel(tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed);
+    const z = tf.add(tf.matMul(inputs.in![0]!, kernel), ctx.weights.bias!);
+    return { out: tf.max(tf.reshape(z, [-1, ctx.params.units, ctx.params.pieces]), 2) };
+  },
+});
+
+export const flatten = defineKind({
+  kind: 'flatten',
+  title: 'Flatten',
+  category: 'Layers',
+  role: 'op',
+  description: 'Flattens each example into one vector, e.g. a 28×28 image into 784 features.',
+  inputs: [{ name: 'in', label: 'in', type: 'tensor' }],
+  outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
+  params: {},
+  infer(ctx) {
+    const s = single(ctx, 'in');
+    return { outputs: { out: s ? [size(s)] : null } };
+  },
+  forward(ctx, inputs) {
+    return { out: ctx.tf.reshape(inputs.in![0]!, [-1, size(ctx.outputShapes.out!)]) };
+  },
+});
+
+export const reshape = defineKind({
+  kind: 'reshape',
+  title: 'Reshape',
+  category: 'Layers',
+  role: 'op',
+  description: 'Gives each example a new shape with the same number of values; one dimension may be -1 to infer it.',
+  inputs: [{ name: 'in', label: 'in', type: 'tensor' }],
+  outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
+  params: {
+    shape: shape({ label: 'Target shape', help: 'Shape of one example after reshaping, e.g. [28, 28] or [-1].', default: [-1], allowInferred: true }),
+  },
+  infer(ctx) {
+    const s = single(ctx, 'in');
+    if (!s) return { outputs: { out: null } };
+    const target = ctx.params.shape;
+    const n = size(s);
+    const known = target.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+    const hasInferred = target.includes(-1);
+    const fits = hasInferred ? n % known === 0 : known === n;
+    if (!fits) {
+      const issue: LocalIssue = error(
+        'shape/reshape',
+        `Reshape ${ctx.name} cannot turn ${fmt(s)} (${n} values) into ${fmt(target)}${hasInferred ? '' : ` (${known} values)`}`,
+        { param: 'shape' },
+      );
+      return { outputs: { out: null }, issues: [issue] };
+    }
+    return { outputs: { out: target.map((d) => (d === -1 ? n / known : d)) } };
+  },
+  forward(ctx, inputs) {
+    return { out: ctx.tf.reshape(inputs.in![0]!, [-1, ...ctx.outputShapes.out!]) };
+  },
+});
+
+function sameShapes(shapes: Shape[]): boolean {
+  return shapes.every((s) => fmt(s) === fmt(shapes[0]!));
+}
+
+export const add = defineKind({
+  kind: 'add',
+  title: 'Add',
+  category: 'Layers',
+  role: 'op',
+  description: 'Adds its inputs element by element: a skip (residual) connection lets the gradient flow past the layers in between.',
+  inputs: [{ name: 'in', label: 'in', type: 'tensor', multiple: true, help: 'Two or more tensors of the same shape' }],
+  outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
+  params: {},
+  infer(ctx) {
+    const shapes = ctx.inputs.in?.shapes ?? [];
+    if (shapes.length < 2) {
+      return { outputs: { out: null }, issues: [error('wiring/too-few', `Add ${ctx.name} needs at least two inputs, has ${shapes.length}`, { port: 'in' })] };
+    }
+    if (shapes.some((s) => s === null)) return { outputs: { out: null } };
+    const known = shapes as Shape[];
+    if (!sameShapes(known)) {
+      return {
+        outputs: { out: null },
+        issues: [error('shape/mismatch', `Add ${ctx.name} needs inputs of the same shape, gets ${known.map(fmt).join(' and ')}`, { port: 'in' })],
+      };
+    }
+    return { outputs: { out: [...known[0]!] } };
+  },
+  forward(ctx, inputs) {
+    return { out: ctx.tf.addN(inputs.in!) };
+  },
+});
+
+export const concat = defineKind({
+  kind: 'concat',
+  title: 'Concat',
+  category: 'Layers',
+  role: 'op',
+  description: 'Joins its inputs along the last axis, e.g. [16] and [8] into [24].',
+  inputs: [{ name: 'in', label: 'in', type: 'tensor', multiple: true, help: 'Two or more tensors equal in all but the last dimension' }],
+  outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
+  params: {},
+  infer(ctx) {
+    const shapes = ctx.inputs.in?.shapes ?? [];
+    if (shapes.length < 2) {
+      return { outputs: { out: null }, issues: [error('wiring/too-few', `Concat ${ctx.name} needs at least two inputs, has ${shapes.length}`, { port: 'in' })] };
+    }
+    if (shapes.some((s) => s === null)) return { outputs: { out: null } };
+    const known = shapes as Shape[];
+    const lead = (s: Shape) => fmt(s.slice(0, -1));
+    if (!known.every((s) => s.length === known[0]!.length && lead(s) === lead(known[0]!))) {
+      return {
+        outputs: { out: null },
+        issues: [error('shape/mismatch', `Concat ${ctx.name} needs inputs equal in all but the last dimension, gets ${known.map(fmt).join(' and ')}`, { port: 'in' })],
+      };
+    }
+    const last = known.reduce((a, s) => a + s[s.length - 1]!, 0);
+    return { outputs: { out: [...known[0]!.slice(0, -1), last] } };
+  },
+  forward(ctx, inputs) {
+    return { out: ctx.tf.concat(inputs.in!, -1) };
+  },
+});

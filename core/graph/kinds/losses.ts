@@ -1,0 +1,101 @@
+/** Cost functions. Both cross-entropies take scores (logits) and apply softmax/sigmoid themselves, for numerical stability. */
+import { defineKind, type InferContext, type LocalIssue, type Shape, type TF, type Tensor } from '../types.ts';
+import { error, fmt, single } from './util.ts';
+
+const lossPorts = {
+  inputs: [
+    { name: 'pred', label: 'pred', type: 'tensor' as const, help: "The network's output" },
+    { name: 'target', label: 'target', type: 'tensor' as const, help: 'Targets y from the Dataset' },
+  ],
+  outputs: [{ name: 'loss', label: 'loss', type: 'loss' as const }],
+};
+
+function pair(ctx: InferContext<unknown>): { pred: Shape | null; target: Shape | null } {
+  return { pred: single(ctx, 'pred'), target: single(ctx, 'target') };
+}
+
+function result(issues: LocalIssue[]) {
+  return { outputs: { loss: issues.some((i) => i.severity === 'error') ? null : [] }, issues };
+}
+
+/** Mean over the batch of −Σ_k y_k log softmax(z)_k. */
+export function softmaxCrossEntropy(tf: TF, logits: Tensor, target: Tensor): Tensor {
+  return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), -1)));
+}
+
+/** Mean of −[y log σ(z) + (1 − y) log(1 − σ(z))], written stably as max(z,0) − zy + log(1 + e^−|z|). */
+export function binaryCrossEntropy(tf: TF, logits: Tensor, target: Tensor): Tensor {
+  return tf.mean(tf.add(tf.sub(tf.relu(logits), tf.mul(logits, target)), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))));
+}
+
+export function meanSquaredError(tf: TF, pred: Tensor, target: Tensor): Tensor {
+  return tf.mean(tf.squaredDifference(pred, target));
+}
+
+export const softmaxCE = defineKind({
+  kind: 'softmaxCrossEntropy',
+  title: 'Softmax cross-entropy',
+  category: 'Losses',
+  role: 'loss',
+  description:
+    'Cross-entropy between one-hot targets and softmax(pred); applies softmax itself, so wire raw scores (a Dense) into pred. Minimizing it is maximum likelihood for a Multinoulli output. Reports accuracy.',
+  ...lossPorts,
+  params: {},
+  infer(ctx) {
+    const { pred, target } = pair(ctx);
+    const issues: LocalIssue[] = [];
+    if (pred && target) {
+      if (target.length === 1 && target[0] === 1) {
+        issues.push(error('loss/encoding', `Softmax cross-entropy ${ctx.name} needs one-hot targets but gets binary 0/1 targets: set the Dataset's target encoding to one-hot, or use Binary cross-entropy`, { port: 'target' }));
+      } else if (fmt(pred) !== fmt(target)) {
+        const k = target[target.length - 1];
+        issues.push(error('shape/mismatch', `Softmax cross-entropy ${ctx.name} compares pred ${fmt(pred)} with targets ${fmt(target)}: the layer before it needs ${k} units, one per class`, { port: 'pred' }));
+      }
+    }
+    return result(issues);
+  },
+  forward: (ctx, inputs) => ({ loss: softmaxCrossEntropy(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
+});
+
+export const binaryCE = defineKind({
+  kind: 'binaryCrossEntropy',
+  title: 'Binary cross-entropy',
+  category: 'Losses',
+  role: 'loss',
+  description:
+    'Cross-entropy for 0/1 targets with a sigmoid output: applies the sigmoid itself, so wire raw scores (a Dense with 1 unit) into pred. Reports accuracy.',
+  ...lossPorts,
+  params: {},
+  infer(ctx) {
+    const { pred, target } = pair(ctx);
+    const issues: LocalIssue[] = [];
+    if (pred && target && fmt(pred) !== fmt(target)) {
+      issues.push(
+        target.length === 1 && target[0]! > 1
+          ? error('loss/encoding', `Binary cross-entropy ${ctx.name} needs 0/1 targets of shape [1] but gets one-hot ${fmt(target)}: set the Dataset's target encoding to binary (2 classes), or use Softmax cross-entropy`, { port: 'target' })
+          : error('shape/mismatch', `Binary cross-entropy ${ctx.name} compares pred ${fmt(pred)} with targets ${fmt(target)}: the layer before it needs ${target[target.length - 1]} unit(s)`, { port: 'pred' }),
+      );
+    }
+    return result(issues);
+  },
+  forward: (ctx, inputs) => ({ loss: binaryCrossEntropy(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
+});
+
+export const mse = defineKind({
+  kind: 'meanSquaredError',
+  title: 'Mean squared error',
+  category: 'Losses',
+  role: 'loss',
+  description: 'Mean of (pred − y)² over the batch and outputs; maximum likelihood for a Gaussian output with a linear unit. For regression.',
+  ...lossPorts,
+  params: {},
+  infer(ctx) {
+    const { pred, target } = pair(ctx);
+    const issues: LocalIssue[] = [];
+    if (pred && target && fmt(pred) !== fmt(target)) {
+      issues.push(error('shape/mismatch', `Mean squared error ${ctx.name} compares pred ${fmt(pred)} with targets ${fmt(target)}: they must have the same shape`, { port: 'pred' }));
+    }
+    return result(issues);
+  },
+  forward: (ctx, inputs) => ({ loss: meanSquaredError(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
+});

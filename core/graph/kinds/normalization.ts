@@ -1,0 +1,70 @@
+/** Normalization layers. */
+import { num } from '../params.ts';
+import { elementwise } from './activations.ts';
+
+const epsilonParam = num({ label: 'ε', help: 'Added to the variance for numerical stability.', default: 1e-3, min: 0, max: 1, exclusiveMin: true, log: true });
+
+const featureWidth = (inputs: Record<string, number[][]>) => {
+  const s = inputs.in?.[0] ?? [1];
+  return s[s.length - 1] ?? 1;
+};
+
+/**
+ * BatchNorm as in the course: μ_B and σ_B² over the batch, x̂ = (x − μ_B)/√(σ_B² + ε),
+ * y = γ x̂ + β. Running averages of μ_B and σ_B² replace them at inference.
+ */
+export const batchNorm = elementwise({
+  kind: 'batchNorm',
+  title: 'BatchNorm',
+  category: 'Normalization',
+  description:
+    'Normalizes each feature over the batch to mean 0 and variance 1, then scales and shifts by learned γ and β. At inference it uses running averages of the batch statistics. Place it before the non-linearity.',
+  params: {
+    momentum: num({ label: 'Momentum', help: 'Running statistics: r ← momentum·r + (1 − momentum)·batch statistic.', default: 0.99, min: 0, max: 1, exclusiveMax: true }),
+    epsilon: epsilonParam,
+  },
+  weights: (_p: unknown, inputs: Record<string, number[][]>) => {
+    const f = featureWidth(inputs);
+    return [
+      { name: 'gamma', shape: [f], init: { name: 'ones' }, trainable: true, penalized: false },
+      { name: 'beta', shape: [f], init: { name: 'zeros' }, trainable: true, penalized: false },
+      { name: 'movingMean', shape: [f], init: { name: 'zeros' }, trainable: false, penalized: false },
+      { name: 'movingVariance', shape: [f], init: { name: 'ones' }, trainable: false, penalized: false },
+    ];
+  },
+  forward: (ctx, x) => {
+    const { tf } = ctx;
+    const w = ctx.weights;
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    if (!ctx.training) {
+      return tf.add(tf.mul(tf.div(tf.sub(x, w.movingMean!), tf.sqrt(tf.add(w.movingVariance!, ctx.params.epsilon))), w.gamma!), w.beta!);
+    }
+    const { mean, variance } = tf.moments(x, axes);
+    const m: number = ctx.params.momentum;
+    ctx.setState('movingMean', tf.add(tf.mul(w.movingMean!, m), tf.mul(mean, 1 - m)));
+    ctx.setState('movingVariance', tf.add(tf.mul(w.movingVariance!, m), tf.mul(variance, 1 - m)));
+    const xHat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, ctx.params.epsilon)));
+    return tf.add(tf.mul(xHat, w.gamma!), w.beta!);
+  },
+});
+
+export const layerNorm = elementwise({
+  kind: 'layerNorm',
+  title: 'LayerNorm',
+  category: 'Normalization',
+  description: 'Normalizes each example over its own features (not over the batch), then scales and shifts by learned γ and β. Same in training and inference.',
+  params: { epsilon: epsilonParam },
+  weights: (_p: unknown, inputs: Record<string, number[][]>) => {
+    const f = featureWidth(inputs);
+    return [
+      { name: 'gamma', shape: [f], init: { name: 'ones' }, trainable: true, penalized: false },
+      { name: 'beta', shape: [f], init: { name: 'zeros' }, trainable: true, penalized: false },
+    ];
+  },
+  forward: (ctx, x) => {
+    const { tf } = ctx;
+    const { mean, variance } = tf.moments(x, -1, true);
+    const xHat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, ctx.params.epsilon)));
+    return tf.add(tf.mul(xHat, ctx.weights.gamma!), ctx.weights.beta!);
+  },
+});

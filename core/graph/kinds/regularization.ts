@@ -1,0 +1,152 @@
+/** Regularization: masks and noise on the data path, penalties and early stopping on the loss path. */
+import { bool, int, num } from '../params.ts';
+import { defineKind } from '../types.ts';
+import { elementwise } from './activations.ts';
+import { single } from './util.ts';
+
+const rateParam = (what: string) =>
+  num({ label: 'Rate', help: `Probability of dropping ${what} during training (keep probability p = 1 − rate).`, default: 0.5, min: 0, max: 1, exclusiveMax: true });
+
+/**
+ * Dropout as in the course: f(h) = g((hᵀW) ⊙ m) with m_i ~ Bernoulli(p) during training,
+ * and the activations multiplied by p at test time.
+ */
+export const dropout = elementwise({
+  kind: 'dropout',
+  title: 'Dropout',
+  category: 'Regularization',
+  description:
+    'Drops each unit with probability rate during training (mask m_i ~ Bernoulli(p), p = 1 − rate); at test time activations are multiplied by p.',
+  params: { rate: rateParam('a unit') },
+  forward: (ctx, x) => {
+    const { tf } = ctx;
+    const keep = 1 - ctx.params.rate;
+    if (keep >= 1) return x;
+    if (!ctx.training) return tf.mul(x, keep);
+    const mask = tf.cast(tf.less(tf.randomUniform(x.shape, 0, 1, 'float32', ctx.seed()), keep), 'float32');
+    return tf.mul(x, mask);
+  },
+});
+
+/**
+ * DropConnect masks weights, not activations, so it lives in the layer it feeds: this node
+ * is the identity on its input and tells the compiler to mask the next Dense's W.
+ * Validation checks that its output goes to exactly one Dense or Maxout.
+ */
+export const dropConnect = elementwise({
+  kind: 'dropConnect',
+  title: 'DropConnect',
+  category: 'Regularization',
+  description:
+    'Drops each weight of the Dense (or Maxout) layer it feeds with probability rate during training: f(h) = g(hᵀ(W ⊙ M)), M_ij ~ Bernoulli(p). Its output must go straight into that one layer.',
+  params: { rate: rateParam('a weight') },
+  forward: (_ctx, x) => x,
+});
+
+export const gaussianNoise = elementwise({
+  kind: 'gaussianNoise',
+  title: 'Gaussian noise',
+  category: 'Regularization',
+  description: 'Adds N(0, σ²) noise to inputs or activations during training only, making the network robust to small perturbations.',
+  params: { sigma: num({ label: 'σ', help: 'Standard deviation of the added noise.', default: 0.1, min: 0, max: 100 }) },
+  forward: (ctx, x) => {
+    const { tf } = ctx;
+    if (!ctx.training || ctx.params.sigma === 0) return x;
+    return tf.add(x, tf.randomNormal(x.shape, 0, ctx.params.sigma, 'float32', ctx.seed()));
+  },
+});
+
+const lossIn = [{ name: 'loss', label: 'loss', type: 'loss' as const }];
+const lossOut = [{ name: 'loss', label: 'loss', type: 'loss' as const }];
+
+export const l2 = defineKind({
+  kind: 'l2',
+  title: 'L2 penalty',
+  category: 'Regularization',
+  role: 'penalty',
+  description:
+    'Weight decay: adds (α/2) WᵀW over every weight matrix (not biases) to the loss, so the gradient gains αW. Wire it between the loss and the optimizer.',
+  inputs: lossIn,
+  outputs: lossOut,
+  params: { alpha: num({ label: 'α', help: 'Strength of the penalty; 0 means none.', default: 1e-4, min: 0, max: 10, log: true }) },
+  infer: () => ({ outputs: { loss: [] } }),
+});
+
+export const l1 = defineKind({
+  kind: 'l1',
+  title: 'L1 penalty',
+  category: 'Regularization',
+  role: 'penalty',
+  description: 'Adds α‖W‖₁ over every weight matrix (not biases) to the loss; its gradient α·sign(W) drives weights to exactly zero.',
+  inputs: lossIn,
+  outputs: lossOut,
+  params: { alpha: num({ label: 'α', help: 'Strength of the penalty; 0 means none.', default: 1e-4, min: 0, max: 10, log: true }) },
+  infer: () => ({ outputs: { loss: [] } }),
+});
+
+const targetNode = {
+  category: 'Regularization' as const,
+  role: 'targets' as const,
+  inputs: [{ name: 'y', label: 'y', type: 'tensor' as const, help: 'Targets from the Dataset' }],
+  outputs: [{ name: 'y', label: 'y', type: 'tensor' as const }],
+};
+
+export const labelSmoothing = defineKind({
+  kind: 'labelSmoothing',
+  title: 'Label smoothing',
+  ...targetNode,
+  description: 'Softens one-hot training targets to y(1 − ε) + ε/K so the network stops pushing its scores to infinity. Validation uses the true labels.',
+  params: { epsilon: num({ label: 'ε', help: 'Probability mass spread evenly over the K classes.', default: 0.1, min: 0, max: 1, exclusiveMax: true }) },
+  infer(ctx) {
+    const s = single(ctx, 'y');
+    return { outputs: { y: s ? [...s] : null } };
+  },
+  forward(ctx, inputs) {
+    const y = inputs.y![0]!;
+    if (!ctx.training || ctx.params.epsilon === 0) return { y };
+    const k = Math.max(2, y.shape[y.shape.length - 1] ?? 2);
+    return { y: ctx.tf.add(ctx.tf.mul(y, 1 - ctx.params.epsilon), ctx.params.epsilon / k) };
+  },
+});
+
+export const labelNoise = defineKind({
+  kind: 'labelNoise',
+  title: 'Label noise',
+  ...targetNode,
+  description: 'Noise injected in the labels: during training each target is replaced by a random class with probability p. Validation uses the true labels.',
+  params: { probability: num({ label: 'p', help: 'Probability that a training label is replaced by a uniformly random class.', default: 0.05, min: 0, max: 1 }) },
+  infer(ctx) {
+    const s = single(ctx, 'y');
+    return { outputs: { y: s ? [...s] : null } };
+  },
+  forward(ctx, inputs) {
+    const { tf } = ctx;
+    const y = inputs.y![0]!;
+    const p = ctx.params.probability;
+    if (!ctx.training || p === 0) return { y };
+    const [n, k] = [y.shape[0]!, y.shape[y.shape.length - 1]!];
+    const replace = tf.cast(tf.less(tf.randomUniform([n, 1], 0, 1, 'float32', ctx.seed()), p), 'float32');
+    const random =
+      k === 1
+        ? tf.cast(tf.less(tf.randomUniform([n, 1], 0, 1, 'float32', ctx.seed()), 0.5), 'float32')
+        : tf.oneHot(tf.randomUniform([n], 0, k, 'int32', ctx.seed()), k).toFloat();
+    return { y: tf.add(tf.mul(y, tf.sub(1, replace)), tf.mul(random, replace)) };
+  },
+});
+
+export const earlyStopping = defineKind({
+  kind: 'earlyStopping',
+  title: 'Early stopping',
+  category: 'Regularization',
+  role: 'earlyStopping',
+  description:
+    'Treats the number of epochs as a hyperparameter: stops training when the validation loss has not improved by min Δ for patience epochs, and can restore the best weights.',
+  inputs: lossIn,
+  outputs: lossOut,
+  params: {
+    patience: int({ label: 'Patience', help: 'Epochs without improvement before stopping.', default: 5, min: 1, max: 10_000 }),
+    minDelta: num({ label: 'Min Δ', help: 'Smallest decrease of the validation loss that counts as an improvement.', default: 0, min: 0, max: 1e6 }),
+    restoreBest: bool({ label: 'Restore best weights', help: 'When stopping, go back to the weights of the best validation epoch.', default: true }),
+  },
+  infer: () => ({ outputs: { loss: [] } }),
+});

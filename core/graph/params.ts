@@ -1,0 +1,143 @@
+/**
+ * Parameter specifications: the single description of a node's parameters from which the
+ * file schema (zod), the inspector form (labels, ranges, help text) and the defaults derive.
+ */
+import { z } from 'zod';
+
+interface ParamBase<T> {
+  /** Label shown in the inspector. */
+  label: string;
+  /** Help text shown in the inspector; say what the parameter does in the course's words. */
+  help: string;
+  default: T;
+  /** When present, the inspector shows the field only when this returns true. */
+  visibleWhen?: (params: Record<string, ParamValue>) => boolean;
+}
+
+export interface IntParam extends ParamBase<number> {
+  type: 'int';
+  min: number;
+  max?: number;
+}
+export interface NumberParam extends ParamBase<number> {
+  type: 'number';
+  min?: number;
+  max?: number;
+  /** The bound is excluded: e.g. a learning rate must be > 0. */
+  exclusiveMin?: boolean;
+  exclusiveMax?: boolean;
+  /** Values span decades (learning rates, ε): the inspector uses a log slider. */
+  log?: boolean;
+}
+export interface BooleanParam extends ParamBase<boolean> {
+  type: 'boolean';
+}
+export interface EnumParam<T extends string = string> extends ParamBase<T> {
+  type: 'enum';
+  options: readonly T[];
+  /** Human labels for the options, same order. */
+  optionLabels?: Readonly<Record<T, string>>;
+}
+export interface ShapeParam extends ParamBase<number[]> {
+  type: 'shape';
+  /** Whether one dimension may be -1 (inferred), as in Reshape. */
+  allowInferred?: boolean;
+}
+
+export type ParamSpec = IntParam | NumberParam | BooleanParam | EnumParam | ShapeParam;
+export type ParamValue = number | boolean | string | number[];
+export type ParamSpecs = Record<string, ParamSpec>;
+
+export const int = (p: Omit<IntParam, 'type'>): IntParam => ({ type: 'int', ...p });
+export const num = (p: Omit<NumberParam, 'type'>): NumberParam => ({ type: 'number', ...p });
+export const bool = (p: Omit<BooleanParam, 'type'>): BooleanParam => ({ type: 'boolean', ...p });
+export const oneOf = <T extends string>(p: Omit<EnumParam<T>, 'type'>): EnumParam<T> => ({ type: 'enum', ...p });
+export const shape = (p: Omit<ShapeParam, 'type'>): ShapeParam => ({ type: 'shape', ...p });
+
+/** Describe a value's allowed range in words, e.g. "a number > 0 and ≤ 1". */
+export function describeRange(spec: ParamSpec): string {
+  switch (spec.type) {
+    case 'int':
+      return spec.max === undefined ? `a whole number ≥ ${spec.min}` : `a whole number from ${spec.min} to ${spec.max}`;
+    case 'number': {
+      const parts: string[] = [];
+      if (spec.min !== undefined) parts.push(`${spec.exclusiveMin ? '>' : '≥'} ${spec.min}`);
+      if (spec.max !== undefined) parts.push(`${spec.exclusiveMax ? '<' : '≤'} ${spec.max}`);
+      return parts.length ? `a number ${parts.join(' and ')}` : 'a finite number';
+    }
+    case 'boolean':
+      return 'true or false';
+    case 'enum':
+      return `one of ${spec.options.map((o) => `"${o}"`).join(', ')}`;
+    case 'shape':
+      return spec.allowInferred
+        ? 'a list of positive whole numbers (one may be -1 to infer it)'
+        : 'a list of positive whole numbers';
+  }
+}
+
+/** Check one value against its spec; returns a problem in words, or null when valid. */
+export function checkParam(spec: ParamSpec, value: unknown): string | null {
+  const expected = `expected ${describeRange(spec)}`;
+  switch (spec.type) {
+    case 'int':
+    case 'number': {
+      if (typeof value !== 'number') return `${expected}, got ${describeValue(value)}`;
+      if (!Number.isFinite(value)) return `${expected}, got ${String(value)}`;
+      if (spec.type === 'int' && !Number.isInteger(value)) return `${expected}, got ${value}`;
+      if (spec.min !== undefined) {
+        const exclusive = spec.type === 'number' && spec.exclusiveMin;
+        if (exclusive ? value <= spec.min : value < spec.min) return `${expected}, got ${value}`;
+      }
+      if (spec.max !== undefined) {
+        const exclusive = spec.type === 'number' && spec.exclusiveMax;
+        if (exclusive ? value >= spec.max : value > spec.max) return `${expected}, got ${value}`;
+      }
+      return null;
+    }
+    case 'boolean':
+      return typeof value === 'boolean' ? null : `${expected}, got ${describeValue(value)}`;
+    case 'enum':
+      return typeof value === 'string' && (spec.options as readonly string[]).includes(value)
+        ? null
+        : `${expected}, got ${describeValue(value)}`;
+    case 'shape': {
+      if (!Array.isArray(value) || value.length === 0 || value.length > 8) return `${expected}, got ${describeValue(value)}`;
+      let inferred = 0;
+      for (const d of value) {
+        if (typeof d !== 'number' || !Number.isInteger(d)) return `${expected}, got ${describeValue(value)}`;
+        if (d === -1 && spec.allowInferred) inferred++;
+        else if (d < 1) return `${expected}, got ${JSON.stringify(value)}`;
+      }
+      if (inferred > 1) return `only one dimension may be -1, got ${JSON.stringify(value)}`;
+      return null;
+    }
+  }
+}
+
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `a list ${truncate(JSON.stringify(value))}`;
+  if (typeof value === 'string') return `the text "${truncate(value)}"`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function truncate(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/** The defaults of a ParamSpecs record, as a fresh object. */
+export function defaultParams(specs: ParamSpecs): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {};
+  for (const [k, spec] of Object.entries(specs)) out[k] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+  return out;
+}
+
+/** A zod schema for any JSON value a parameter may take (used for unknown node kinds). */
+export const jsonParamValue: z.ZodType<ParamValue> = z.union([
+  z.number(),
+  z.boolean(),
+  z.string(),
+  z.array(z.number()),
+]);

@@ -1,0 +1,203 @@
+/** Types shared by the document, the catalogue, validation and the compiler. */
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { DatasetInfo } from '../data/types.ts';
+import type { ParamSpecs, ParamValue } from './params.ts';
+
+/** Per-sample tensor shape (the batch dimension is implicit), e.g. [784] or [28, 28]. */
+export type Shape = number[];
+
+/** What flows along an edge: activations/targets (tensor) or a scalar objective (loss). */
+export type PortType = 'tensor' | 'loss';
+
+export interface PortDef {
+  name: string;
+  label: string;
+  type: PortType;
+  /** Accepts several edges (Add, Concat). Otherwise at most one edge may enter the port. */
+  multiple?: boolean;
+  /** May stay unconnected. */
+  optional?: boolean;
+  help?: string;
+}
+
+export type Category =
+  | 'Data'
+  | 'Layers'
+  | 'Activations'
+  | 'Regularization'
+  | 'Normalization'
+  | 'Losses'
+  | 'Optimizers';
+
+export const CATEGORIES: readonly Category[] = [
+  'Data',
+  'Layers',
+  'Activations',
+  'Regularization',
+  'Normalization',
+  'Losses',
+  'Optimizers',
+];
+
+export type Severity = 'error' | 'warning';
+
+/** A problem found in a graph, attached to the node (and port or parameter) that causes it. */
+export interface Issue {
+  severity: Severity;
+  /** Stable machine-readable code, e.g. 'shape/needs-flat'. */
+  code: string;
+  message: string;
+  nodeId?: string;
+  port?: string;
+  param?: string;
+  edgeId?: string;
+}
+
+/** Where a tensor's values come from, so labels never leak into the model's inputs. */
+export interface TensorOrigin {
+  features: boolean;
+  targets: boolean;
+}
+
+/** What shape inference knows about one input port of a node. */
+export interface InputInfo {
+  /** Shapes of the tensors wired into this port (several for `multiple` ports); null = unknown. */
+  shapes: (Shape | null)[];
+}
+
+export interface InferContext<P> {
+  params: P;
+  /** Input port name -> info. Unconnected ports have empty `shapes`. */
+  inputs: Record<string, InputInfo>;
+  /** The node's display name, for messages: its label or id, quoted. */
+  name: string;
+}
+
+export interface InferResult {
+  /** Output port name -> shape (null when unknown because of an upstream problem). */
+  outputs: Record<string, Shape | null>;
+  issues?: LocalIssue[];
+  /** Dataset nodes report what their data looks like. */
+  dataset?: DatasetInfo;
+}
+
+/** An issue as a node kind reports it; validation fills in the node id. */
+export interface LocalIssue {
+  severity: Severity;
+  code: string;
+  message: string;
+  port?: string;
+  param?: string;
+}
+
+export interface ParamCount {
+  trainable: number;
+  nonTrainable: number;
+}
+
+/** How a weight tensor starts: the course's initializers. */
+export type InitializerName =
+  | 'zeros'
+  | 'ones'
+  | 'normal'
+  | 'glorotNormal'
+  | 'glorotUniform'
+  | 'heNormal'
+  | 'heUniform'
+  | 'constant';
+
+export interface InitSpec {
+  name: InitializerName;
+  /** σ for 'normal', value for 'constant'. */
+  value?: number;
+  fanIn?: number;
+  fanOut?: number;
+}
+
+/** A tensor a node owns (weights, biases, BatchNorm running statistics). */
+export interface WeightSpec {
+  /** Name within the node, e.g. 'kernel', 'bias', 'gamma', 'movingMean'. */
+  name: string;
+  shape: number[];
+  init: InitSpec;
+  /** Updated by the optimizer. Running statistics are not. */
+  trainable: boolean;
+  /** Counted by L1/L2 penalties (weight matrices, not biases or normalization scales). */
+  penalized: boolean;
+}
+
+export type Tensor = tfTypes.Tensor;
+export type TF = typeof tfTypes;
+
+/** What a node's forward computation can use. Everything runs inside one tf.tidy. */
+export interface ForwardContext<P> {
+  tf: TF;
+  params: P;
+  /** Training (masks, noise, batch statistics) or inference behaviour. */
+  training: boolean;
+  /** The node's weights by name (as created from its WeightSpecs). */
+  weights: Record<string, Tensor>;
+  /** A fresh seed for a random op, drawn from the run's seeded generator. */
+  seed(): number;
+  /** Write a non-trainable state tensor (BatchNorm's running statistics) after the step. */
+  setState(name: string, value: Tensor): void;
+  /**
+   * DropConnect rate applying to this node's weights (Wan et al. 2013), when a DropConnect
+   * node feeds it; 0 otherwise.
+   */
+  dropConnectRate: number;
+  /** Output shapes from inference (per sample). */
+  outputShapes: Record<string, Shape>;
+  inputShapes: Record<string, Shape[]>;
+}
+
+/** The role a kind plays when the compiler walks the graph. */
+export type NodeRole =
+  | 'dataset'
+  | 'input'
+  | 'op'
+  | 'targets'
+  | 'loss'
+  | 'penalty'
+  | 'earlyStopping'
+  | 'optimizer';
+
+/**
+ * One node kind, defined once. The palette, the inspector, validation, shape inference,
+ * the compiler and the file schema are all derived from this.
+ */
+export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
+  kind: string;
+  title: string;
+  category: Category;
+  /** One or two sentences for the palette and the inspector. */
+  description: string;
+  role: NodeRole;
+  inputs: PortDef[];
+  outputs: PortDef[];
+  params: S;
+  /** Output shapes and problems, from params and input shapes. Pure and fast. */
+  infer(ctx: InferContext<ParamValues<S>>): InferResult;
+  /** Tensors the node owns, from params and (known, valid) input shapes. */
+  weights?(params: ParamValues<S>, inputShapes: Record<string, Shape[]>): WeightSpec[];
+  /**
+   * The node's computation on a batch: inputs by port (several for `multiple` ports),
+   * outputs by port. Ops nodes only; losses receive `pred` and `target` and return `loss`.
+   */
+  forward?(ctx: ForwardContext<ParamValues<S>>, inputs: Record<string, Tensor[]>): Record<string, Tensor>;
+}
+
+export type ParamValues<S extends ParamSpecs> = {
+  [K in keyof S]: S[K] extends { options: readonly (infer T)[] } ? T : S[K]['default'];
+};
+
+export type AnyParams = Record<string, ParamValue>;
+
+// Function parameters make NodeKindDef<S> invariant in S; the catalogue stores them erased.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyKindDef = NodeKindDef<any>;
+
+/** Define a node kind with its parameter types inferred from its specs. */
+export function defineKind<S extends ParamSpecs>(def: NodeKindDef<S>): AnyKindDef {
+  return def;
+}

@@ -1,0 +1,178 @@
+/**
+ * Writes the example graphs in examples/. Run: npx tsx scripts/make-examples.ts
+ * The files are committed; this script documents how they were made and keeps them consistent.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GraphBuilder } from '../core/graph/builder.ts';
+import type { GraphDocument } from '../core/graph/document.ts';
+import type { ParamValue } from '../core/graph/params.ts';
+import { saveGraph } from '../core/io/save.ts';
+
+type Layer = [kind: string, id: string, params?: Record<string, ParamValue>];
+
+/** Dataset -> layers -> loss (with y) -> [extra loss-path nodes] -> optimizer. */
+function classifier(
+  name: string,
+  description: string,
+  data: Record<string, ParamValue>,
+  layers: Layer[],
+  loss: string,
+  optimizer: [string, Record<string, ParamValue>],
+  lossPath: Layer[] = [],
+): GraphDocument {
+  const g = new GraphBuilder(name, description);
+  g.add('dataset', 'data', data, { label: 'Data' });
+  const out = g.chain('data.x', layers);
+  g.add(loss, 'loss').wire(out, 'loss.pred').wire('data.y', 'loss.target');
+  let prev = 'loss.loss';
+  for (const [kind, id, params] of lossPath) {
+    g.add(kind, id, params ?? {}).wire(prev, `${id}.loss`);
+    prev = `${id}.loss`;
+  }
+  g.add(optimizer[0], 'optimizer', optimizer[1]).wire(prev, 'optimizer.loss');
+  layout(g.doc);
+  return g.build();
+}
+
+/** Left-to-right columns by depth, so the examples open tidy on the canvas. */
+function layout(doc: GraphDocument): void {
+  const depth = new Map<string, number>();
+  for (const n of doc.nodes) {
+    const ins = doc.edges.filter((e) => e.target === n.id).map((e) => depth.get(e.source) ?? 0);
+    depth.set(n.id, ins.length ? Math.max(...ins) + 1 : 0);
+  }
+  const rows = new Map<number, number>();
+  for (const n of doc.nodes) {
+    const d = depth.get(n.id)!;
+    const row = rows.get(d) ?? 0;
+    rows.set(d, row + 1);
+    n.position = { x: d * 220, y: row * 140 };
+  }
+}
+
+const mnist = { source: 'mnist', samples: 10000, validationFraction: 0.2, batchSize: 128, seed: 1 };
+const mlp = (between: (i: number) => Layer[]): Layer[] => [
+  ['flatten', 'flatten'],
+  ['dense', 'fc1', { units: 256, initializer: 'heNormal' }],
+  ...between(1),
+  ['dense', 'fc2', { units: 128, initializer: 'heNormal' }],
+  ...between(2),
+  ['dense', 'fc3', { units: 10, initializer: 'glorotUniform' }],
+];
+const relu = (i: number): Layer[] => [['relu', `relu${i}`]];
+
+function residual(): GraphDocument {
+  const g = new GraphBuilder('Deep MLP with skip connections', 'Two residual blocks on the two-moons data: each block adds its input back to its output, so the gradient has a short path to the first layers.');
+  g.add('dataset', 'data', { source: 'moons', samples: 600, noise: 0.1, batchSize: 32, seed: 3 }, { label: 'Data' });
+  let prev = g.chain('data.x', [
+    ['dense', 'stem', { units: 32, initializer: 'heNormal' }],
+    ['relu', 'stem_relu'],
+  ]);
+  for (const b of [1, 2]) {
+    const out = g.chain(prev, [
+      ['dense', `b${b}_fc1`, { units: 32, initializer: 'heNormal' }],
+      ['relu', `b${b}_relu1`],
+      ['dense', `b${b}_fc2`, { units: 32, initializer: 'heNormal' }],
+    ]);
+    g.add('add', `b${b}_add`).wire(out, `b${b}_add.in`).wire(prev, `b${b}_add.in`);
+    prev = g.chain(`b${b}_add.out`, [['relu', `b${b}_relu2`]]);
+  }
+  prev = g.chain(prev, [['dense', 'head', { units: 2 }]]);
+  g.add('softmaxCrossEntropy', 'loss').wire(prev, 'loss.pred').wire('data.y', 'loss.target');
+  g.add('adam', 'optimizer', { learningRate: 0.005, epochs: 60 }).wire('loss.loss', 'optimizer.loss');
+  layout(g.doc);
+  return g.build();
+}
+
+function regression(): GraphDocument {
+  const g = new GraphBuilder('1-D regression of f*(x) = sin(πx)', 'A small tanh network fits a noisy sine with mean squared error: a linear output unit gives the mean of a Gaussian.');
+  g.add('dataset', 'data', { source: 'regression', fn: 'sin', samples: 300, noise: 0.05, batchSize: 32, seed: 5 }, { label: 'Data' });
+  const out = g.chain('data.x', [
+    ['dense', 'fc1', { units: 32, initializer: 'glorotNormal' }],
+    ['tanh', 'tanh1'],
+    ['dense', 'fc2', { units: 32, initializer: 'glorotNormal' }],
+    ['tanh', 'tanh2'],
+    ['dense', 'out', { units: 1 }],
+  ]);
+  g.add('meanSquaredError', 'loss').wire(out, 'loss.pred').wire('data.y', 'loss.target');
+  g.add('adam', 'optimizer', { learningRate: 0.01, epochs: 150 }).wire('loss.loss', 'optimizer.loss');
+  layout(g.doc);
+  return g.build();
+}
+
+export const EXAMPLES: Record<string, GraphDocument> = {
+  xor: classifier(
+    'XOR',
+    'The problem a linear model cannot solve: one hidden layer of tanh units learns it.',
+    { source: 'xor', samples: 400, noise: 0.05, batchSize: 32, seed: 1 },
+    [
+      ['dense', 'hidden', { units: 8, initializer: 'glorotUniform' }],
+      ['tanh', 'tanh'],
+      ['dense', 'out', { units: 2 }],
+    ],
+    'softmaxCrossEntropy',
+    ['adam', { learningRate: 0.03, epochs: 60 }],
+  ),
+  'spirals-deep-mlp': classifier(
+    'Spirals with a deep MLP',
+    'Two interleaved spirals need several layers of ReLU units; He initialization keeps the signal alive through the depth.',
+    { source: 'spirals', samples: 800, noise: 0.05, classes: 2, batchSize: 32, seed: 2 },
+    [
+      ['dense', 'fc1', { units: 32, initializer: 'heNormal' }],
+      ['relu', 'relu1'],
+      ['dense', 'fc2', { units: 32, initializer: 'heNormal' }],
+      ['relu', 'relu2'],
+      ['dense', 'fc3', { units: 32, initializer: 'heNormal' }],
+      ['relu', 'relu3'],
+      ['dense', 'out', { units: 2 }],
+    ],
+    'softmaxCrossEntropy',
+    ['adam', { learningRate: 0.01, epochs: 150 }],
+  ),
+  'mnist-mlp': classifier(
+    'MNIST MLP',
+    'The classic 784-256-128-10 multilayer perceptron on MNIST digits: ReLU units, softmax cross-entropy, Adam.',
+    mnist,
+    mlp(relu),
+    'softmaxCrossEntropy',
+    ['adam', { learningRate: 0.001, epochs: 5 }],
+  ),
+  'mnist-batchnorm': classifier(
+    'MNIST with BatchNorm',
+    'The MNIST MLP with BatchNorm before each non-linearity: compare its loss curve with the plain MLP.',
+    mnist,
+    mlp((i) => [['batchNorm', `bn${i}`], ...relu(i)]),
+    'softmaxCrossEntropy',
+    ['adam', { learningRate: 0.001, epochs: 5 }],
+  ),
+  'mnist-dropout': classifier(
+    'MNIST with Dropout',
+    'Dropout after each hidden layer drops units with probability 0.5 while training.',
+    mnist,
+    mlp((i) => [...relu(i), ['dropout', `dropout${i}`, { rate: 0.5 }]]),
+    'softmaxCrossEntropy',
+    ['adam', { learningRate: 0.001, epochs: 5 }],
+  ),
+  'mnist-dropconnect': classifier(
+    'MNIST with DropConnect',
+    'DropConnect drops single weights of the next Dense layer instead of whole units (Wan et al. 2013).',
+    mnist,
+    mlp((i) => [...relu(i), ['dropConnect', `dropconnect${i}`, { rate: 0.5 }]]),
+    'softmaxCrossEntropy',
+    ['adam', { learningRate: 0.001, epochs: 5 }],
+  ),
+  'residual-mlp': residual(),
+  'regression-sin': regression(),
+};
+
+const here = dirname(fileURLToPath(import.meta.url));
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const dir = join(here, '..', 'examples');
+  mkdirSync(dir, { recursive: true });
+  for (const [name, doc] of Object.entries(EXAMPLES)) {
+    writeFileSync(join(dir, `${name}.nngraph`), saveGraph(doc));
+    console.log(`examples/${name}.nngraph`);
+  }
+}
