@@ -46,8 +46,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case '-h':
       case '--help':
       case 'help':
+        if (command === undefined) {
+          io.err(`${USAGE}\n`);
+          return 2;
+        }
         io.out(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
+        return 0;
       default:
         throw new UsageError(`unknown command '${command}'`);
     }

@@ -395,7 +395,12 @@ export function topologicalOrder(nodes: GraphNode[], edges: GraphEdge[]): { orde
     seen.push(cur);
     cur = prev.get(cur)!;
   }
-  return { order, cycle: seen.slice(seen.indexOf(cur)).reverse() };
+  const cycle = seen.slice(seen.indexOf(cur)).reverse();
+  // Start the loop at the node that comes first in the document, so the message reads the
+  // way the graph was built ("a → b → a") and does not change between runs.
+  const index = new Map(nodes.map((n, i) => [n.id, i]));
+  const start = cycle.reduce((best, id, i) => (index.get(id)! < index.get(cycle[best]!)! ? i : best), 0);
+  return { order, cycle: [...cycle.slice(start), ...cycle.slice(0, start)] };
 }
 
 export { fmt as formatShape };

@@ -116,6 +116,7 @@ export function checkParam(spec: ParamSpec, value: unknown): string | null {
 }
 
 export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing (the value is missing)';
   if (value === null) return 'null';
   if (Array.isArray(value)) return `a list ${truncate(JSON.stringify(value))}`;
   if (typeof value === 'string') return `the text "${truncate(value)}"`;

@@ -11,7 +11,7 @@ import { decodeFloat32 } from './base64.ts';
 import { MIGRATIONS, migrate, type Migration } from './migrations.ts';
 import { documentSchema } from './schema.ts';
 
-/** Files larger than this (without trained weights) are refused before parsing. */
+/** Files whose graph (everything but the trained weights) is larger than this are refused. */
 export const MAX_GRAPH_BYTES = 64 * 1024 * 1024;
 /** Hard limit for files with trained weights. */
 export const MAX_FILE_BYTES = 512 * 1024 * 1024;
@@ -37,6 +37,8 @@ export interface LoadOptions {
   migrations?: readonly Migration[];
   /** The format version this build reads (tests use it to exercise migrations). */
   currentVersion?: number;
+  /** Limit for the graph without its weights; MAX_GRAPH_BYTES unless a test sets a small one. */
+  maxGraphBytes?: number;
 }
 
 /** Load a graph file from text or bytes. Never throws. */
@@ -64,13 +66,14 @@ function loadOrThrow(input: string | Uint8Array, options: LoadOptions): { docume
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new GraphFileError(`not a Gradflow graph file: expected a JSON object, got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
   }
-  checkValues(raw, '');
   const file = raw as Record<string, unknown>;
+  checkValues(file, file, []);
   if (file.format !== FORMAT_NAME) {
     throw new GraphFileError(`not a Gradflow graph file: expected "format": "${FORMAT_NAME}"${file.format === undefined ? '' : `, got ${JSON.stringify(file.format)}`}`);
   }
   const current = options.currentVersion ?? FORMAT_VERSION;
   const version = file.version;
+  if (version === undefined) throw new GraphFileError('"version" is missing (expected a whole number ≥ 1)', 'version');
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
     throw new GraphFileError(`"version" must be a whole number ≥ 1, got ${JSON.stringify(version)}`, 'version');
   }
@@ -81,12 +84,23 @@ function loadOrThrow(input: string | Uint8Array, options: LoadOptions): { docume
       `this file was made by ${made} with file format version ${version}; this Gradflow reads format version ${current} and older. Update Gradflow to open it`,
     );
   }
-  const migrated = migrate(file, version, current, options.migrations ?? MIGRATIONS);
-  const nonWeightBytes = text.length - weightBytes(migrated);
-  if (nonWeightBytes > MAX_GRAPH_BYTES) {
-    throw new GraphFileError(`the graph is too large (${mib(nonWeightBytes)} MiB without its weights; the limit is ${mib(MAX_GRAPH_BYTES)} MiB)`);
+  let migrated: Record<string, unknown>;
+  try {
+    migrated = migrate(file, version, current, options.migrations ?? MIGRATIONS);
+  } catch (e) {
+    throw new GraphFileError(
+      `this file uses file format version ${version} and could not be upgraded to version ${current} (${e instanceof Error ? e.message : String(e)})`,
+      'version',
+    );
   }
-  const parsed = documentSchema.safeParse(options.currentVersion ? { ...migrated, version: 1 } : migrated);
+  const maxGraphBytes = options.maxGraphBytes ?? MAX_GRAPH_BYTES;
+  const nonWeightBytes = text.length - weightBytes(migrated);
+  if (nonWeightBytes > maxGraphBytes) {
+    throw new GraphFileError(`the graph is too large (${mibAbove(nonWeightBytes)} MiB without its weights; the limit is ${mib(maxGraphBytes)} MiB)`);
+  }
+  // The version was checked and migrated above. The schema describes the format this build
+  // writes; when a test passes its own currentVersion, the migrated file stands for that format.
+  const parsed = documentSchema.safeParse({ ...migrated, version: FORMAT_VERSION });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new GraphFileError(describeZodIssue(issue as unknown as ZodIssueLike), where(migrated, issue.path as (string | number)[]));
@@ -98,6 +112,11 @@ function loadOrThrow(input: string | Uint8Array, options: LoadOptions): { docume
 
 function mib(n: number): string {
   return (n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0);
+}
+
+/** A size just over a limit, rounded up so that it never reads as equal to the limit. */
+function mibAbove(n: number): string {
+  return (Math.ceil((n / 1024 / 1024) * 10) / 10).toFixed(1);
 }
 
 function toText(input: string | Uint8Array): string {
@@ -148,28 +167,53 @@ function parseJson(text: string): unknown {
     const msg = e instanceof Error ? e.message : String(e);
     const pos = /position (\d+)/.exec(msg);
     const at = pos ? Number(pos[1]) : -1;
-    const token = /\b(NaN|-?Infinity)\b/.exec(at >= 0 ? text.slice(Math.max(0, at - 1), at + 10) : '');
-    if (token) {
-      throw new GraphFileError(`${token[1]} is not a valid number in a graph file: every number must be finite`, lineCol(text, at));
+    // JSON has no NaN or Infinity, and Node 20 does not say where it met them: find the literal.
+    const literal = /Unexpected token '[NI]'|No number after minus sign/.test(msg) ? bareNonFinite(text) : null;
+    if (literal) {
+      throw new GraphFileError(`${literal.token} is not a valid number in a graph file: every number must be finite`, lineCol(text, literal.at));
     }
     if (/end of (JSON )?input|Unterminated string|Unexpected end/i.test(msg) || at >= text.trimEnd().length) {
       throw new GraphFileError('the file ends in the middle of the JSON: it is truncated or incomplete');
     }
-    throw new GraphFileError(`the file is not valid JSON (${msg.replace(/ in JSON at position \d+.*$/s, '').replace(/^JSON\.parse: /, '')})`, at >= 0 ? lineCol(text, at) : undefined);
+    // V8 quotes the text around the problem (newlines and all); the line and column say it better.
+    const reason = msg
+      .replace(/ in JSON at position \d+.*$/s, '')
+      .replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '')
+      .replace(/^JSON\.parse: /, '');
+    throw new GraphFileError(`the file is not valid JSON (${reason})`, at >= 0 ? lineCol(text, at) : undefined);
   }
 }
 
+/** The first NaN, Infinity or -Infinity outside a string, where JSON.parse gave up. */
+function bareNonFinite(text: string): { token: string; at: number } | null {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 78 || c === 73 || c === 45) {
+      for (const token of ['NaN', 'Infinity', '-Infinity']) if (text.startsWith(token, i)) return { token, at: i };
+    }
+  }
+  return null;
+}
+
 /** No prototype-polluting keys, no non-finite numbers (e.g. 1e999 parses to Infinity). */
-function checkValues(value: unknown, path: string): void {
+function checkValues(file: Record<string, unknown>, value: unknown, path: (string | number)[]): void {
   if (typeof value === 'number' && !Number.isFinite(value)) {
-    throw new GraphFileError(`${value} is not a valid number in a graph file: every number must be finite`, path || undefined);
+    throw new GraphFileError(
+      `a number is out of range (it reads as ${value}); every number in a graph file must be finite`,
+      where(file, path),
+    );
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) checkValues(value[i], `${path}[${i}]`);
+    for (let i = 0; i < value.length; i++) checkValues(file, value[i], [...path, i]);
   } else if (value && typeof value === 'object') {
     for (const key of Object.keys(value)) {
-      if (FORBIDDEN_KEYS.has(key)) throw new GraphFileError(`the key "${key}" is not allowed in a graph file`, path || undefined);
-      checkValues((value as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+      if (FORBIDDEN_KEYS.has(key)) throw new GraphFileError(`the key "${key}" is not allowed in a graph file`, where(file, [...path, key]));
+      checkValues(file, (value as Record<string, unknown>)[key], [...path, key]);
     }
   }
 }

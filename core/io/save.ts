@@ -55,12 +55,18 @@ export function saveGraph(doc: GraphDocument): string {
 
 function orderNode(n: GraphNode): Ordered {
   const def = kindDef(n.kind);
-  const known = def ? Object.keys(def.params as object) : [];
-  const keys = [...known.filter((k) => k in n.params), ...Object.keys(n.params).filter((k) => !known.includes(k)).sort()];
   const node: Ordered = { id: n.id, kind: n.kind };
   if (n.label !== undefined) node.label = n.label;
   node.position = { x: n.position.x, y: n.position.y };
-  node.params = Object.fromEntries(keys.map((k) => [k, sortKeys(n.params[k])]));
+  if (def) {
+    const known = Object.keys(def.params as object);
+    const keys = [...known.filter((k) => k in n.params), ...Object.keys(n.params).filter((k) => !known.includes(k)).sort()];
+    node.params = Object.fromEntries(keys.map((k) => [k, sortKeys(n.params[k])]));
+  } else {
+    // A kind this version does not know keeps its data verbatim, in the file's own order, so
+    // opening and saving a file from a newer Gradflow does not reorder what it cannot read.
+    node.params = n.params;
+  }
   return node;
 }
 

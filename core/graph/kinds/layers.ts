@@ -1,4 +1,5 @@
 /** Layers: affine maps and the plumbing between them. */
+import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, num, oneOf, shape } from '../params.ts';
 import { defineKind, type InitSpec, type LocalIssue, type Shape, type TF, type Tensor } from '../types.ts';
 import { error, fmt, needsFlat, single, size } from './util.ts';
@@ -79,8 +80,10 @@ export const dense = defineKind({
   forward(ctx, inputs) {
     const { tf } = ctx;
     const kernel = dropConnectKernel(tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed);
-    let z = tf.matMul(inputs.in![0]!, kernel);
-    if (ctx.params.bias) z = tf.add(z, ctx.weights.bias!);
+    // The fused op adds the bias inside the matMul kernel (as tf.layers.dense does): fewer
+    // ops per step, and the same gradients.
+    const x = inputs.in![0]! as tfTypes.Tensor2D;
+    const z = ctx.params.bias ? tf.fused.matMul({ a: x, b: kernel as tfTypes.Tensor2D, bias: ctx.weights.bias! }) : tf.matMul(x, kernel as tfTypes.Tensor2D);
     return { out: z };
   },
 });

@@ -46,7 +46,7 @@ export const softmaxCE = defineKind({
     const issues: LocalIssue[] = [];
     if (pred && target) {
       if (target.length === 1 && target[0] === 1) {
-        issues.push(error('loss/encoding', `Softmax cross-entropy ${ctx.name} needs one-hot targets but gets binary 0/1 targets: set the Dataset's target encoding to one-hot, or use Binary cross-entropy`, { port: 'target' }));
+        issues.push(error('loss/encoding', `Softmax cross-entropy ${ctx.name} needs one-hot class targets but gets targets of shape [1] (0/1 labels or regression values): for classes set the Dataset's target encoding to one-hot; for 0/1 labels use Binary cross-entropy; for regression use Mean squared error`, { port: 'target' }));
       } else if (fmt(pred) !== fmt(target)) {
         const k = target[target.length - 1];
         issues.push(error('shape/mismatch', `Softmax cross-entropy ${ctx.name} compares pred ${fmt(pred)} with targets ${fmt(target)}: the layer before it needs ${k} units, one per class`, { port: 'pred' }));

@@ -1,0 +1,219 @@
+/** `gradflow train FILE`: train a graph in Node and report like a person would want to read it. */
+import { rename, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { analyzeGraph } from '../graph/analyze.ts';
+import { APP_VERSION, type GraphDocument, type RunRecord } from '../graph/document.ts';
+import { saveGraph } from '../io/save.ts';
+import { NoBackendError } from '../train/backend.ts';
+import { NotTrainableError, Trainer, type Progress, type TrainEvent } from '../train/trainer.ts';
+import { readGraphFile } from './check.ts';
+import { UsageError, type Io } from './main.ts';
+import { mnistFor, nodeTf } from './node-runtime.ts';
+
+const HELP = `Usage: gradflow train FILE [options]
+
+Trains the graph in FILE and prints per-epoch loss and accuracy.
+
+  --epochs N         override the optimizer's number of epochs
+  --steps N          stop after N optimizer steps
+  --backend B        cpu or wasm (default: wasm, falling back to cpu)
+  --seed S           override the Dataset's seed
+  --out RUN.json     write the run: settings, backend, per-epoch and per-step metrics
+  --save FILE        write the graph with its trained weights and this run
+  --read-every N     read losses and instrumentation back every N steps (default 10)`;
+
+function positiveInt(name: string, v: string | undefined, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be a whole number ≥ ${min}, got '${v}'`);
+  return n;
+}
+
+export async function runTrain(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      epochs: { type: 'string' },
+      steps: { type: 'string' },
+      backend: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      save: { type: 'string' },
+      'read-every': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    io.out(`${HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'train takes one FILE' : 'train needs a FILE');
+  const epochs = positiveInt('--epochs', values.epochs);
+  const steps = positiveInt('--steps', values.steps);
+  const seed = positiveInt('--seed', values.seed, 0);
+  const readEvery = positiveInt('--read-every', values['read-every']);
+  if (values.backend !== undefined && !['cpu', 'wasm'].includes(values.backend)) {
+    throw new UsageError(`--backend must be cpu or wasm in the command line (webgpu and webgl run in the app), got '${values.backend}'`);
+  }
+  const path = positionals[0]!;
+  const loaded = await readGraphFile(path);
+  if (!loaded.ok) {
+    io.err(`error: ${loaded.message}\n`);
+    return 1;
+  }
+  const doc = loaded.document;
+  const analysis = analyzeGraph(doc);
+  if (!analysis.canTrain) {
+    io.err(`error: ${path} cannot train:\n`);
+    for (const i of analysis.issues.filter((i) => i.severity === 'error')) io.err(`  - ${i.message}\n`);
+    if (!analysis.errors) for (const b of analysis.blockers) io.err(`  - ${b}\n`);
+    return 1;
+  }
+
+  let runtime;
+  try {
+    runtime = await nodeTf(values.backend ? [values.backend] : undefined);
+  } catch (e) {
+    if (e instanceof NoBackendError) {
+      io.err(`error: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const { tf, choice } = runtime;
+  io.out(`Training ${doc.metadata.name || path} on ${choice.backend}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}\n`);
+
+  let trainer: Trainer;
+  try {
+    const mnist = await mnistFor(doc);
+    trainer = Trainer.create(tf, doc, {
+      ...(seed !== undefined ? { seed } : {}),
+      ...(epochs !== undefined ? { epochs } : {}),
+      ...(steps !== undefined ? { maxSteps: steps } : {}),
+      ...(readEvery !== undefined ? { readEvery } : {}),
+      ...(mnist ? { mnist } : {}),
+      backend: choice.backend,
+      onEvent: (e) => report(e),
+    });
+  } catch (e) {
+    if (e instanceof NotTrainableError) {
+      io.err(`error: ${e.message}\n`);
+      return 1;
+    }
+    io.err(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+
+  const bar = new ProgressLine(io);
+  function report(e: TrainEvent): void {
+    switch (e.type) {
+      case 'progress':
+        bar.update(e.progress);
+        break;
+      case 'epoch': {
+        const r = e.record;
+        const pct = (v: number | null) => (v === null ? '' : `${(v * 100).toFixed(1)}%`);
+        const cols = [
+          `epoch ${String(r.epoch).padStart(String(trainer.epochs).length)}/${trainer.epochs}`,
+          `loss ${r.trainLoss.toFixed(4)}`,
+          r.valLoss !== null ? `val_loss ${r.valLoss.toFixed(4)}` : '',
+          r.trainAccuracy !== null ? `acc ${pct(r.trainAccuracy)}` : '',
+          r.valAccuracy !== null ? `val_acc ${pct(r.valAccuracy)}` : '',
+          `${r.seconds.toFixed(1)}s`,
+        ].filter(Boolean);
+        bar.println(cols.join('  '));
+        break;
+      }
+      case 'fault':
+        bar.println(`error: ${e.fault.message}`);
+        break;
+      case 'done':
+        break;
+      case 'instrumentation':
+        break;
+    }
+  }
+
+  // Ctrl+C stops after the current step and still writes what was asked for.
+  const onSigint = () => trainer.stop();
+  process.once('SIGINT', onSigint);
+  let run: RunRecord;
+  try {
+    run = await trainer.run();
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  bar.clear();
+  const final = await trainer.validate();
+  const last = run.epochs[run.epochs.length - 1];
+  const summary =
+    run.status === 'failed'
+      ? 'training failed'
+      : `${run.status === 'completed' ? 'done' : run.status === 'early-stopped' ? `early-stopped after epoch ${last?.epoch}` : 'stopped'} after ${trainer.step} steps` +
+        (final.loss !== null ? `: validation loss ${final.loss.toFixed(4)}` : '') +
+        (final.accuracy !== null ? `, validation accuracy ${(final.accuracy * 100).toFixed(1)}%` : '');
+  io.out(`${summary}\n`);
+
+  if (values.out) {
+    const out = {
+      file: path,
+      gradflow: APP_VERSION,
+      backend: choice.backend,
+      backendFallbacks: choice.fallbacks,
+      status: run.status,
+      ...(run.message ? { message: run.message } : {}),
+      seed: run.seed,
+      settings: run.settings,
+      steps: trainer.step,
+      epochs: run.epochs,
+      stepLoss: run.stepLoss,
+      final: { valLoss: final.loss, valAccuracy: final.accuracy },
+    };
+    await writeAtomic(values.out, `${JSON.stringify(out, null, 2)}\n`);
+    io.out(`wrote ${values.out}\n`);
+  }
+  if (values.save) {
+    const saved: GraphDocument = {
+      ...doc,
+      metadata: { ...doc.metadata, modified: new Date().toISOString(), appVersion: APP_VERSION },
+      weights: await trainer.exportWeights(),
+      runs: [...(doc.runs ?? []), run],
+    };
+    await writeAtomic(values.save, saveGraph(saved));
+    io.out(`wrote ${values.save}\n`);
+  }
+  trainer.dispose();
+  return run.status === 'failed' ? 1 : 0;
+}
+
+/** Write to a temporary file, then rename, so a crash never leaves a truncated file. */
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+/** A progress bar on a terminal; nothing between epochs when output goes to a file or pipe. */
+class ProgressLine {
+  private shown = false;
+  constructor(private readonly io: Io) {}
+  update(p: Progress): void {
+    if (!this.io.isTTY) return;
+    const width = 24;
+    const done = p.totalSteps ? Math.min(1, p.step / p.totalSteps) : 0;
+    const filled = Math.round(done * width);
+    const eta = Number.isFinite(p.etaSeconds) ? `${Math.round(p.etaSeconds)}s` : '?';
+    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(4)} ${Math.round(p.samplesPerSecond)} samples/s ETA ${eta}`;
+    this.io.out(`\r${line}\u001b[K`);
+    this.shown = true;
+  }
+  println(text: string): void {
+    this.clear();
+    this.io.out(`${text}\n`);
+  }
+  clear(): void {
+    if (this.shown) this.io.out('\r\u001b[K');
+    this.shown = false;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Plan -> program on TensorFlow.js: the variables, and the forward pass of the whole graph
+ * in training or inference mode. The program never reads a value back to the host; the
+ * trainer decides when to do that.
+ */
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { Rng } from '../data/rng.ts';
+import type { ForwardContext, Tensor, TF } from '../graph/types.ts';
+import { initialValues } from './init.ts';
+import type { Plan, PlanInput } from './plan.ts';
+
+export interface ProgramWeight {
+  nodeId: string;
+  name: string;
+  variable: tfTypes.Variable;
+  trainable: boolean;
+  penalized: boolean;
+}
+
+export interface ForwardOptions {
+  x: Tensor;
+  y: Tensor;
+  training: boolean;
+  /** Seeds for random ops (Dropout, DropConnect, noise), drawn from the run's generator. */
+  seed: () => number;
+  /** Values to use for the trainable weights (same order as `trainable`): the arguments being differentiated. */
+  weights?: Tensor[];
+  /** Zero tensors added to instrumented edges, so that d loss / d probe is the gradient through the edge. */
+  probes?: Map<string, Tensor>;
+}
+
+export interface ForwardResult {
+  /** The data loss (what the loss node computes). */
+  dataLoss: Tensor;
+  /** Data loss plus L1/L2 penalties: what the optimizer minimizes. */
+  objective: Tensor;
+  /** The network's output (what feeds the loss's pred). */
+  pred: Tensor;
+  /** Output tensors by node id and port. */
+  outputs: Map<string, Record<string, Tensor>>;
+  /** New values for non-trainable state (BatchNorm running statistics), to assign after the step. */
+  state: { variable: tfTypes.Variable; value: Tensor }[];
+}
+
+let programCount = 0;
+
+export class Program {
+  readonly weights: ProgramWeight[] = [];
+  /** The trainable subset of `weights`, in a fixed order (the optimizer's variables). */
+  readonly trainable: ProgramWeight[];
+  private readonly byNode = new Map<string, Record<string, ProgramWeight>>();
+
+  constructor(
+    readonly tf: TF,
+    readonly plan: Plan,
+    rng: Rng,
+  ) {
+    const programId = ++programCount;
+    for (const node of plan.nodes) {
+      const own: Record<string, ProgramWeight> = {};
+      for (const spec of node.weights) {
+        const size = spec.shape.reduce((a, b) => a * b, 1);
+        const values = initialValues(spec.init, size, rng);
+        const initial = tf.tensor(values, spec.shape, 'float32');
+        // tf variable names are global: number each program so two can live side by side.
+        const variable = tf.variable(initial, spec.trainable, `p${programId}/${node.id}/${spec.name}`);
+        initial.dispose(); // the variable holds its own reference to the data
+        const w = { nodeId: node.id, name: spec.name, variable, trainable: spec.trainable, penalized: spec.penalized };
+        own[spec.name] = w;
+        this.weights.push(w);
+      }
+      this.byNode.set(node.id, own);
+    }
+    this.trainable = this.weights.filter((w) => w.trainable);
+  }
+
+  weight(nodeId: string, name: string): ProgramWeight | undefined {
+    return this.byNode.get(nodeId)?.[name];
+  }
+
+  /** The forward pass. Call inside tf.tidy (or a gradient function); returns tensors it created. */
+  forward(o: ForwardOptions): ForwardResult {
+    const { tf, plan } = this;
+    const outputs = new Map<string, Record<string, Tensor>>();
+    outputs.set(plan.dataset.id, { x: o.x, y: o.y });
+    const override = new Map<string, Tensor>();
+    if (o.weights) this.trainable.forEach((w, i) => override.set(w.variable.name, o.weights![i]!));
+    const state: ForwardResult['state'] = [];
+    const read = (input: PlanInput): Tensor => {
+      const t = outputs.get(input.source)?.[input.sourcePort];
+      if (!t) throw new Error(`internal: ${input.source}.${input.sourcePort} was not computed`);
+      const probe = o.probes?.get(input.edgeId);
+      return probe ? tf.add(t, probe) : t;
+    };
+    let dataLoss: Tensor | null = null;
+    for (const node of plan.nodes) {
+      const inputs: Record<string, Tensor[]> = {};
+      for (const [port, sources] of Object.entries(node.inputs)) inputs[port] = sources.map(read);
+      const own = this.byNode.get(node.id)!;
+      const weights: Record<string, Tensor> = {};
+      for (const [name, w] of Object.entries(own)) weights[name] = override.get(w.variable.name) ?? w.variable;
+      const ctx: ForwardContext<Record<string, unknown>> = {
+        tf,
+        params: node.params,
+        training: o.training,
+        weights,
+        seed: o.seed,
+        setState: (name, value) => {
+          const w = own[name];
+          if (!w) throw new Error(`internal: ${node.id} has no state '${name}'`);
+          state.push({ variable: w.variable, value });
+        },
+        dropConnectRate: node.dropConnectRate,
+        outputShapes: node.outputShapes,
+        inputShapes: node.inputShapes,
+      };
+      const out = node.def.forward!(ctx, inputs);
+      outputs.set(node.id, out);
+      if (node.id === plan.loss.id) dataLoss = out.loss!;
+    }
+    if (!dataLoss) throw new Error('internal: the loss was not computed');
+    let objective: Tensor = dataLoss;
+    if (o.training) {
+      for (const p of plan.training.penalties) {
+        if (p.alpha === 0) continue;
+        const terms = this.trainable
+          .filter((w) => w.penalized)
+          .map((w) => {
+            const t = override.get(w.variable.name) ?? w.variable;
+            return p.kind === 'l2' ? tf.mul(tf.sum(tf.square(t)), p.alpha / 2) : tf.mul(tf.sum(tf.abs(t)), p.alpha);
+          });
+        if (terms.length) objective = tf.add(objective, tf.addN(terms));
+      }
+    }
+    const pred = outputs.get(plan.output.source)![plan.output.sourcePort]!;
+    return { dataLoss, objective, pred, outputs, state };
+  }
+
+  /** Inference on a batch of inputs: the network's output (scores before softmax/sigmoid for cross-entropy). */
+  predict(x: Tensor): Tensor {
+    const { tf } = this;
+    return tf.tidy(() => {
+      const y = tf.zeros([x.shape[0]!, ...this.plan.dataset.info.yShape]);
+      const r = this.forward({ x, y, training: false, seed: () => 0 });
+      return r.pred;
+    });
+  }
+
+  dispose(): void {
+    for (const w of this.weights) w.variable.dispose();
+    this.weights.length = 0;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Choosing the TensorFlow.js backend: by preference with fallback, always saying which one
+ * runs and why a preferred one was not used. Never silently swapped.
+ */
+import type { TF } from '../graph/types.ts';
+
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendChoice {
+  backend: string;
+  /** One line per preferred backend that was skipped, saying why. */
+  fallbacks: string[];
+}
+
+/** Registers a backend with tf (dynamic import of its package); throws if it cannot load. */
+export type BackendLoader = () => Promise<void>;
+
+export class NoBackendError extends Error {}
+
+/**
+ * Try `preference` in order; `loaders` register backends that tf does not include itself
+ * (webgpu, wasm). Returns the first that initializes, with the reasons for those skipped.
+ */
+export async function selectBackend(
+  tf: TF,
+  preference: readonly string[],
+  loaders: Partial<Record<string, BackendLoader>> = {},
+): Promise<BackendChoice> {
+  const fallbacks: string[] = [];
+  for (const name of preference) {
+    try {
+      if (!tf.findBackendFactory(name)) {
+        const load = loaders[name];
+        if (!load) {
+          fallbacks.push(`${name}: not available on this platform`);
+          continue;
+        }
+        await load();
+        if (!tf.findBackendFactory(name)) {
+          fallbacks.push(`${name}: its package loaded but did not register the backend`);
+          continue;
+        }
+      }
+      const ok = await tf.setBackend(name);
+      if (!ok) {
+        fallbacks.push(`${name}: could not initialize (${name === 'webgpu' ? 'no WebGPU adapter on this machine' : name === 'webgl' ? 'no WebGL context' : 'initialization failed'})`);
+        continue;
+      }
+      await tf.ready();
+      return { backend: tf.getBackend(), fallbacks };
+    } catch (e) {
+      fallbacks.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  throw new NoBackendError(`no TensorFlow.js backend could start:\n${fallbacks.map((f) => `  - ${f}`).join('\n')}`);
+}
+
+/** Check that every kernel the program needs exists on the backend, so a missing one is a clear error. */
+export function missingKernels(tf: TF, backend: string, kernels: readonly string[]): string[] {
+  return kernels.filter((k) => !tf.getKernel(k, backend));
+}

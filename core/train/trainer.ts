@@ -1,0 +1,672 @@
+/**
+ * The training loop: epochs and batches with the graph's optimizer, schedule, clipping,
+ * penalties and early stopping; pause, resume, single step and stop; progress, metrics and
+ * instrumentation events; NaN faults; trained weights and run records. It runs the same in
+ * Node (CLI, tests), in a page and in a Web Worker. All values come back from the device
+ * with `await data()`, batched and throttled, never with a per-step synchronous read.
+ */
+import type * as tfTypes from '@tensorflow/tfjs';
+import { compilePlan, type Plan } from '../compile/plan.ts';
+import { Program } from '../compile/program.ts';
+import { buildDataset, epochBatches, gatherBatch, rowSize } from '../data/dataset.ts';
+import type { MnistData } from '../data/mnist.ts';
+import { createRng, type Rng } from '../data/rng.ts';
+import type { Dataset, Split } from '../data/types.ts';
+import type { EpochRecord, GraphDocument, JsonValue, RunRecord, WeightsBlock } from '../graph/document.ts';
+import type { Tensor, TF } from '../graph/types.ts';
+import { decodeFloat32, encodeFloat32 } from '../io/base64.ts';
+import { clipGradients } from './clip.ts';
+import { DEFAULT_BINS, histogramTensor, magnitudeTensor, normTensor, readHistogram, type Instrumentation, type LayerStats } from './instrument.ts';
+import { createOptimizer, type Optimizer } from './optimizers.ts';
+import { learningRateAt } from './schedule.ts';
+
+export interface TrainerOptions {
+  /** Override the Dataset's seed (same file + seed + backend = same run). */
+  seed?: number;
+  /** Override the optimizer's epochs. */
+  epochs?: number;
+  /** Read back losses and instrumentation every N steps (and at every epoch end). */
+  readEvery?: number;
+  /** Compute edge gradients, norms and histograms at each read (off: losses only). */
+  instrument?: boolean;
+  bins?: number;
+  /** The MNIST digits, when the Dataset uses them (loaded by the caller for its platform). */
+  mnist?: MnistData;
+  onEvent?: (event: TrainEvent) => void;
+  /** Name of the backend in use, recorded in runs and weights. */
+  backend?: string;
+  /** Stop after this many optimizer steps (benchmarks, quick checks). */
+  maxSteps?: number;
+}
+
+export interface Progress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  totalSteps: number;
+  samplesPerSecond: number;
+  etaSeconds: number;
+  /** Loss of the latest step read back. */
+  loss: number;
+  learningRate: number;
+}
+
+export interface Fault {
+  step: number;
+  epoch: number;
+  nodeId: string | null;
+  message: string;
+}
+
+export type RunStatus = RunRecord['status'];
+
+export type TrainEvent =
+  | { type: 'progress'; progress: Progress }
+  | { type: 'epoch'; record: EpochRecord }
+  | { type: 'instrumentation'; data: Instrumentation }
+  | { type: 'fault'; fault: Fault }
+  | { type: 'done'; status: RunStatus; run: RunRecord };
+
+/** Thrown by Trainer.create when the graph cannot train; the message says why. */
+export class NotTrainableError extends Error {
+  constructor(readonly errors: string[]) {
+    super(`the graph cannot train:\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+    this.name = 'NotTrainableError';
+  }
+}
+
+interface StepResult {
+  loss: Tensor;
+  correct: Tensor | null;
+  instrumentation?: Tensor;
+}
+
+interface DeviceSplit {
+  x: Tensor;
+  y: Tensor;
+  n: number;
+}
+
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => {
+    if (typeof setImmediate === 'function') setImmediate(resolve);
+    else {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => resolve();
+      ch.port2.postMessage(null);
+    }
+  });
+
+export class Trainer {
+  readonly plan: Plan;
+  readonly program: Program;
+  readonly dataset: Dataset;
+  readonly seed: number;
+  readonly epochs: number;
+  readonly stepsPerEpoch: number;
+  readonly backend: string;
+  private readonly tf: TF;
+  private readonly optimizer: Optimizer;
+  private readonly rng: Rng;
+  private readonly dropoutRng: Rng;
+  private readonly readEvery: number;
+  private readonly maxSteps: number;
+  private readonly instrumentOn: boolean;
+  private readonly bins: number;
+  private readonly onEvent: (e: TrainEvent) => void;
+  private readonly train: DeviceSplit;
+  private readonly val: DeviceSplit | null;
+  private learningRateBase: number;
+
+  // Run state.
+  private epoch = 0;
+  private batchInEpoch = 0;
+  private epochPlan: { order: Uint32Array; batches: { from: number; to: number }[] } | null = null;
+  private globalStep = 0;
+  private stopRequested = false;
+  private paused = false;
+  private pauseWaiters: (() => void)[] = [];
+  private stepsAllowed = 0;
+  private pendingLosses: Tensor[] = [];
+  private correctSum: Tensor | null = null;
+  private epochLossSum = 0;
+  private epochLossCount = 0;
+  private lastLoss = NaN;
+  private lastGood: Tensor[] | null = null;
+  private best: { loss: number; weights: Tensor[]; epoch: number } | null = null;
+  private sinceBest = 0;
+  private readonly epochs_: EpochRecord[] = [];
+  private readonly stepLoss: number[] = [];
+  private readonly startedAt = new Date().toISOString();
+  private epochStarted = 0;
+  private runStarted = 0;
+  private samplesDone = 0;
+  private fault: Fault | null = null;
+  private running = false;
+  private disposed = false;
+
+  private constructor(tf: TF, plan: Plan, dataset: Dataset, o: TrainerOptions) {
+    this.tf = tf;
+    this.plan = plan;
+    this.dataset = dataset;
+    this.seed = o.seed ?? plan.dataset.params.seed;
+    this.epochs = o.epochs ?? plan.training.epochs;
+    this.readEvery = Math.max(1, o.readEvery ?? 10);
+    this.maxSteps = o.maxSteps ?? Infinity;
+    this.instrumentOn = o.instrument ?? true;
+    this.bins = o.bins ?? DEFAULT_BINS;
+    this.onEvent = o.onEvent ?? (() => {});
+    this.backend = o.backend ?? tf.getBackend();
+    const root = createRng(this.seed ^ 0x5eed);
+    this.rng = root.fork();
+    this.dropoutRng = root.fork();
+    this.program = new Program(tf, plan, root.fork());
+    this.optimizer = createOptimizer(tf, plan.training.optimizer);
+    this.learningRateBase = plan.training.schedule.learningRate;
+    const upload = (s: Split): DeviceSplit => ({
+      x: tf.tensor(s.x, [s.n, ...dataset.info.xShape], 'float32'),
+      y: tf.tensor(s.y, [s.n, ...dataset.info.yShape], 'float32'),
+      n: s.n,
+    });
+    this.train = upload(dataset.train);
+    this.val = dataset.val.n > 0 ? upload(dataset.val) : null;
+    const bs = plan.training.batchSize;
+    this.stepsPerEpoch = bs === 0 ? 1 : Math.ceil(dataset.train.n / bs);
+  }
+
+  /** Compile and set up a trainer for a document on the current tf backend. */
+  static create(tf: TF, doc: Pick<GraphDocument, 'nodes' | 'edges'>, o: TrainerOptions = {}): Trainer {
+    const compiled = compilePlan(doc);
+    if (!compiled.ok) throw new NotTrainableError(compiled.errors);
+    const plan = compiled.plan;
+    const params = { ...plan.dataset.params, ...(o.seed !== undefined ? { seed: o.seed } : {}) };
+    const dataset = buildDataset(params, o.mnist);
+    if (dataset.train.n === 0) throw new NotTrainableError(['the Dataset leaves no examples for training: lower its validation fraction or add samples']);
+    return new Trainer(tf, plan, dataset, o);
+  }
+
+  get totalSteps(): number {
+    return this.epochs * this.stepsPerEpoch;
+  }
+  get step(): number {
+    return this.globalStep;
+  }
+  get isPaused(): boolean {
+    return this.paused;
+  }
+  get learningRate(): number {
+    return learningRateAt({ ...this.plan.training.schedule, learningRate: this.learningRateBase, totalSteps: Math.max(1, this.totalSteps) }, this.globalStep);
+  }
+
+  /** Change the base learning rate λ0 while training (the schedule still applies). */
+  setLearningRate(lr: number): void {
+    if (!(lr > 0 && Number.isFinite(lr))) throw new Error(`the learning rate must be a positive number, got ${lr}`);
+    this.learningRateBase = lr;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+    this.wake();
+  }
+  /** While paused: take exactly one optimizer step. */
+  stepOnce(): void {
+    this.stepsAllowed++;
+    this.wake();
+  }
+  stop(): void {
+    this.stopRequested = true;
+    this.wake();
+  }
+  private wake(): void {
+    const w = this.pauseWaiters;
+    this.pauseWaiters = [];
+    for (const f of w) f();
+  }
+
+  /** Train to the end (or until stopped, early-stopped or a fault). Resolves with the run record. */
+  async run(): Promise<RunRecord> {
+    if (this.running) throw new Error('this trainer is already running');
+    if (this.disposed) throw new Error('this trainer was disposed');
+    this.running = true;
+    this.runStarted = now();
+    this.epochStarted = this.runStarted;
+    let status: RunStatus = 'completed';
+    try {
+      while (this.epoch < this.epochs) {
+        if (this.stopRequested || this.globalStep >= this.maxSteps) {
+          status = 'stopped';
+          break;
+        }
+        if (this.paused && this.stepsAllowed === 0) {
+          await new Promise<void>((r) => this.pauseWaiters.push(r));
+          continue;
+        }
+        if (this.stepsAllowed > 0) this.stepsAllowed--;
+        const fault = await this.trainOneBatch();
+        if (fault) {
+          status = 'failed';
+          break;
+        }
+        if (this.batchInEpoch === 0) {
+          const early = await this.endEpoch();
+          if (early) {
+            status = 'early-stopped';
+            break;
+          }
+        }
+      }
+      if (status === 'stopped' && this.pendingLosses.length) await this.flushLosses();
+    } finally {
+      this.running = false;
+    }
+    const run = this.runRecord(status);
+    this.onEvent({ type: 'done', status, run });
+    return run;
+  }
+
+  private nextBatchIndices(): Int32Array {
+    if (!this.epochPlan || this.batchInEpoch === 0) {
+      this.epochPlan = epochBatches(this.dataset.train, this.plan.training.batchSize, this.rng);
+      this.epochStarted = now();
+    }
+    const range = this.epochPlan.batches[this.batchInEpoch]!;
+    return Int32Array.from(this.epochPlan.order.subarray(range.from, range.to));
+  }
+
+  /** One optimizer step; every readEvery steps, read back and check. Returns a fault, if any. */
+  private async trainOneBatch(): Promise<Fault | null> {
+    const tf = this.tf;
+    const indices = this.nextBatchIndices();
+    const instrumentNow = this.instrumentOn && (this.globalStep + 1) % this.readEvery === 0;
+    const lr = this.learningRate;
+    let stepResult!: StepResult;
+    // Everything the step returns is tf.keep()-ed; the rest of its tensors go with the tidy.
+    tf.tidy(() => {
+      stepResult = this.trainStep(indices, lr, instrumentNow);
+    });
+    this.pendingLosses.push(stepResult.loss);
+    const correct = stepResult.correct;
+    if (correct) {
+      const prev = this.correctSum;
+      this.correctSum = prev ? tf.add(prev, correct) : tf.clone(correct);
+      prev?.dispose();
+      correct.dispose();
+    }
+    this.globalStep++;
+    this.samplesDone += indices.length;
+    this.batchInEpoch = (this.batchInEpoch + 1) % this.epochPlan!.batches.length;
+    const epochEnds = this.batchInEpoch === 0;
+    if (stepResult.instrumentation || this.globalStep % this.readEvery === 0 || epochEnds || this.paused) {
+      const fault = await this.flushLosses(stepResult.instrumentation ?? null);
+      if (fault) return fault;
+      this.emitProgress();
+      await yieldToEventLoop();
+    }
+    return null;
+  }
+
+  /** Forward, backward and update on one batch. Runs inside tf.tidy; returns kept tensors. */
+  private trainStep(indices: Int32Array, lr: number, instrument: boolean): StepResult {
+    const tf = this.tf;
+    const idx = tf.tensor1d(indices, 'int32');
+    const x = tf.gather(this.train.x, idx);
+    const y = tf.gather(this.train.y, idx);
+    const n = indices.length;
+    const vars = this.program.trainable.map((w) => w.variable);
+    const edges = instrument ? this.plan.instrumentedEdges : [];
+    const probes = edges.map((e) => {
+      const node = this.plan.nodes.find((p) => p.id === e.source);
+      const shape = node ? node.outputShapes[e.sourcePort]! : this.plan.dataset.info.xShape;
+      return tf.zeros([n, ...shape]);
+    });
+    const probeMap = new Map(edges.map((e, i) => [e.edgeId, probes[i]!]));
+    type Kept = { dataLoss: Tensor; pred: Tensor; state: { variable: tfTypes.Variable; value: Tensor }[]; activations: Map<string, Tensor> };
+    const keptBox: { value?: Kept } = {};
+    const f = (...args: Tensor[]): Tensor => {
+      const r = this.program.forward({ x, y, training: true, seed: () => this.dropoutRng.int(2 ** 31 - 1), weights: args.slice(0, vars.length), probes: probeMap });
+      const activations = new Map<string, Tensor>();
+      if (instrument) {
+        for (const node of this.plan.nodes) {
+          const out = r.outputs.get(node.id)?.out;
+          if (out && node.weights.some((w) => w.trainable)) activations.set(node.id, tf.keep(out));
+        }
+      }
+      keptBox.value = { dataLoss: tf.keep(r.dataLoss), pred: tf.keep(r.pred), state: r.state.map((s) => ({ variable: s.variable, value: tf.keep(s.value) })), activations };
+      return r.objective as tfTypes.Scalar;
+    };
+    const { grads } = tf.valueAndGrads(f)([...vars, ...probes]);
+    const k = keptBox.value!;
+    const weightGrads = clipGradients(tf, grads.slice(0, vars.length), this.plan.training.clip.mode, this.plan.training.clip.threshold);
+    const before = instrument ? vars.map((v) => tf.clone(v)) : [];
+    this.optimizer.apply(vars, weightGrads, lr);
+    for (const s of k.state) {
+      s.variable.assign(s.value);
+      s.value.dispose();
+    }
+    const correct = this.correctCount(k.pred, y);
+    const loss = tf.keep(tf.clone(k.dataLoss));
+    let instrumentation: Tensor | undefined;
+    if (instrument) {
+      const parts: Tensor[] = [tf.reshape(k.dataLoss, [1])];
+      edges.forEach((_, i) => parts.push(magnitudeTensor(tf, grads[vars.length + i]!)));
+      for (const node of this.plan.nodes) {
+        const ws = this.program.trainable.map((w, i) => ({ w, i })).filter(({ w }) => w.nodeId === node.id);
+        if (!ws.length) continue;
+        const main = ws.find(({ w }) => w.penalized) ?? ws[0]!;
+        const wNow = ws.map(({ i }) => vars[i]!);
+        const delta = ws.map(({ i }) => tf.sub(vars[i]!, before[i]!));
+        parts.push(tf.reshape(normTensor(tf, wNow), [1]));
+        parts.push(tf.reshape(normTensor(tf, ws.map(({ i }) => weightGrads[i]!)), [1]));
+        parts.push(tf.reshape(tf.div(normTensor(tf, delta), tf.maximum(normTensor(tf, ws.map(({ i }) => before[i]!)), 1e-12)), [1]));
+        parts.push(histogramTensor(tf, vars[main.i]!, this.bins));
+        parts.push(histogramTensor(tf, weightGrads[main.i]!, this.bins));
+        const act = k.activations.get(node.id);
+        parts.push(act ? histogramTensor(tf, act, this.bins) : tf.fill([2 + this.bins], NaN));
+      }
+      instrumentation = tf.keep(tf.concat(parts));
+    }
+    k.dataLoss.dispose();
+    k.pred.dispose();
+    for (const a of k.activations.values()) a.dispose();
+    return { loss, correct: correct ? tf.keep(correct) : null, ...(instrumentation ? { instrumentation } : {}) };
+  }
+
+  /** Number of correct predictions in a batch (classification only), as a scalar tensor. */
+  private correctCount(pred: Tensor, y: Tensor): Tensor | null {
+    const tf = this.tf;
+    if (this.plan.task !== 'classification') return null;
+    const yw = y.shape[y.shape.length - 1]!;
+    if (yw === 1) return tf.sum(tf.cast(tf.equal(tf.greater(pred, 0), tf.greater(y, 0.5)), 'float32'));
+    return tf.sum(tf.cast(tf.equal(tf.argMax(pred, -1), tf.argMax(y, -1)), 'float32'));
+  }
+
+  /** Read back pending step losses (and instrumentation) in one await; check for NaN. */
+  private async flushLosses(instrumentation: Tensor | null = null): Promise<Fault | null> {
+    const tf = this.tf;
+    const losses = this.pendingLosses;
+    this.pendingLosses = [];
+    if (losses.length === 0 && !instrumentation) return null;
+    const stacked = tf.stack(losses);
+    const [values, instr] = await Promise.all([stacked.data() as Promise<Float32Array>, instrumentation ? (instrumentation.data() as Promise<Float32Array>) : null]);
+    stacked.dispose();
+    for (const l of losses) l.dispose();
+    instrumentation?.dispose();
+    const firstStep = this.globalStep - values.length + 1;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (!Number.isFinite(v)) return this.raiseFault(firstStep + i, v);
+      this.stepLoss.push(v);
+      this.epochLossSum += v;
+      this.epochLossCount++;
+      this.lastLoss = v;
+    }
+    this.snapshotGood();
+    if (instr) this.onEvent({ type: 'instrumentation', data: this.decodeInstrumentation(instr) });
+    return null;
+  }
+
+  private decodeInstrumentation(v: Float32Array): Instrumentation {
+    let at = 0;
+    const loss = v[at++]!;
+    const edges: Instrumentation['edges'] = {};
+    for (const e of this.plan.instrumentedEdges) {
+      edges[e.edgeId] = { meanAbs: v[at]!, rms: v[at + 1]! };
+      at += 2;
+    }
+    const layers: Record<string, LayerStats> = {};
+    const h = 2 + this.bins;
+    for (const node of this.plan.nodes) {
+      if (!this.program.trainable.some((w) => w.nodeId === node.id)) continue;
+      const stats: LayerStats = {
+        weightNorm: v[at]!,
+        gradNorm: v[at + 1]!,
+        updateRatio: v[at + 2]!,
+        weights: readHistogram(v, at + 3, this.bins),
+        gradients: readHistogram(v, at + 3 + h, this.bins),
+        activations: Number.isNaN(v[at + 3 + 2 * h]!) ? null : readHistogram(v, at + 3 + 2 * h, this.bins),
+      };
+      layers[node.id] = stats;
+      at += 3 + 3 * h;
+    }
+    return { step: this.globalStep, epoch: this.epoch, loss, edges, layers };
+  }
+
+  /** Keep a copy of the weights known to give finite losses, to fall back on after a NaN. */
+  private snapshotGood(): void {
+    const tf = this.tf;
+    const old = this.lastGood;
+    this.lastGood = this.program.weights.map((w) => tf.clone(w.variable));
+    old?.forEach((t) => t.dispose());
+  }
+
+  private restore(weights: Tensor[]): void {
+    this.program.weights.forEach((w, i) => w.variable.assign(weights[i]!));
+  }
+
+  private async raiseFault(step: number, value: number): Promise<Fault> {
+    const where = await this.locateNonFinite();
+    const what = Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+    const epochOfStep = Math.floor((step - 1) / this.stepsPerEpoch) + 1;
+    const message =
+      `the loss became ${what} at step ${step} (epoch ${epochOfStep})` +
+      (where ? `; the first non-finite values are in ${where.what}` : '') +
+      '. The weights were restored to the last good step. Try a smaller learning rate, gradient clipping, or BatchNorm';
+    if (this.lastGood) this.restore(this.lastGood);
+    this.fault = { step, epoch: epochOfStep, nodeId: where?.nodeId ?? null, message };
+    this.onEvent({ type: 'fault', fault: this.fault });
+    return this.fault;
+  }
+
+  /** Find the first node, in graph order, whose weights or outputs hold NaN or Infinity. */
+  private async locateNonFinite(): Promise<{ nodeId: string; what: string } | null> {
+    const tf = this.tf;
+    for (const node of this.plan.nodes) {
+      for (const w of this.program.weights.filter((w) => w.nodeId === node.id)) {
+        const bad = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(w.variable))));
+        const isBad = (await bad.data())[0] === 1;
+        bad.dispose();
+        if (isBad) return { nodeId: node.id, what: `the ${w.name} of ${node.title} ${node.name}` };
+      }
+    }
+    const n = Math.min(this.train.n, 256);
+    const flags = tf.tidy(() => {
+      const r = this.program.forward({ x: this.train.x.slice(0, n), y: this.train.y.slice(0, n), training: false, seed: () => 0 });
+      return tf.stack(this.plan.nodes.map((node) => {
+        const outs = Object.values(r.outputs.get(node.id) ?? {});
+        return outs.length ? tf.any(tf.logicalNot(tf.isFinite(tf.concat(outs.map((o) => tf.reshape(o, [-1])))))).toFloat() : tf.scalar(0);
+      }));
+    });
+    const v = await flags.data();
+    flags.dispose();
+    const i = Array.from(v).findIndex((x) => x === 1);
+    if (i < 0) return null;
+    const node = this.plan.nodes[i]!;
+    return { nodeId: node.id, what: `the output of ${node.title} ${node.name}` };
+  }
+
+  /** Validation, epoch record and early stopping. Returns true when training should stop early. */
+  private async endEpoch(): Promise<boolean> {
+    const tf = this.tf;
+    this.epoch++;
+    const seconds = (now() - this.epochStarted) / 1000;
+    const correct = this.correctSum;
+    this.correctSum = null;
+    const val = this.val ? this.evaluate(this.val) : null;
+    const parts = [correct ?? tf.scalar(NaN), val?.loss ?? tf.scalar(NaN), val?.correct ?? tf.scalar(NaN)];
+    const packed = tf.stack(parts);
+    const [trainCorrect, valLossSum, valCorrect] = Array.from(await packed.data());
+    packed.dispose();
+    for (const t of parts) t.dispose();
+    const classification = this.plan.task === 'classification';
+    const record: EpochRecord = {
+      epoch: this.epoch,
+      trainLoss: this.epochLossCount ? this.epochLossSum / this.epochLossCount : NaN,
+      valLoss: this.val ? valLossSum! / this.val.n : null,
+      trainAccuracy: classification ? trainCorrect! / this.dataset.train.n : null,
+      valAccuracy: classification && this.val ? valCorrect! / this.val.n : null,
+      learningRate: this.learningRate,
+      seconds,
+    };
+    this.epochLossSum = 0;
+    this.epochLossCount = 0;
+    this.epochs_.push(record);
+    this.onEvent({ type: 'epoch', record });
+    const es = this.plan.training.earlyStopping;
+    if (!es) return false;
+    const monitored = record.valLoss ?? record.trainLoss;
+    if (!this.best || monitored < this.best.loss - es.minDelta) {
+      this.best?.weights.forEach((t) => t.dispose());
+      this.best = { loss: monitored, weights: es.restoreBest ? this.program.weights.map((w) => tf.clone(w.variable)) : [], epoch: this.epoch };
+      this.sinceBest = 0;
+      return false;
+    }
+    this.sinceBest++;
+    if (this.sinceBest < es.patience) return false;
+    if (es.restoreBest && this.best.weights.length) this.restore(this.best.weights);
+    return true;
+  }
+
+  /** Sum of losses × batch sizes and number correct over a split, as scalar tensors. */
+  private evaluate(split: DeviceSplit): { loss: Tensor; correct: Tensor | null } {
+    const tf = this.tf;
+    const out = tf.tidy(() => {
+      const size = 512;
+      let loss: Tensor = tf.scalar(0);
+      let correct: Tensor = tf.scalar(0);
+      for (let from = 0; from < split.n; from += size) {
+        const m = Math.min(size, split.n - from);
+        const x = split.x.slice(from, m);
+        const y = split.y.slice(from, m);
+        const r = this.program.forward({ x, y, training: false, seed: () => 0 });
+        loss = tf.add(loss, tf.mul(r.dataLoss, m));
+        const c = this.correctCount(r.pred, y);
+        if (c) correct = tf.add(correct, c);
+      }
+      return { loss, correct };
+    });
+    if (this.plan.task === 'classification') return out;
+    out.correct.dispose();
+    return { loss: out.loss, correct: null };
+  }
+
+  private emitProgress(): void {
+    const elapsed = (now() - this.runStarted) / 1000;
+    const sps = elapsed > 0 ? this.samplesDone / elapsed : 0;
+    const stepsLeft = this.totalSteps - this.globalStep;
+    const perStep = this.globalStep > 0 ? elapsed / this.globalStep : 0;
+    this.onEvent({
+      type: 'progress',
+      progress: {
+        epoch: this.epoch + (this.batchInEpoch === 0 ? 0 : 1),
+        epochs: this.epochs,
+        step: this.globalStep,
+        totalSteps: this.totalSteps,
+        samplesPerSecond: sps,
+        etaSeconds: stepsLeft * perStep,
+        loss: this.lastLoss,
+        learningRate: this.learningRate,
+      },
+    });
+  }
+
+  /** Outputs of the network (scores) for the given inputs, rows of the dataset's x shape. */
+  async predict(x: Float32Array, n: number): Promise<Float32Array> {
+    const tf = this.tf;
+    const xt = tf.tensor(x, [n, ...this.dataset.info.xShape], 'float32');
+    const out = this.program.predict(xt);
+    const v = (await out.data()) as Float32Array;
+    xt.dispose();
+    out.dispose();
+    return v;
+  }
+
+  /** Validation loss and accuracy of the current weights (inference mode). */
+  async validate(): Promise<{ loss: number | null; accuracy: number | null }> {
+    if (!this.val) return { loss: null, accuracy: null };
+    const r = this.evaluate(this.val);
+    const [l, c] = [(await r.loss.data())[0]!, r.correct ? (await r.correct.data())[0]! : null];
+    r.loss.dispose();
+    r.correct?.dispose();
+    return { loss: l / this.val.n, accuracy: c === null ? null : c / this.val.n };
+  }
+
+  /** The trained weights, for the document's `weights` block. */
+  async exportWeights(): Promise<WeightsBlock> {
+    const tensors: WeightsBlock['tensors'] = {};
+    for (const w of this.program.weights) {
+      const values = (await w.variable.data()) as Float32Array;
+      (tensors[w.nodeId] ??= {})[w.name] = { shape: [...w.variable.shape], dtype: 'float32', data: encodeFloat32(values) };
+    }
+    return { step: this.globalStep, epoch: this.epoch, backend: this.backend, savedAt: new Date().toISOString(), tensors };
+  }
+
+  /**
+   * Load weights saved in a document (to continue training or to predict). Every weight of
+   * the graph must be present with its shape; otherwise nothing is changed and the error
+   * names the node. The optimizer's moments start afresh.
+   */
+  importWeights(block: WeightsBlock): void {
+    const tf = this.tf;
+    const values: Float32Array[] = [];
+    for (const w of this.program.weights) {
+      const node = this.plan.nodes.find((n) => n.id === w.nodeId)!;
+      const stored = block.tensors[w.nodeId]?.[w.name];
+      if (!stored) throw new Error(`the saved weights have no ${w.name} for ${node.title} ${node.name}: the graph changed since they were saved; reset the weights to train from scratch`);
+      const shape = [...w.variable.shape];
+      if (stored.shape.join(',') !== shape.join(',')) {
+        throw new Error(`the saved ${w.name} of ${node.title} ${node.name} has shape [${stored.shape.join(', ')}] but the graph needs [${shape.join(', ')}]: the graph changed since the weights were saved`);
+      }
+      const v = decodeFloat32(stored.data);
+      if (!v || v.length !== rowSize(shape)) throw new Error(`the saved ${w.name} of ${node.title} ${node.name} is damaged`);
+      values.push(v);
+    }
+    this.program.weights.forEach((w, i) => w.variable.assign(tf.tensor(values[i]!, w.variable.shape, 'float32')));
+    this.globalStep = block.step;
+    this.optimizer.reset();
+  }
+
+  runRecord(status: RunStatus): RunRecord {
+    const t = this.plan.training;
+    const settings: Record<string, JsonValue> = {
+      optimizer: t.optimizer.kind,
+      learningRate: this.learningRateBase,
+      schedule: t.schedule.schedule,
+      batchSize: t.batchSize,
+      epochs: this.epochs,
+      clip: t.clip.mode,
+      penalties: t.penalties.map((p) => `${p.kind}(${p.alpha})`),
+      earlyStopping: t.earlyStopping ? t.earlyStopping.patience : null,
+      dataset: this.plan.dataset.params.source,
+      samples: this.plan.dataset.params.samples,
+      steps: this.globalStep,
+    };
+    return {
+      id: `run-${this.startedAt}`,
+      startedAt: this.startedAt,
+      status,
+      backend: this.backend,
+      seed: this.seed,
+      settings,
+      epochs: [...this.epochs_],
+      stepLoss: [...this.stepLoss],
+      ...(this.fault ? { message: this.fault.message } : {}),
+    };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.stop();
+    this.program.dispose();
+    this.optimizer.dispose();
+    for (const t of [this.train.x, this.train.y, this.val?.x, this.val?.y, this.correctSum, ...this.pendingLosses, ...(this.lastGood ?? []), ...(this.best?.weights ?? [])]) t?.dispose();
+    this.pendingLosses = [];
+  }
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}
