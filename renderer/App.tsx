@@ -1,0 +1,326 @@
+/** The editor shell: toolbar, palette, canvas, inspector, problems; commands, shortcuts, files, autosave. */
+import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Position } from '../core/graph/document.ts';
+import type { MenuCommand } from '../core/platform.ts';
+import { Canvas } from './components/Canvas.tsx';
+import { ConfirmDiscard, ExamplesDialog, RecoverBanner } from './components/Dialogs.tsx';
+import { Inspector } from './components/Inspector.tsx';
+import { Palette } from './components/Palette.tsx';
+import { ProblemsPanel } from './components/ProblemsPanel.tsx';
+import { analysisOf, isDirty, redo, undo } from './store/editor.ts';
+import { useEditor, useEditorStore, usePlatform } from './store/context.tsx';
+
+type Theme = 'system' | 'light' | 'dark';
+
+/** Keyboard shortcuts, desktop conventions (Ctrl on Linux/Windows, Cmd on macOS). */
+export function shortcutCommand(e: KeyboardEvent): MenuCommand | null {
+  const mod = e.ctrlKey || e.metaKey;
+  const k = e.key.toLowerCase();
+  if (mod && !e.altKey) {
+    if (k === 'n') return 'new';
+    if (k === 'o') return 'open';
+    if (k === 's') return e.shiftKey ? 'saveAs' : 'save';
+    if (k === 'z') return e.shiftKey ? 'redo' : 'undo';
+    if (k === 'y') return 'redo';
+    if (k === 'c') return 'copy';
+    if (k === 'x') return 'cut';
+    if (k === 'v') return 'paste';
+    if (k === 'd') return 'duplicate';
+    if (k === 'a') return 'selectAll';
+    if (k === '=' || k === '+') return 'zoomIn';
+    if (k === '-') return 'zoomOut';
+    return null;
+  }
+  if (!mod && !e.altKey) {
+    if (e.key === 'Delete' || e.key === 'Backspace') return 'delete';
+    if (k === 'f' && !e.shiftKey) return 'fitView';
+  }
+  return null;
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+}
+
+function Shell() {
+  const store = useEditorStore();
+  const platform = usePlatform();
+  const flow = useReactFlow();
+  const fileName = useEditor((s) => s.fileName);
+  const dirty = useEditor(isDirty);
+  const notice = useEditor((s) => s.notice);
+  const doc = useEditor((s) => s.doc);
+  const canUndo = useEditor(() => store.temporal.getState().pastStates.length > 0);
+  const [showExamples, setShowExamples] = useState(false);
+  const [confirm, setConfirm] = useState<null | (() => void)>(null);
+  const [recovery, setRecovery] = useState(() => platform.autosave.read());
+  const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('gradflow.theme') as Theme | null) ?? 'system');
+  const clipboard = useRef<string | null>(null);
+  const a = analysisOf(doc);
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem('gradflow.theme', theme);
+  }, [theme]);
+  useEffect(() => platform.setTitle(fileName, dirty), [platform, fileName, dirty]);
+  useEffect(() => {
+    if (!notice) return;
+    const t = setTimeout(() => store.getState().clearNotice(), notice.kind === 'error' ? 12_000 : 6_000);
+    return () => clearTimeout(t);
+  }, [notice, store]);
+
+  // Autosave unsaved work (debounced), so a crash never loses it; cleared once saved.
+  useEffect(() => {
+    const t = setTimeout(() => {
+      const s = store.getState();
+      if (isDirty(s)) platform.autosave.write(s.serialize().text);
+      else if (!recovery) platform.autosave.clear();
+    }, 800);
+    return () => clearTimeout(t);
+  }, [doc, platform, store, recovery]);
+
+  useEffect(() => {
+    const warn = (e: BeforeUnloadEvent) => {
+      if (isDirty(store.getState())) e.preventDefault();
+    };
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [store]);
+
+  const save = useCallback(
+    async (as: boolean): Promise<boolean> => {
+      const s = store.getState();
+      const { text, doc: stamped } = s.serialize();
+      try {
+        const r = await platform.saveFile({ suggestedName: s.fileName, text, ...(as || !s.filePath ? {} : { path: s.filePath }) });
+        if (!r) return false;
+        // Saving stamps `modified`; the stamped document becomes the saved one (one undo step is not worth it).
+        store.setState({ doc: stamped });
+        store.getState().markSaved(r.name, r.path ?? null, stamped);
+        platform.autosave.clear();
+        store.getState().notify('info', `Saved ${r.name}`);
+        return true;
+      } catch (e) {
+        store.getState().notify('error', `Could not save ${s.fileName}: ${(e as Error).message}. Your graph is still open and unchanged.`);
+        return false;
+      }
+    },
+    [platform, store],
+  );
+
+  /** Run `action` now, or after asking to save unsaved changes. */
+  const guard = useCallback(
+    (action: () => void) => {
+      if (!isDirty(store.getState())) action();
+      else setConfirm(() => action);
+    },
+    [store],
+  );
+
+  const openBytes = useCallback(
+    (bytes: string | Uint8Array, name: string, path?: string) => {
+      if (store.getState().openText(bytes, name, path ?? null)) {
+        requestAnimationFrame(() => void flow.fitView({ duration: 0 }));
+      }
+    },
+    [store, flow],
+  );
+
+  const paste = useCallback(
+    async (at?: Position) => {
+      let text = clipboard.current;
+      try {
+        const sys = await navigator.clipboard?.readText?.();
+        if (sys && sys.includes('gradflow-clipboard')) text = sys;
+      } catch {
+        // No permission to read the system clipboard: use the app's own.
+      }
+      if (text) store.getState().paste(text, at);
+    },
+    [store],
+  );
+  const copy = useCallback(
+    (cut: boolean) => {
+      const text = cut ? store.getState().cutSelection() : store.getState().copySelection();
+      if (!text) return;
+      clipboard.current = text;
+      navigator.clipboard?.writeText?.(text).catch(() => {});
+    },
+    [store],
+  );
+
+  const run = useCallback(
+    (command: MenuCommand) => {
+      const s = store.getState();
+      switch (command) {
+        case 'new':
+          return guard(() => {
+            s.newDocument();
+            platform.autosave.clear();
+          });
+        case 'open':
+          return guard(async () => {
+            const f = await platform.openFile();
+            if (f) openBytes(f.bytes, f.name, f.path);
+          });
+        case 'save':
+          return void save(false);
+        case 'saveAs':
+          return void save(true);
+        case 'undo':
+          return undo(store);
+        case 'redo':
+          return redo(store);
+        case 'copy':
+          return copy(false);
+        case 'cut':
+          return copy(true);
+        case 'paste':
+          return void paste();
+        case 'delete':
+          return s.deleteSelection();
+        case 'duplicate':
+          return s.duplicateSelection();
+        case 'selectAll':
+          return s.selectAll();
+        case 'fitView':
+          return void flow.fitView({ duration: 200 });
+        case 'zoomIn':
+          return void flow.zoomIn();
+        case 'zoomOut':
+          return void flow.zoomOut();
+        case 'tidyUp':
+          return void s.tidyUp().then(() => flow.fitView({ duration: 200 }));
+        case 'toggleTheme':
+          return setTheme((t) => (t === 'dark' ? 'light' : 'dark'));
+        case 'examples':
+          return setShowExamples(true);
+        default:
+          return;
+      }
+    },
+    [store, guard, platform, openBytes, save, copy, paste, flow],
+  );
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isTyping(e.target) || document.querySelector('.modal')) return;
+      const command = shortcutCommand(e);
+      if (!command) return;
+      e.preventDefault();
+      run(command);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [run]);
+  useEffect(() => platform.onCommand(run), [platform, run]);
+  useEffect(() => platform.onOpenFile((f) => guard(() => openBytes(f.bytes, f.name, f.path))), [platform, guard, openBytes]);
+
+  const addAtCentre = (kind: string) => {
+    const el = document.querySelector('.canvas')?.getBoundingClientRect();
+    const p = flow.screenToFlowPosition({ x: (el?.left ?? 0) + (el?.width ?? 800) / 2, y: (el?.top ?? 0) + (el?.height ?? 600) / 2 });
+    const n = store.getState().doc.nodes.length;
+    store.getState().addNode(kind, { x: p.x - 90 + (n % 5) * 20, y: p.y - 40 + (n % 5) * 20 });
+  };
+
+  return (
+    <div className="app">
+      <header className="toolbar" role="toolbar" aria-label="Main toolbar">
+        <span className="brand">Gradflow</span>
+        <span className="doc-title" aria-label="Document title">
+          {fileName}
+          {dirty ? <span className="dirty" aria-label="unsaved changes"> ●</span> : null}
+        </span>
+        <button onClick={() => run('new')} title="New (Ctrl+N)">New</button>
+        <button onClick={() => run('open')} title="Open (Ctrl+O)">Open</button>
+        <button onClick={() => run('save')} title="Save (Ctrl+S)">Save</button>
+        <button onClick={() => run('saveAs')} title="Save as (Ctrl+Shift+S)">Save as</button>
+        <button onClick={() => run('examples')}>Examples</button>
+        <span className="sep" />
+        <button onClick={() => run('undo')} disabled={!canUndo} title="Undo (Ctrl+Z)">Undo</button>
+        <button onClick={() => run('redo')} title="Redo (Ctrl+Shift+Z)">Redo</button>
+        <button onClick={() => run('tidyUp')} title="Arrange the graph left to right">Tidy up</button>
+        <button onClick={() => run('fitView')} title="Fit view (F)">Fit</button>
+        <span className="sep" />
+        <label className="theme">
+          Theme{' '}
+          <select aria-label="Theme" value={theme} onChange={(e) => setTheme(e.target.value as Theme)}>
+            <option value="system">System</option>
+            <option value="light">Light</option>
+            <option value="dark">Dark</option>
+          </select>
+        </label>
+        <span className="totals-inline" aria-label="Parameter count">
+          {(a.totals.trainable + a.totals.nonTrainable).toLocaleString('en-US')} parameters
+        </span>
+      </header>
+      {recovery ? (
+        <RecoverBanner
+          savedAt={recovery.savedAt}
+          onRestore={() => {
+            openBytes(recovery.text, 'Recovered.nngraph');
+            // A recovered graph is unsaved work: keep it dirty until the user saves it.
+            store.setState({ savedDoc: { ...store.getState().doc } });
+            setRecovery(null);
+          }}
+          onDiscard={() => {
+            platform.autosave.clear();
+            setRecovery(null);
+          }}
+        />
+      ) : null}
+      <div className="workspace">
+        <Palette onAdd={addAtCentre} />
+        <main className="centre">
+          <Canvas commands={{ copy: () => copy(false), cut: () => copy(true), paste: (at) => void paste(at) }} />
+          <ProblemsPanel />
+        </main>
+        <Inspector />
+      </div>
+      {notice ? (
+        <div className={`notice ${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} key={notice.seq}>
+          <span>{notice.text}</span>
+          <button aria-label="Dismiss message" onClick={() => store.getState().clearNotice()}>
+            ×
+          </button>
+        </div>
+      ) : null}
+      {showExamples ? (
+        <ExamplesDialog
+          onClose={() => setShowExamples(false)}
+          onOpen={(file, text) => {
+            setShowExamples(false);
+            guard(() => openBytes(text, file));
+          }}
+        />
+      ) : null}
+      {confirm ? (
+        <ConfirmDiscard
+          fileName={fileName}
+          onCancel={() => setConfirm(null)}
+          onDiscard={() => {
+            const action = confirm;
+            setConfirm(null);
+            platform.autosave.clear();
+            action();
+          }}
+          onSave={async () => {
+            const action = confirm;
+            setConfirm(null);
+            if (await save(false)) action();
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+export function App() {
+  return (
+    <ReactFlowProvider>
+      <Shell />
+    </ReactFlowProvider>
+  );
+}

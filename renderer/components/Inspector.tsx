@@ -1,0 +1,175 @@
+/** The inspector: a form for the selected node generated from its parameter specs, or the document's details. */
+import { useEffect, useState } from 'react';
+import { kindDef } from '../../core/graph/catalogue.ts';
+import { checkParam, describeRange, type ParamSpec, type ParamSpecs, type ParamValue } from '../../core/graph/params.ts';
+import { shapeText } from '../nodes/view.ts';
+import { analysisOf } from '../store/editor.ts';
+import { useEditor, useEditorStore } from '../store/context.tsx';
+
+function ParamField({ nodeId, name, spec, value, params }: { nodeId: string; name: string; spec: ParamSpec; value: ParamValue; params: Record<string, ParamValue> }) {
+  const store = useEditorStore();
+  const text = spec.type === 'shape' ? (value as number[]).join(', ') : String(value);
+  const [draft, setDraft] = useState(text);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setDraft(text);
+    setError(null);
+  }, [text, nodeId]);
+  if (spec.visibleWhen && !spec.visibleWhen(params)) return null;
+  const id = `param-${nodeId}-${name}`;
+  const commit = (v: ParamValue) => {
+    const problem = store.getState().setParam(nodeId, name, v);
+    setError(problem);
+  };
+  const parse = (raw: string): ParamValue => {
+    if (spec.type === 'shape') return raw.split(/[\s,]+/).filter(Boolean).map(Number);
+    if (spec.type === 'int' || spec.type === 'number') return raw.trim() === '' ? NaN : Number(raw);
+    return raw;
+  };
+  let input;
+  if (spec.type === 'boolean') {
+    input = <input id={id} type="checkbox" aria-label={spec.label} checked={value as boolean} onChange={(e) => commit(e.target.checked)} />;
+  } else if (spec.type === 'enum') {
+    input = (
+      <select id={id} aria-label={spec.label} value={value as string} onChange={(e) => commit(e.target.value)}>
+        {spec.options.map((o) => (
+          <option key={o} value={o}>
+            {spec.optionLabels?.[o] ?? o}
+          </option>
+        ))}
+      </select>
+    );
+  } else {
+    const tryCommit = () => {
+      const v = parse(draft);
+      const problem = checkParam(spec, v);
+      if (problem) setError(`${spec.label}: ${problem}`);
+      else commit(v);
+    };
+    input = (
+      <input
+        id={id}
+        aria-label={spec.label}
+        aria-invalid={!!error}
+        aria-describedby={`${id}-help`}
+        inputMode={spec.type === 'shape' ? 'text' : 'decimal'}
+        value={draft}
+        onChange={(e) => {
+          setDraft(e.target.value);
+          const problem = checkParam(spec, parse(e.target.value));
+          setError(problem ? `${spec.label}: ${problem}` : null);
+        }}
+        onBlur={tryCommit}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') tryCommit();
+          if (e.key === 'Escape') {
+            setDraft(text);
+            setError(null);
+          }
+        }}
+      />
+    );
+  }
+  return (
+    <div className={`field${error ? ' invalid' : ''}`}>
+      <label htmlFor={id}>{spec.label}</label>
+      {input}
+      <p className="help" id={`${id}-help`}>
+        {spec.help} <span className="range">({describeRange(spec)})</span>
+      </p>
+      {error ? (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function LabelField({ nodeId, label }: { nodeId: string; label: string }) {
+  const store = useEditorStore();
+  const [draft, setDraft] = useState(label);
+  useEffect(() => setDraft(label), [label, nodeId]);
+  const commit = () => draft !== label && store.getState().setLabel(nodeId, draft);
+  return (
+    <div className="field">
+      <label htmlFor={`label-${nodeId}`}>Label</label>
+      <input id={`label-${nodeId}`} aria-label="Label" value={draft} placeholder={nodeId} onChange={(e) => setDraft(e.target.value)} onBlur={commit} onKeyDown={(e) => e.key === 'Enter' && commit()} />
+    </div>
+  );
+}
+
+export function Inspector() {
+  const doc = useEditor((s) => s.doc);
+  const selected = useEditor((s) => s.selectedNodes);
+  const store = useEditorStore();
+  const analysis = analysisOf(doc);
+  const node = selected.length === 1 ? doc.nodes.find((n) => n.id === selected[0]) : undefined;
+  if (!node) {
+    const t = analysis.totals;
+    return (
+      <aside className="inspector" aria-label="Inspector">
+        <h2>Graph</h2>
+        <div className="field">
+          <label htmlFor="doc-name">Name</label>
+          <input id="doc-name" aria-label="Graph name" defaultValue={doc.metadata.name} key={`n-${doc.metadata.name}`} onBlur={(e) => store.getState().setMetadata({ name: e.target.value })} />
+        </div>
+        <div className="field">
+          <label htmlFor="doc-desc">Description</label>
+          <textarea id="doc-desc" aria-label="Graph description" defaultValue={doc.metadata.description} key={`d-${doc.metadata.description}`} onBlur={(e) => store.getState().setMetadata({ description: e.target.value })} />
+        </div>
+        <dl className="totals" aria-label="Graph totals">
+          <dt>Parameters</dt>
+          <dd data-testid="total-params">{(t.trainable + t.nonTrainable).toLocaleString('en-US')}</dd>
+          <dt>Trainable</dt>
+          <dd>{t.trainable.toLocaleString('en-US')}</dd>
+          <dt>Weighted layers</dt>
+          <dd>{t.layers}</dd>
+          <dt>Depth</dt>
+          <dd>{t.depth}</dd>
+          <dt>Nodes / edges</dt>
+          <dd>
+            {t.nodes} / {t.edges}
+          </dd>
+        </dl>
+        {selected.length > 1 ? <p>{selected.length} nodes selected.</p> : <p className="hint">Select a node to edit its parameters.</p>}
+      </aside>
+    );
+  }
+  const def = kindDef(node.kind);
+  const a = analysis.nodes[node.id];
+  return (
+    <aside className="inspector" aria-label="Inspector">
+      <h2>{def?.title ?? node.kind}</h2>
+      <p className="node-id">id: {node.id}</p>
+      {def ? <p className="description">{def.description}</p> : <p className="description">This kind is not known to this version of Gradflow. Its data is kept unchanged.</p>}
+      <LabelField nodeId={node.id} label={node.label ?? ''} />
+      {def
+        ? Object.entries(def.params as ParamSpecs).map(([name, spec]) => (
+            <ParamField key={name} nodeId={node.id} name={name} spec={spec} value={node.params[name] as ParamValue} params={node.params as Record<string, ParamValue>} />
+          ))
+        : null}
+      {a ? (
+        <dl className="totals" aria-label="Node shapes">
+          {Object.entries(a.outputs).map(([port, s]) => (
+            <div key={port}>
+              <dt>Output {port}</dt>
+              <dd>{shapeText(s)}</dd>
+            </div>
+          ))}
+          <dt>Parameters</dt>
+          <dd data-testid="node-params">{(a.params.trainable + a.params.nonTrainable).toLocaleString('en-US')}</dd>
+        </dl>
+      ) : null}
+      {a?.issues.length ? (
+        <ul className="node-issues">
+          {a.issues.map((i, k) => (
+            <li key={k} className={i.severity}>
+              {i.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </aside>
+  );
+}

@@ -1,0 +1,29 @@
+import '@xyflow/react/dist/style.css';
+import './styles.css';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import type { Platform } from '../core/platform.ts';
+import { App } from './App.tsx';
+import { createBrowserPlatform } from './platform/browser.ts';
+import { EditorProvider } from './store/context.tsx';
+import { createEditorStore } from './store/editor.ts';
+
+declare global {
+  interface Window {
+    /** Set by the Electron preload; absent in the web build. */
+    gradflowPlatform?: Platform;
+  }
+}
+
+const platform = window.gradflowPlatform ?? createBrowserPlatform();
+const store = createEditorStore();
+// Exposed for end-to-end tests and debugging: read-only use of the document.
+(window as unknown as { __gradflow: unknown }).__gradflow = { store };
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <EditorProvider store={store} platform={platform}>
+      <App />
+    </EditorProvider>
+  </StrictMode>,
+);

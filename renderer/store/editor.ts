@@ -1,0 +1,276 @@
+/**
+ * The editor's store: the document (undoable, with zundo's `temporal`) and the view state
+ * around it (selection, file, messages — not undoable). Actions read with get(), call a
+ * pure function from core/graph/edit.ts, and write with set(), as in xyflow's store.
+ */
+import { temporal } from 'zundo';
+import { createStore } from 'zustand/vanilla';
+import { analyzeGraph, type Analysis } from '../../core/graph/analyze.ts';
+import { emptyDocument, APP_VERSION, type GraphDocument, type Position } from '../../core/graph/document.ts';
+import * as edit from '../../core/graph/edit.ts';
+import type { ParamValue } from '../../core/graph/params.ts';
+import { loadGraph } from '../../core/io/load.ts';
+import { saveGraph } from '../../core/io/save.ts';
+
+export interface Notice {
+  kind: 'error' | 'warning' | 'info';
+  text: string;
+  /** Increases with each notice so the same text shown twice still re-renders. */
+  seq: number;
+}
+
+export interface EditorState {
+  doc: GraphDocument;
+  /** The document as last saved or opened (by reference): dirty = doc !== savedDoc. */
+  savedDoc: GraphDocument;
+  fileName: string;
+  filePath: string | null;
+  selectedNodes: string[];
+  selectedEdges: string[];
+  notice: Notice | null;
+  /** Structural edits are refused while a run is live (the trainer owns the compiled graph). */
+  locked: boolean;
+
+  newDocument(): void;
+  /** Replace the document with a file's content; on failure keep the current one and say why. */
+  openText(bytes: string | Uint8Array, fileName: string, filePath?: string | null): boolean;
+  markSaved(fileName: string, filePath: string | null, doc: GraphDocument): void;
+  /** The text to save, with `modified` stamped (the stamped document becomes the current one). */
+  serialize(): { text: string; doc: GraphDocument };
+
+  addNode(kind: string, position: Position, params?: Record<string, ParamValue>): string | null;
+  connect(c: edit.ConnectionRequest): boolean;
+  setParam(nodeId: string, key: string, value: ParamValue): string | null;
+  setLabel(nodeId: string, label: string): void;
+  setMetadata(patch: { name?: string; description?: string }): void;
+  /** Positions during a drag; the drag is one undo step (see beginGesture/endGesture). */
+  moveNodes(positions: Map<string, Position>): void;
+  beginGesture(): void;
+  endGesture(): void;
+  deleteSelection(): void;
+  removeEdges(ids: string[]): void;
+  duplicateSelection(): void;
+  copySelection(): string | null;
+  cutSelection(): string | null;
+  paste(text: string, at?: Position): boolean;
+  select(nodes: string[], edges?: string[]): void;
+  selectAll(): void;
+  tidyUp(sizes?: Map<string, { width: number; height: number }>): Promise<void>;
+  setLocked(locked: boolean): void;
+  notify(kind: Notice['kind'], text: string): void;
+  clearNotice(): void;
+}
+
+let noticeSeq = 0;
+const analyses = new WeakMap<GraphDocument, Analysis>();
+
+/** Validation and shape inference of a document, computed once per document version. */
+export function analysisOf(doc: GraphDocument): Analysis {
+  let a = analyses.get(doc);
+  if (!a) {
+    a = analyzeGraph(doc);
+    analyses.set(doc, a);
+  }
+  return a;
+}
+
+export function createEditorStore(initial: GraphDocument = emptyDocument()) {
+  let gestureStart: GraphDocument | null = null;
+  const store = createStore<EditorState>()(
+    temporal(
+      (set, get) => {
+        /** Apply a document change, unless locked for a structural edit. */
+        const change = (next: GraphDocument, structural = true): boolean => {
+          if (next === get().doc) return false;
+          if (structural && get().locked) {
+            get().notify('warning', 'The graph is locked while training runs: stop the run to change its structure');
+            return false;
+          }
+          set({ doc: next });
+          return true;
+        };
+        return {
+          doc: initial,
+          savedDoc: initial,
+          fileName: 'Untitled.nngraph',
+          filePath: null,
+          selectedNodes: [],
+          selectedEdges: [],
+          notice: null,
+          locked: false,
+
+          newDocument() {
+            const doc = emptyDocument();
+            set({ doc, savedDoc: doc, fileName: 'Untitled.nngraph', filePath: null, selectedNodes: [], selectedEdges: [] });
+            store.temporal.getState().clear();
+          },
+          openText(bytes, fileName, filePath = null) {
+            const r = loadGraph(bytes);
+            if (!r.ok) {
+              get().notify('error', `Could not open ${fileName}: ${r.error.message}`);
+              return false;
+            }
+            set({ doc: r.document, savedDoc: r.document, fileName, filePath, selectedNodes: [], selectedEdges: [] });
+            store.temporal.getState().clear();
+            if (r.warnings.length) get().notify('warning', r.warnings.join('\n'));
+            return true;
+          },
+          markSaved(fileName, filePath, doc) {
+            set({ savedDoc: doc, fileName, filePath });
+          },
+          serialize() {
+            const cur = get().doc;
+            const doc: GraphDocument = { ...cur, metadata: { ...cur.metadata, modified: new Date().toISOString(), appVersion: APP_VERSION } };
+            return { text: saveGraph(doc), doc };
+          },
+
+          addNode(kind, position, params) {
+            const r = edit.addNode(get().doc, kind, position, params);
+            if (!change(r.doc)) return null;
+            set({ selectedNodes: [r.id], selectedEdges: [] });
+            return r.id;
+          },
+          connect(c) {
+            if (get().locked) return change(get().doc) && false;
+            const r = edit.connect(get().doc, c);
+            if (r.problem) {
+              get().notify('error', `Cannot connect: ${r.problem}`);
+              return false;
+            }
+            return change(r.doc);
+          },
+          setParam(nodeId, key, value) {
+            const r = edit.setParam(get().doc, nodeId, key, value);
+            if (r.problem) return r.problem;
+            // Parameters that change shapes are structural; the rest may change during a run only via the trainer's own controls.
+            change(r.doc);
+            return null;
+          },
+          setLabel(nodeId, label) {
+            change(edit.setLabel(get().doc, nodeId, label), false);
+          },
+          setMetadata(patch) {
+            const d = get().doc;
+            change({ ...d, metadata: { ...d.metadata, ...patch } }, false);
+          },
+          moveNodes(positions) {
+            change(edit.moveNodes(get().doc, positions), false);
+          },
+          beginGesture() {
+            gestureStart = get().doc;
+            store.temporal.getState().pause();
+          },
+          endGesture() {
+            const t = store.temporal.getState();
+            t.resume();
+            const start = gestureStart;
+            gestureStart = null;
+            // zundo records nothing while paused; push the state before the gesture so the
+            // whole drag undoes in one step.
+            if (start && start !== get().doc) {
+              store.temporal.setState((s) => ({ pastStates: [...s.pastStates, { doc: start }], futureStates: [] }));
+            }
+          },
+          deleteSelection() {
+            const { selectedNodes, selectedEdges } = get();
+            if (change(edit.removeItems(get().doc, selectedNodes, selectedEdges))) set({ selectedNodes: [], selectedEdges: [] });
+          },
+          removeEdges(ids) {
+            change(edit.removeItems(get().doc, [], ids));
+          },
+          duplicateSelection() {
+            const r = edit.duplicateItems(get().doc, get().selectedNodes);
+            if (change(r.doc)) set({ selectedNodes: r.nodeIds, selectedEdges: [] });
+          },
+          copySelection() {
+            const { selectedNodes } = get();
+            if (!selectedNodes.length) return null;
+            return JSON.stringify(edit.copyItems(get().doc, selectedNodes));
+          },
+          cutSelection() {
+            const text = get().copySelection();
+            if (text) get().deleteSelection();
+            return text;
+          },
+          paste(text, at) {
+            const content = edit.parseClipboard(text);
+            if (!content) {
+              get().notify('warning', 'The clipboard holds no Gradflow nodes');
+              return false;
+            }
+            let offset = { x: 40, y: 40 };
+            if (at && content.nodes.length) {
+              const minX = Math.min(...content.nodes.map((n) => n.position.x));
+              const minY = Math.min(...content.nodes.map((n) => n.position.y));
+              offset = { x: at.x - minX, y: at.y - minY };
+            }
+            const r = edit.pasteItems(get().doc, content, offset);
+            if (!change(r.doc)) return false;
+            set({ selectedNodes: r.nodeIds, selectedEdges: [] });
+            if (r.dropped) get().notify('warning', `${r.dropped} edge${r.dropped === 1 ? '' : 's'} could not be pasted (the ports were taken or did not fit)`);
+            return true;
+          },
+          select(nodes, edges = []) {
+            const s = get();
+            if (same(s.selectedNodes, nodes) && same(s.selectedEdges, edges)) return;
+            set({ selectedNodes: nodes, selectedEdges: edges });
+          },
+          selectAll() {
+            const d = get().doc;
+            set({ selectedNodes: d.nodes.map((n) => n.id), selectedEdges: d.edges.map((e) => e.id) });
+          },
+          async tidyUp(sizes) {
+            const before = get().doc;
+            // ELK is large: load it on first use, not at startup.
+            const { layoutGraph } = await import('../../core/graph/layout.ts');
+            const positions = await layoutGraph(before, sizes);
+            if (get().doc !== before) return; // the graph changed while ELK worked; don't clobber it
+            change(edit.moveNodes(before, positions), false);
+          },
+          setLocked(locked) {
+            set({ locked });
+          },
+          notify(kind, text) {
+            set({ notice: { kind, text, seq: ++noticeSeq } });
+          },
+          clearNotice() {
+            set({ notice: null });
+          },
+        };
+      },
+      {
+        // Undo is for the document: not the selection, the file name or messages.
+        partialize: (s) => ({ doc: s.doc }),
+        equality: (a, b) => a.doc === b.doc,
+        limit: 200,
+      },
+    ),
+  );
+  return store;
+}
+
+function same(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export type EditorStore = ReturnType<typeof createEditorStore>;
+
+/** Undo/redo that also drop a selection pointing at nodes that no longer exist. */
+export function undo(store: EditorStore): void {
+  store.temporal.getState().undo();
+  pruneSelection(store);
+}
+export function redo(store: EditorStore): void {
+  store.temporal.getState().redo();
+  pruneSelection(store);
+}
+function pruneSelection(store: EditorStore): void {
+  const s = store.getState();
+  const nodes = new Set(s.doc.nodes.map((n) => n.id));
+  const edges = new Set(s.doc.edges.map((e) => e.id));
+  s.select(s.selectedNodes.filter((id) => nodes.has(id)), s.selectedEdges.filter((id) => edges.has(id)));
+}
+
+export function isDirty(s: Pick<EditorState, 'doc' | 'savedDoc'>): boolean {
+  return s.doc !== s.savedDoc;
+}
