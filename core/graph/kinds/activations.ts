@@ -118,6 +118,9 @@ export const elu = elementwise({
   forward: (ctx, x) => {
     const { tf } = ctx;
     const alpha: number = ctx.params.alpha;
-    return alpha === 1 ? tf.elu(x) : tf.where(tf.greater(x, 0), x, tf.mul(tf.expm1(x), alpha));
+    if (alpha === 1) return tf.elu(x);
+    // max{0, z} + α(e^{min{0, z}} − 1), not tf.where(z > 0, …): tf.js has no gradient for the
+    // comparison, so a where() on z cannot be differentiated, and e^z would overflow for large z.
+    return tf.add(tf.relu(x), tf.mul(tf.expm1(tf.minimum(x, 0)), alpha));
   },
 });
