@@ -126,7 +126,8 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
         break;
       }
       case 'fault':
-        bar.println(`error: ${e.fault.message}`);
+        bar.clear();
+        io.err(`error: ${e.fault.message}\n`);
         break;
       case 'done':
         break;

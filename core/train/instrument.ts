@@ -32,7 +32,9 @@ export interface LayerStats {
 }
 
 export interface Instrumentation {
+  /** Optimizer steps taken, this one included. */
   step: number;
+  /** The epoch (from 1) this step belongs to. */
   epoch: number;
   loss: number;
   edges: Record<string, EdgeGradient>;

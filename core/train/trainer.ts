@@ -194,8 +194,12 @@ export class Trainer {
   get isPaused(): boolean {
     return this.paused;
   }
+  /** The learning rate of the next optimizer step. */
   get learningRate(): number {
-    return learningRateAt({ ...this.plan.training.schedule, learningRate: this.learningRateBase, totalSteps: Math.max(1, this.totalSteps) }, this.globalStep);
+    return this.learningRateAtStep(this.globalStep);
+  }
+  private learningRateAtStep(step: number): number {
+    return learningRateAt({ ...this.plan.training.schedule, learningRate: this.learningRateBase, totalSteps: Math.max(1, this.totalSteps) }, step);
   }
 
   /** Change the base learning rate λ0 while training (the schedule still applies). */
@@ -234,6 +238,9 @@ export class Trainer {
     this.runStarted = now();
     this.epochStarted = this.runStarted;
     let status: RunStatus = 'completed';
+    // The weights we start from are the first fallback: a fault before the first read-back
+    // must not leave NaN weights behind.
+    this.snapshotGood();
     try {
       while (this.epoch < this.epochs) {
         if (this.stopRequested || this.globalStep >= this.maxSteps) {
@@ -389,13 +396,19 @@ export class Trainer {
     const losses = this.pendingLosses;
     this.pendingLosses = [];
     if (losses.length === 0 && !instrumentation) return null;
-    const stacked = tf.stack(losses);
+    // The losses, then one value that is NaN when any weight is NaN or ±Infinity (x·0 is NaN
+    // only for those): the update can overflow while the loss it came from was still finite.
+    const stacked = tf.tidy(() => {
+      const ws = this.program.weights.map((w) => tf.sum(tf.mul(w.variable, 0)));
+      const weightsFlag = ws.length ? tf.addN(ws) : tf.scalar(0);
+      return tf.concat([tf.stack(losses), tf.reshape(weightsFlag, [1])]);
+    });
     const [values, instr] = await Promise.all([stacked.data() as Promise<Float32Array>, instrumentation ? (instrumentation.data() as Promise<Float32Array>) : null]);
     stacked.dispose();
     for (const l of losses) l.dispose();
     instrumentation?.dispose();
-    const firstStep = this.globalStep - values.length + 1;
-    for (let i = 0; i < values.length; i++) {
+    const firstStep = this.globalStep - losses.length + 1;
+    for (let i = 0; i < losses.length; i++) {
       const v = values[i]!;
       if (!Number.isFinite(v)) return this.raiseFault(firstStep + i, v);
       this.stepLoss.push(v);
@@ -403,6 +416,7 @@ export class Trainer {
       this.epochLossCount++;
       this.lastLoss = v;
     }
+    if (Number.isNaN(values[losses.length]!)) return this.raiseFault(this.globalStep, NaN, 'weights');
     this.snapshotGood();
     if (instr) this.onEvent({ type: 'instrumentation', data: this.decodeInstrumentation(instr) });
     return null;
@@ -431,7 +445,8 @@ export class Trainer {
       layers[node.id] = stats;
       at += 3 + 3 * h;
     }
-    return { step: this.globalStep, epoch: this.epoch, loss, edges, layers };
+    // Read right after a step, before endEpoch counts the epoch it may have finished.
+    return { step: this.globalStep, epoch: this.epoch + 1, loss, edges, layers };
   }
 
   /** Keep a copy of the weights known to give finite losses, to fall back on after a NaN. */
@@ -446,12 +461,13 @@ export class Trainer {
     this.program.weights.forEach((w, i) => w.variable.assign(weights[i]!));
   }
 
-  private async raiseFault(step: number, value: number): Promise<Fault> {
+  private async raiseFault(step: number, value: number, in_: 'loss' | 'weights' = 'loss'): Promise<Fault> {
     const where = await this.locateNonFinite();
     const what = Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
     const epochOfStep = Math.floor((step - 1) / this.stepsPerEpoch) + 1;
     const message =
-      `the loss became ${what} at step ${step} (epoch ${epochOfStep})` +
+      (in_ === 'loss' ? `the loss became ${what}` : 'the weights became NaN or Infinity') +
+      ` at step ${step} (epoch ${epochOfStep})` +
       (where ? `; the first non-finite values are in ${where.what}` : '') +
       '. The weights were restored to the last good step. Try a smaller learning rate, gradient clipping, or BatchNorm';
     if (this.lastGood) this.restore(this.lastGood);
@@ -507,7 +523,8 @@ export class Trainer {
       valLoss: this.val ? valLossSum! / this.val.n : null,
       trainAccuracy: classification ? trainCorrect! / this.dataset.train.n : null,
       valAccuracy: classification && this.val ? valCorrect! / this.val.n : null,
-      learningRate: this.learningRate,
+      // The rate the epoch's last step used (this.learningRate is already the next epoch's).
+      learningRate: this.learningRateAtStep(Math.max(0, this.globalStep - 1)),
       seconds,
     };
     this.epochLossSum = 0;
@@ -560,7 +577,8 @@ export class Trainer {
     this.onEvent({
       type: 'progress',
       progress: {
-        epoch: this.epoch + (this.batchInEpoch === 0 ? 0 : 1),
+        // Progress follows a step, before endEpoch counts the epoch it may have finished.
+        epoch: this.epoch + 1,
         epochs: this.epochs,
         step: this.globalStep,
         totalSteps: this.totalSteps,
@@ -623,7 +641,11 @@ export class Trainer {
       if (!v || v.length !== rowSize(shape)) throw new Error(`the saved ${w.name} of ${node.title} ${node.name} is damaged`);
       values.push(v);
     }
-    this.program.weights.forEach((w, i) => w.variable.assign(tf.tensor(values[i]!, w.variable.shape, 'float32')));
+    this.program.weights.forEach((w, i) => {
+      const t = tf.tensor(values[i]!, w.variable.shape, 'float32');
+      w.variable.assign(t);
+      t.dispose(); // the variable keeps its own reference to the data
+    });
     this.globalStep = block.step;
     this.optimizer.reset();
   }
