@@ -122,7 +122,7 @@ function Shell() {
   const openBytes = useCallback(
     (bytes: string | Uint8Array, name: string, path?: string) => {
       if (store.getState().openText(bytes, name, path ?? null)) {
-        requestAnimationFrame(() => void flow.fitView({ duration: 0 }));
+        requestAnimationFrame(() => void flow.fitView({ duration: 0, maxZoom: 1.2 }));
       }
     },
     [store, flow],
@@ -186,7 +186,7 @@ function Shell() {
         case 'selectAll':
           return s.selectAll();
         case 'fitView':
-          return void flow.fitView({ duration: 200 });
+          return void flow.fitView({ duration: 200, maxZoom: 1.5 });
         case 'zoomIn':
           return void flow.zoomIn();
         case 'zoomOut':

@@ -8,7 +8,7 @@ import type { DatasetParams, DatasetInfo } from '../data/types.ts';
 import { analyzeGraph, type Analysis } from '../graph/analyze.ts';
 import { kindDef } from '../graph/catalogue.ts';
 import { displayName, type GraphDocument } from '../graph/document.ts';
-import type { AnyKindDef, AnyParams, Shape, WeightSpec } from '../graph/types.ts';
+import type { AnyKindDef, AnyParams, FusableActivation, Shape, WeightSpec } from '../graph/types.ts';
 import type { ClipMode } from '../train/clip.ts';
 import type { OptimizerSettings } from '../train/optimizers.ts';
 import type { Schedule } from '../train/schedule.ts';
@@ -60,6 +60,11 @@ export interface Plan {
   instrumentedEdges: PlanInput[];
   training: TrainingSettings;
   task: DatasetInfo['task'];
+  /**
+   * Layer -> activation pairs that may run as one fused kernel (Dense then ReLU, the
+   * activation being the layer's only consumer), on steps that need no pre-activation.
+   */
+  fusions: { layer: string; activation: string; edgeId: string; kind: FusableActivation }[];
 }
 
 export type PlanResult = { ok: true; plan: Plan; analysis: Analysis } | { ok: false; errors: string[]; analysis: Analysis };
@@ -159,6 +164,18 @@ export function compilePlan(doc: Pick<GraphDocument, 'nodes' | 'edges'>, analysi
     }
   }
 
+  const fusions: Plan['fusions'] = [];
+  const planned = new Set(nodes.map((n) => n.id));
+  for (const pn of nodes) {
+    if (!pn.def.forwardFused) continue;
+    const outs = doc.edges.filter((e) => e.source === pn.id);
+    const next = outs.length === 1 ? byId.get(outs[0]!.target) : undefined;
+    const nextDef = next && kindDef(next.kind);
+    if (!next || !nextDef?.fusableAs || !planned.has(next.id)) continue;
+    if ((incoming.get(next.id) ?? []).length !== 1) continue;
+    fusions.push({ layer: pn.id, activation: next.id, edgeId: outs[0]!.id, kind: nextDef.fusableAs });
+  }
+
   const p = optimizerNode.params as Record<string, number | string>;
   const datasetParams = datasetNode.params as unknown as DatasetParams;
   const info = analysis.nodes[datasetNode.id]!.dataset!;
@@ -171,6 +188,7 @@ export function compilePlan(doc: Pick<GraphDocument, 'nodes' | 'edges'>, analysi
       loss: { id: lossNode.id, kind: lossNode.kind, predFrom: lossInputs.pred![0]!, targetFrom: lossInputs.target![0]! },
       output: lossInputs.pred![0]!,
       instrumentedEdges,
+      fusions,
       task: info.task,
       training: {
         epochs: p.epochs as number,

@@ -5,7 +5,7 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Rng } from '../data/rng.ts';
-import type { ForwardContext, Tensor, TF } from '../graph/types.ts';
+import type { ForwardContext, FusableActivation, Tensor, TF } from '../graph/types.ts';
 import { initialValues } from './init.ts';
 import type { Plan, PlanInput } from './plan.ts';
 
@@ -27,6 +27,8 @@ export interface ForwardOptions {
   weights?: Tensor[];
   /** Zero tensors added to instrumented edges, so that d loss / d probe is the gradient through the edge. */
   probes?: Map<string, Tensor>;
+  /** Run the plan's fused layer+activation pairs as one kernel (when their edge has no probe). */
+  fuse?: boolean;
 }
 
 export interface ForwardResult {
@@ -93,7 +95,17 @@ export class Program {
       return probe ? tf.add(t, probe) : t;
     };
     let dataLoss: Tensor | null = null;
+    const fusedLayers = new Map<string, { activation: string; kind: FusableActivation }>();
+    const skipped = new Set<string>();
+    if (o.fuse) {
+      for (const f of plan.fusions) {
+        if (o.probes?.has(f.edgeId)) continue;
+        fusedLayers.set(f.layer, { activation: f.activation, kind: f.kind });
+        skipped.add(f.activation);
+      }
+    }
     for (const node of plan.nodes) {
+      if (skipped.has(node.id)) continue; // computed by its layer's fused kernel
       const inputs: Record<string, Tensor[]> = {};
       for (const [port, sources] of Object.entries(node.inputs)) inputs[port] = sources.map(read);
       const own = this.byNode.get(node.id)!;
@@ -114,8 +126,10 @@ export class Program {
         outputShapes: node.outputShapes,
         inputShapes: node.inputShapes,
       };
-      const out = node.def.forward!(ctx, inputs);
+      const fused = fusedLayers.get(node.id);
+      const out = fused ? node.def.forwardFused!(ctx, inputs, fused.kind) : node.def.forward!(ctx, inputs);
       outputs.set(node.id, out);
+      if (fused) outputs.set(fused.activation, { out: out.out! });
       if (node.id === plan.loss.id) dataLoss = out.loss!;
     }
     if (!dataLoss) throw new Error('internal: the loss was not computed');
@@ -141,7 +155,7 @@ export class Program {
     const { tf } = this;
     return tf.tidy(() => {
       const y = tf.zeros([x.shape[0]!, ...this.plan.dataset.info.yShape]);
-      const r = this.forward({ x, y, training: false, seed: () => 0 });
+      const r = this.forward({ x, y, training: false, seed: () => 0, fuse: true });
       return r.pred;
     });
   }

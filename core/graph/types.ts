@@ -185,7 +185,17 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
    * outputs by port. Ops nodes only; losses receive `pred` and `target` and return `loss`.
    */
   forward?(ctx: ForwardContext<ParamValues<S>>, inputs: Record<string, Tensor[]>): Record<string, Tensor>;
+  /**
+   * The forward computation with an activation fused into it (one kernel instead of two,
+   * as tf.layers does). The compiler uses it on steps that do not need the pre-activation.
+   */
+  forwardFused?(ctx: ForwardContext<ParamValues<S>>, inputs: Record<string, Tensor[]>, activation: FusableActivation): Record<string, Tensor>;
+  /** An activation kind that a preceding layer may fuse into its own kernel. */
+  fusableAs?: FusableActivation;
 }
+
+/** Activations whose gradient TensorFlow.js can compute through a fused matMul. */
+export type FusableActivation = 'relu';
 
 export type ParamValues<S extends ParamSpecs> = {
   [K in keyof S]: S[K] extends { options: readonly (infer T)[] } ? T : S[K]['default'];

@@ -271,7 +271,9 @@ export function Canvas({ commands }: { commands: { copy(): void; cut(): void; pa
         minZoom={0.05}
         maxZoom={2.5}
         onlyRenderVisibleElements
-        fitView
+        // No `fitView` prop: it would zoom onto the first node dropped on an empty canvas.
+        // Documents are fitted when opened (App), with a zoom cap so small graphs stay readable.
+        defaultViewport={{ x: 0, y: 0, zoom: 1 }}
         proOptions={{ hideAttribution: true }}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1} />

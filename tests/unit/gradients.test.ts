@@ -1258,3 +1258,38 @@ describe('a whole small graph, end to end', () => {
     }
   });
 });
+
+describe('fused Dense+ReLU kernels', () => {
+  it('give the same loss and weight gradients as the separate ops, and are planned only where safe', () => {
+    const g = new GraphBuilder('fusion');
+    g.add('dataset', 'data', { source: 'xor', samples: 64, seed: 3 });
+    const out = g.chain('data.x', [
+      ['dense', 'fc1', { units: 6, initializer: 'heNormal' }],
+      ['relu', 'r1'],
+      ['dense', 'fc2', { units: 5 }],
+      ['relu', 'r2'],
+      ['dense', 'fc3', { units: 2 }],
+    ]);
+    // fc2's output also feeds an Add: fusing it would hide the pre-activation from the Add.
+    g.add('add', 'skip').wire('fc2.out', 'skip.in').wire('r2.out', 'skip.in');
+    g.add('softmaxCrossEntropy', 'loss').wire(out, 'loss.pred').wire('data.y', 'loss.target');
+    g.add('sgd', 'opt').wire('loss.loss', 'opt.loss');
+    const compiled = compilePlan(g.build());
+    if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
+    expect(compiled.plan.fusions.map((f) => `${f.layer}+${f.activation}`)).toEqual(['fc1+r1']);
+    const program = new Program(tf, compiled.plan, createRng(5));
+    const x = tf.tensor2d([0.3, -0.7, 0.9, 0.2, -0.4, -0.5, 0.6, 0.1], [4, 2]);
+    const y = tf.tensor2d([1, 0, 0, 1, 0, 1, 1, 0], [4, 2]);
+    const vars = program.trainable.map((w) => w.variable);
+    const run = (fuse: boolean) =>
+      tf.tidy(() => {
+        const { value, grads } = tf.valueAndGrads((...ws: Tensor[]) => program.forward({ x, y, training: true, seed: () => 1, weights: ws, fuse }).objective as tf.Scalar)(vars);
+        return [value, ...grads].map((t) => Array.from(t.dataSync()));
+      });
+    const fused = run(true);
+    const plain = run(false);
+    fused.forEach((v, i) => v.forEach((a, j) => expect(Math.abs(a - plain[i]![j]!)).toBeLessThan(1e-6)));
+    program.dispose();
+    tf.dispose([x, y]);
+  });
+});

@@ -691,7 +691,8 @@ describe('no tensor leaks', () => {
     const doc = example('xor');
     const trainer = Trainer.create(TFNS, doc, {
       epochs: 25,
-      readEvery: 3, // instrumented steps fall on different batches of each epoch
+      readEvery: 3,
+      instrumentEvery: 3, // instrumented steps fall on different batches of each epoch
       onEvent: (e) => {
         if (e.type === 'epoch') counts.push(tf.memory().numTensors);
       },
@@ -752,7 +753,7 @@ describe('instrumentation', () => {
   it('arrives every readEvery steps with edge gradients, layer norms and 30-bin histograms that add up', async () => {
     const log = eventLog();
     const doc = example('xor'); // 320 training rows, batches of 32: 10 steps per epoch
-    const { trainer, run } = await train(doc, { epochs: 2, readEvery: 5, onEvent: log.onEvent });
+    const { trainer, run } = await train(doc, { epochs: 2, readEvery: 5, instrumentEvery: 5, onEvent: log.onEvent });
     expect(run.status).toBe('completed');
     const events = log.of('instrumentation').map((e) => e.data);
     expect(events.map((d) => d.step)).toEqual([5, 10, 15, 20]);
@@ -802,7 +803,7 @@ describe('instrumentation', () => {
 
   it('another bin count, and none at all with instrument: false (losses and epochs still come)', async () => {
     const a = eventLog();
-    const t1 = await train(example('xor'), { epochs: 1, readEvery: 2, bins: 12, onEvent: a.onEvent });
+    const t1 = await train(example('xor'), { epochs: 1, readEvery: 2, instrumentEvery: 2, bins: 12, onEvent: a.onEvent });
     expect(a.of('instrumentation')).toHaveLength(5);
     expect(a.of('instrumentation')[0]!.data.layers.hidden!.weights.counts).toHaveLength(12);
     t1.trainer.dispose();

@@ -1,6 +1,6 @@
 /** Activations (hidden and output units), element by element unless noted. */
 import { num } from '../params.ts';
-import { defineKind, type AnyKindDef, type ForwardContext, type Tensor } from '../types.ts';
+import { defineKind, type AnyKindDef, type ForwardContext, type FusableActivation, type Tensor } from '../types.ts';
 import type { ParamSpecs } from '../params.ts';
 import { single } from './util.ts';
 
@@ -15,6 +15,7 @@ export function elementwise<S extends ParamSpecs>(def: {
   forward: (ctx: ForwardContext<any>, x: Tensor) => Tensor;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   weights?: AnyKindDef['weights'];
+  fusableAs?: FusableActivation;
 }): AnyKindDef {
   return defineKind({
     kind: def.kind,
@@ -30,6 +31,7 @@ export function elementwise<S extends ParamSpecs>(def: {
       return { outputs: { out: s ? [...s] : null } };
     },
     ...(def.weights ? { weights: def.weights } : {}),
+    ...(def.fusableAs ? { fusableAs: def.fusableAs } : {}),
     forward: (ctx, inputs) => ({ out: def.forward(ctx, inputs.in![0]!) }),
   });
 }
@@ -40,6 +42,7 @@ export const relu = elementwise({
   description: 'Rectified linear unit g(z) = max{0, z}: large, useful gradients when active, none when z < 0.',
   params: {},
   forward: (ctx, x) => ctx.tf.relu(x),
+  fusableAs: 'relu',
 });
 
 export const leakyRelu = elementwise({

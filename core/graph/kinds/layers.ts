@@ -86,6 +86,12 @@ export const dense = defineKind({
     const z = ctx.params.bias ? tf.fused.matMul({ a: x, b: kernel as tfTypes.Tensor2D, bias: ctx.weights.bias! }) : tf.matMul(x, kernel as tfTypes.Tensor2D);
     return { out: z };
   },
+  forwardFused(ctx, inputs, activation) {
+    const { tf } = ctx;
+    const kernel = dropConnectKernel(tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed);
+    const x = inputs.in![0]! as tfTypes.Tensor2D;
+    return { out: tf.fused.matMul({ a: x, b: kernel as tfTypes.Tensor2D, ...(ctx.params.bias ? { bias: ctx.weights.bias! } : {}), activation }) };
+  },
 });
 
 export const rbf = defineKind({
