@@ -20,7 +20,9 @@ Trains the graph in FILE and prints per-epoch loss and accuracy.
   --seed S           override the Dataset's seed
   --out RUN.json     write the run: settings, backend, per-epoch and per-step metrics
   --save FILE        write the graph with its trained weights and this run
-  --read-every N     read losses and instrumentation back every N steps (default 10)`;
+  --read-every N     read losses back (and check them for NaN) every N steps (default 10)
+  --fresh            start from new initial weights even if FILE holds trained ones
+                     (by default training continues from them)`;
 
 function positiveInt(name: string, v: string | undefined, min = 1): number | undefined {
   if (v === undefined) return undefined;
@@ -40,6 +42,7 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
       out: { type: 'string' },
       save: { type: 'string' },
       'read-every': { type: 'string' },
+      fresh: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -103,6 +106,17 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
     }
     io.err(`error: ${(e as Error).message}\n`);
     return 1;
+  }
+
+  if (doc.weights && !values.fresh) {
+    try {
+      trainer.importWeights(doc.weights);
+      io.out(`Continuing from the trained weights in ${path} (step ${doc.weights.step}); use --fresh to start over\n`);
+    } catch (e) {
+      io.err(`error: ${(e as Error).message} (use --fresh to train from new weights)\n`);
+      trainer.dispose();
+      return 1;
+    }
   }
 
   const bar = new ProgressLine(io);

@@ -149,6 +149,7 @@ export class Trainer {
   private runStarted = 0;
   private samplesDone = 0;
   private fault: Fault | null = null;
+  private resumedFrom: { step: number; epoch: number } | null = null;
   private running = false;
   private disposed = false;
 
@@ -260,7 +261,13 @@ export class Trainer {
           continue;
         }
         if (this.stepsAllowed > 0) this.stepsAllowed--;
-        const fault = await this.trainOneBatch();
+        let fault: Fault | null;
+        try {
+          fault = await this.trainOneBatch();
+        } catch (e) {
+          fault = this.kernelFault(e);
+          if (!fault) throw e;
+        }
         if (fault) {
           status = 'failed';
           break;
@@ -484,6 +491,24 @@ export class Trainer {
     return this.fault;
   }
 
+  /**
+   * A kernel missing on the backend (TensorFlow.js throws "Kernel 'X' not registered")
+   * becomes a clear fault instead of a crash; other errors are not ours to translate.
+   */
+  private kernelFault(e: unknown): Fault | null {
+    const m = /Kernel '([^']+)' not registered for backend '([^']+)'/.exec(e instanceof Error ? e.message : String(e));
+    if (!m) return null;
+    this.fault = {
+      step: this.globalStep + 1,
+      epoch: this.epoch + 1,
+      nodeId: null,
+      message: `the operation ${m[1]} is not available on the ${m[2]} backend, so this graph cannot train there: choose another backend`,
+    };
+    if (this.lastGood) this.restore(this.lastGood);
+    this.onEvent({ type: 'fault', fault: this.fault });
+    return this.fault;
+  }
+
   /** Find the first node, in graph order, whose weights or outputs hold NaN or Infinity. */
   private async locateNonFinite(): Promise<{ nodeId: string; what: string } | null> {
     const tf = this.tf;
@@ -654,7 +679,9 @@ export class Trainer {
       w.variable.assign(t);
       t.dispose(); // the variable keeps its own reference to the data
     });
-    this.globalStep = block.step;
+    // The run continues from these weights as a new run: its step count starts at 0 (so
+    // maxSteps and epochs mean "this many more"); the optimizer's moments start afresh.
+    this.resumedFrom = { step: block.step, epoch: block.epoch };
     this.optimizer.reset();
   }
 
@@ -672,6 +699,7 @@ export class Trainer {
       dataset: this.plan.dataset.params.source,
       samples: this.plan.dataset.params.samples,
       steps: this.globalStep,
+      resumedFromStep: this.resumedFrom?.step ?? null,
     };
     return {
       id: `run-${this.startedAt}`,

@@ -272,3 +272,19 @@ describe('the real command', () => {
     expect((err as { stderr: string }).stderr).toMatch(/--backend must be cpu or wasm/);
   });
 });
+
+describe('gradflow train on a file with trained weights', () => {
+  it('continues from them, and --fresh starts over', async () => {
+    const saved = path('continue.nngraph');
+    expect((await gradflow(['train', XOR, '--epochs', '40', '--save', saved])).code).toBe(0);
+    const again = await gradflow(['train', saved, '--epochs', '1']);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/Continuing from the trained weights/);
+    const fresh = await gradflow(['train', saved, '--epochs', '1', '--fresh']);
+    expect(fresh.code).toBe(0);
+    expect(fresh.out).not.toMatch(/Continuing/);
+    // Trained weights start far better than fresh ones.
+    const firstEpochLoss = (text: string) => Number(/epoch 1\/1\s+loss (\d+\.\d+)/.exec(text)![1]);
+    expect(firstEpochLoss(again.out)).toBeLessThan(firstEpochLoss(fresh.out) / 2);
+  });
+});

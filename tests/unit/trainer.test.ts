@@ -997,7 +997,9 @@ describe('trained weights in the document', () => {
     const again = Trainer.create(TFNS, doc2);
     const fresh = await again.predict(trainer.dataset.val.x, trainer.dataset.val.n);
     again.importWeights(doc2.weights!);
-    expect(again.step).toBe(80);
+    // A continued run counts its own steps, and records where it started from.
+    expect(again.step).toBe(0);
+    expect(again.runRecord('stopped').settings.resumedFromStep).toBe(80);
     const x = trainer.dataset.val.x;
     const before = await trainer.predict(x, trainer.dataset.val.n);
     const after = await again.predict(x, trainer.dataset.val.n);
