@@ -10,6 +10,10 @@ import { Palette } from './components/Palette.tsx';
 import { ProblemsPanel } from './components/ProblemsPanel.tsx';
 import { analysisOf, isDirty, redo, undo } from './store/editor.ts';
 import { useEditor, useEditorStore, usePlatform } from './store/context.tsx';
+import { useRun, useTraining } from './train/context.tsx';
+import { Dashboard } from './train/Dashboard.tsx';
+import { GradientLegend } from './train/Legend.tsx';
+import { RunBar } from './train/RunBar.tsx';
 
 type Theme = 'system' | 'light' | 'dark';
 
@@ -59,6 +63,44 @@ function Shell() {
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('gradflow.theme') as Theme | null) ?? 'system');
   const clipboard = useRef<string | null>(null);
   const a = analysisOf(doc);
+  const training = useTraining();
+  const fault = useRun((s) => s.fault);
+  const runError = useRun((s) => s.error);
+
+  // A fault (NaN/Infinity) pauses everything on the node where it appeared.
+  useEffect(() => {
+    if (!fault) return;
+    store.getState().notify('error', `Training stopped: ${fault.message}`);
+    if (fault.nodeId) {
+      store.getState().select([fault.nodeId]);
+      const n = store.getState().doc.nodes.find((x) => x.id === fault.nodeId);
+      if (n) void flow.setCenter(n.position.x + 90, n.position.y + 40, { zoom: Math.max(flow.getZoom(), 1), duration: 250 });
+    }
+  }, [fault, store, flow]);
+  useEffect(() => {
+    if (runError) store.getState().notify('error', runError);
+  }, [runError, store]);
+
+  /** Train: continue from the last run's weights, or the weights saved in the file, or start fresh. */
+  const train = useCallback(() => {
+    const s = store.getState();
+    const weights = training.store.getState().checkpoint ?? s.doc.weights ?? null;
+    training.start(s.doc, weights);
+  }, [store, training]);
+
+  /** Put the trained weights and the runs into the document, then save it. */
+  const saveWithWeights = useCallback(async () => {
+    const weights = await training.exportWeights();
+    if (!weights) {
+      store.getState().notify('warning', 'There are no trained weights yet: train the network first');
+      return;
+    }
+    const d = store.getState().doc;
+    const known = new Set((d.runs ?? []).map((r) => r.id));
+    store.getState().setWeights(weights, [...(d.runs ?? []), ...training.store.getState().runs.filter((r) => !known.has(r.id))]);
+    await saveRef.current(false);
+  }, [store, training]);
+  const saveRef = useRef<(as: boolean) => Promise<boolean>>(async () => false);
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -110,6 +152,8 @@ function Shell() {
     [platform, store],
   );
 
+  saveRef.current = save;
+
   /** Run `action` now, or after asking to save unsaved changes. */
   const guard = useCallback(
     (action: () => void) => {
@@ -121,11 +165,16 @@ function Shell() {
 
   const openBytes = useCallback(
     (bytes: string | Uint8Array, name: string, path?: string) => {
+      if (training.live) {
+        store.getState().notify('warning', 'Stop the training run before opening another graph');
+        return;
+      }
       if (store.getState().openText(bytes, name, path ?? null)) {
+        training.resetWeights();
         requestAnimationFrame(() => void flow.fitView({ duration: 0, maxZoom: 1.2 }));
       }
     },
-    [store, flow],
+    [store, flow, training],
   );
 
   const paste = useCallback(
@@ -156,7 +205,9 @@ function Shell() {
       const s = store.getState();
       switch (command) {
         case 'new':
+          if (training.live) return s.notify('warning', 'Stop the training run before starting a new graph');
           return guard(() => {
+            training.resetWeights();
             s.newDocument();
             platform.autosave.clear();
           });
@@ -197,11 +248,19 @@ function Shell() {
           return setTheme((t) => (t === 'dark' ? 'light' : 'dark'));
         case 'examples':
           return setShowExamples(true);
+        case 'train.start':
+          return training.live ? training.resume() : train();
+        case 'train.pause':
+          return training.pause();
+        case 'train.step':
+          return training.step();
+        case 'train.stop':
+          return training.stop();
         default:
           return;
       }
     },
-    [store, guard, platform, openBytes, save, copy, paste, flow],
+    [store, guard, platform, openBytes, save, copy, paste, flow, training, train],
   );
 
   useEffect(() => {
@@ -237,6 +296,7 @@ function Shell() {
         <button onClick={() => run('open')} title="Open (Ctrl+O)">Open</button>
         <button onClick={() => run('save')} title="Save (Ctrl+S)">Save</button>
         <button onClick={() => run('saveAs')} title="Save as (Ctrl+Shift+S)">Save as</button>
+        <button onClick={() => void saveWithWeights()} title="Save the graph with its trained weights and runs">Save with weights</button>
         <button onClick={() => run('examples')}>Examples</button>
         <span className="sep" />
         <button onClick={() => run('undo')} disabled={!canUndo} title="Undo (Ctrl+Z)">Undo</button>
@@ -274,8 +334,15 @@ function Shell() {
       <div className="workspace">
         <Palette onAdd={addAtCentre} />
         <main className="centre">
-          <Canvas commands={{ copy: () => copy(false), cut: () => copy(true), paste: (at) => void paste(at) }} />
-          <ProblemsPanel />
+          <RunBar onTrain={train} />
+          <div className="canvas-wrap">
+            <Canvas commands={{ copy: () => copy(false), cut: () => copy(true), paste: (at) => void paste(at) }} />
+            <GradientLegend />
+          </div>
+          <div className="bottom">
+            <ProblemsPanel />
+            <Dashboard />
+          </div>
         </main>
         <Inspector />
       </div>

@@ -7,6 +7,9 @@ import { App } from './App.tsx';
 import { createBrowserPlatform } from './platform/browser.ts';
 import { EditorProvider } from './store/context.tsx';
 import { createEditorStore } from './store/editor.ts';
+import { assetUrls, createTrainingWorker } from './train/assets.ts';
+import { RunProvider } from './train/context.tsx';
+import { createRunStore, TrainingClient } from './train/run.ts';
 
 declare global {
   interface Window {
@@ -17,13 +20,16 @@ declare global {
 
 const platform = window.gradflowPlatform ?? createBrowserPlatform();
 const store = createEditorStore();
-// Exposed for end-to-end tests and debugging: read-only use of the document.
-(window as unknown as { __gradflow: unknown }).__gradflow = { store };
+const training = new TrainingClient(createRunStore(), assetUrls(), createTrainingWorker);
+// Exposed for end-to-end tests and debugging (reading state only).
+(window as unknown as { __gradflow: unknown }).__gradflow = { store, run: training.store };
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <EditorProvider store={store} platform={platform}>
-      <App />
+      <RunProvider client={training}>
+        <App />
+      </RunProvider>
     </EditorProvider>
   </StrictMode>,
 );

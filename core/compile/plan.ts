@@ -4,6 +4,7 @@
  * initializers, which edges are instrumented, and the settings of the loss path
  * (penalties, early stopping) and the optimizer. Pure, so it is tested without tf.
  */
+import { cachedTable, type TableDatasetParams } from '../data/table.ts';
 import type { DatasetParams, DatasetInfo } from '../data/types.ts';
 import { analyzeGraph, type Analysis } from '../graph/analyze.ts';
 import { kindDef } from '../graph/catalogue.ts';
@@ -49,10 +50,25 @@ export interface TrainingSettings {
   earlyStopping: { patience: number; minDelta: number; restoreBest: boolean; nodeId: string } | null;
 }
 
+/**
+ * A Table dataset's parameters as the plan carries them: with `source` and `samples` like a
+ * Dataset's, so that settings and run records describe every dataset the same way.
+ */
+export interface TablePlanParams extends TableDatasetParams {
+  source: 'table';
+  /** Rows in the table. */
+  samples: number;
+}
+
+/** The node the data comes from: a Dataset (generated or MNIST) or a Table dataset. */
+export type PlanDataset =
+  | { id: string; kind: 'dataset'; params: DatasetParams; info: DatasetInfo }
+  | { id: string; kind: 'tableDataset'; params: TablePlanParams; info: DatasetInfo };
+
 export interface Plan {
   /** Nodes that compute the loss, in topological order (data nodes excluded). */
   nodes: PlanNode[];
-  dataset: { id: string; params: DatasetParams; info: DatasetInfo };
+  dataset: PlanDataset;
   loss: { id: string; kind: string; predFrom: PlanInput; targetFrom: PlanInput };
   /** The node whose output is the prediction (what feeds the loss's pred). */
   output: PlanInput;
@@ -177,14 +193,18 @@ export function compilePlan(doc: Pick<GraphDocument, 'nodes' | 'edges'>, analysi
   }
 
   const p = optimizerNode.params as Record<string, number | string>;
-  const datasetParams = datasetNode.params as unknown as DatasetParams;
   const info = analysis.nodes[datasetNode.id]!.dataset!;
+  const dataset: PlanDataset =
+    datasetNode.kind === 'tableDataset'
+      ? { id: datasetNode.id, kind: 'tableDataset', params: tablePlanParams(datasetNode.params as unknown as TableDatasetParams), info }
+      : { id: datasetNode.id, kind: 'dataset', params: datasetNode.params as unknown as DatasetParams, info };
+  const datasetParams = dataset.params;
   return {
     ok: true,
     analysis,
     plan: {
       nodes,
-      dataset: { id: datasetNode.id, params: datasetParams, info },
+      dataset,
       loss: { id: lossNode.id, kind: lossNode.kind, predFrom: lossInputs.pred![0]!, targetFrom: lossInputs.target![0]! },
       output: lossInputs.pred![0]!,
       instrumentedEdges,
@@ -214,4 +234,10 @@ export function compilePlan(doc: Pick<GraphDocument, 'nodes' | 'edges'>, analysi
       },
     },
   };
+}
+
+function tablePlanParams(p: TableDatasetParams): TablePlanParams {
+  // Analysis already parsed this data (the graph can train), so this is a cache hit.
+  const parsed = cachedTable(p.data);
+  return { ...p, source: 'table', samples: parsed.ok ? parsed.table.rows : 0 };
 }

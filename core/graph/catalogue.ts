@@ -9,10 +9,12 @@ import * as losses from './kinds/losses.ts';
 import * as normalization from './kinds/normalization.ts';
 import * as optimizers from './kinds/optimizers.ts';
 import * as regularization from './kinds/regularization.ts';
+import * as table from './kinds/table.ts';
 import { CATEGORIES, type AnyKindDef, type Category } from './types.ts';
 
 const ALL: AnyKindDef[] = [
   data.dataset,
+  table.tableDataset,
   data.input,
   layers.dense,
   layers.rbf,

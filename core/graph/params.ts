@@ -44,8 +44,27 @@ export interface ShapeParam extends ParamBase<number[]> {
   allowInferred?: boolean;
 }
 
-export type ParamSpec = IntParam | NumberParam | BooleanParam | EnumParam | ShapeParam;
-export type ParamValue = number | boolean | string | number[];
+export interface TextParam extends ParamBase<string> {
+  type: 'text';
+  /**
+   * Longest accepted value, in characters as JavaScript counts them (UTF-16 code units; one
+   * byte each for ASCII text such as CSV). Embedded data counts toward the file's size limit.
+   */
+  maxLength: number;
+  /** Set by an action (importing a file), not typed in: the inspector shows it read-only. */
+  readOnly?: boolean;
+}
+/** A list of distinct, non-empty names, such as the columns chosen as features. */
+export interface NamesParam extends ParamBase<string[]> {
+  type: 'strings';
+  /** Most names in the list. */
+  maxItems: number;
+  /** Longest name, in characters. */
+  maxLength: number;
+}
+
+export type ParamSpec = IntParam | NumberParam | BooleanParam | EnumParam | ShapeParam | TextParam | NamesParam;
+export type ParamValue = number | boolean | string | number[] | string[];
 export type ParamSpecs = Record<string, ParamSpec>;
 
 export const int = (p: Omit<IntParam, 'type'>): IntParam => ({ type: 'int', ...p });
@@ -53,6 +72,8 @@ export const num = (p: Omit<NumberParam, 'type'>): NumberParam => ({ type: 'numb
 export const bool = (p: Omit<BooleanParam, 'type'>): BooleanParam => ({ type: 'boolean', ...p });
 export const oneOf = <T extends string>(p: Omit<EnumParam<T>, 'type'>): EnumParam<T> => ({ type: 'enum', ...p });
 export const shape = (p: Omit<ShapeParam, 'type'>): ShapeParam => ({ type: 'shape', ...p });
+export const text = (p: Omit<TextParam, 'type'>): TextParam => ({ type: 'text', ...p });
+export const names = (p: Omit<NamesParam, 'type'>): NamesParam => ({ type: 'strings', ...p });
 
 /** Describe a value's allowed range in words, e.g. "a number > 0 and ≤ 1". */
 export function describeRange(spec: ParamSpec): string {
@@ -73,7 +94,17 @@ export function describeRange(spec: ParamSpec): string {
       return spec.allowInferred
         ? 'a list of positive whole numbers (one may be -1 to infer it)'
         : 'a list of positive whole numbers';
+    case 'text':
+      return `text of at most ${describeLength(spec.maxLength)}`;
+    case 'strings':
+      return `a list of at most ${spec.maxItems.toLocaleString('en-US')} different names, each of 1 to ${describeLength(spec.maxLength)}`;
   }
+}
+
+/** "255 characters", or "32 MiB" for lengths of whole mebi-units (one byte per character of ASCII text). */
+function describeLength(n: number): string {
+  const mib = n / 2 ** 20;
+  return Number.isInteger(mib) && mib >= 1 ? `${mib} MiB` : `${n.toLocaleString('en-US')} characters`;
 }
 
 /** Check one value against its spec; returns a problem in words, or null when valid. */
@@ -112,6 +143,22 @@ export function checkParam(spec: ParamSpec, value: unknown): string | null {
       if (inferred > 1) return `only one dimension may be -1, got ${JSON.stringify(value)}`;
       return null;
     }
+    case 'text':
+      if (typeof value !== 'string') return `${expected}, got ${describeValue(value)}`;
+      // The value may be megabytes of data: say how long it is, not what it says.
+      return value.length > spec.maxLength ? `${expected}, got ${value.length.toLocaleString('en-US')} characters` : null;
+    case 'strings': {
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return `${expected}, got ${describeValue(value)}`;
+      if (value.length > spec.maxItems) return `${expected}, got ${value.length.toLocaleString('en-US')} names`;
+      const seen = new Set<string>();
+      for (const v of value as string[]) {
+        if (v === '') return `${expected}, got an empty name`;
+        if (v.length > spec.maxLength) return `${expected}, got a name of ${v.length.toLocaleString('en-US')} characters`;
+        if (seen.has(v)) return `${expected}, got "${truncate(v)}" twice`;
+        seen.add(v);
+      }
+      return null;
+    }
   }
 }
 
@@ -131,7 +178,7 @@ function truncate(s: string): string {
 /** The defaults of a ParamSpecs record, as a fresh object. */
 export function defaultParams(specs: ParamSpecs): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {};
-  for (const [k, spec] of Object.entries(specs)) out[k] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+  for (const [k, spec] of Object.entries(specs)) out[k] = Array.isArray(spec.default) ? spec.default.slice() : spec.default;
   return out;
 }
 
@@ -141,4 +188,5 @@ export const jsonParamValue: z.ZodType<ParamValue> = z.union([
   z.boolean(),
   z.string(),
   z.array(z.number()),
+  z.array(z.string()),
 ]);

@@ -48,6 +48,12 @@ export async function selectBackend(
         continue;
       }
       await tf.ready();
+      if (name === 'webgpu') {
+        // tfjs-backend-webgpu 4.22 batches up to 15 dispatches per queue submission; with
+        // batching, step losses read back as 0 (seen on Chromium's SwiftShader adapter, and
+        // checked by the WebGPU end-to-end test). Submitting each dispatch gives correct values.
+        tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', 1);
+      }
       return { backend: tf.getBackend(), fallbacks };
     } catch (e) {
       fallbacks.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);

@@ -11,6 +11,7 @@ import { Program } from '../compile/program.ts';
 import { buildDataset, epochBatches, gatherBatch, rowSize } from '../data/dataset.ts';
 import type { MnistData } from '../data/mnist.ts';
 import { createRng, type Rng } from '../data/rng.ts';
+import { buildTableDataset } from '../data/table.ts';
 import type { Dataset, Split } from '../data/types.ts';
 import type { EpochRecord, GraphDocument, JsonValue, RunRecord, WeightsBlock } from '../graph/document.ts';
 import type { Tensor, TF } from '../graph/types.ts';
@@ -33,6 +34,11 @@ export interface TrainerOptions {
    * 1 in 25 that keeps training within ~5% of its uninstrumented speed.
    */
   instrumentEvery?: number;
+  /**
+   * Instead of counting steps, measure and read back at most this often (ms): the app uses
+   * it to update the canvas at a steady 5–10 Hz whatever the speed of the backend.
+   */
+  intervalMs?: number;
   /** Compute edge gradients, norms and histograms (off: losses only). */
   instrument?: boolean;
   bins?: number;
@@ -117,6 +123,8 @@ export class Trainer {
   private readonly dropoutRng: Rng;
   private readonly readEvery: number;
   private readonly instrumentEvery: number;
+  private readonly intervalMs: number | null;
+  private lastRead = 0;
   private readonly maxSteps: number;
   private readonly instrumentOn: boolean;
   private readonly bins: number;
@@ -161,6 +169,7 @@ export class Trainer {
     this.epochs = o.epochs ?? plan.training.epochs;
     this.readEvery = Math.max(1, o.readEvery ?? 10);
     this.instrumentEvery = Math.max(1, o.instrumentEvery ?? 25);
+    this.intervalMs = o.intervalMs ?? null;
     this.maxSteps = o.maxSteps ?? Infinity;
     this.instrumentOn = o.instrument ?? true;
     this.bins = o.bins ?? DEFAULT_BINS;
@@ -188,8 +197,9 @@ export class Trainer {
     const compiled = compilePlan(doc);
     if (!compiled.ok) throw new NotTrainableError(compiled.errors);
     const plan = compiled.plan;
-    const params = { ...plan.dataset.params, ...(o.seed !== undefined ? { seed: o.seed } : {}) };
-    const dataset = buildDataset(params, o.mnist);
+    const seed = o.seed !== undefined ? { seed: o.seed } : {};
+    const dataset =
+      plan.dataset.kind === 'tableDataset' ? buildTableDataset({ ...plan.dataset.params, ...seed }) : buildDataset({ ...plan.dataset.params, ...seed }, o.mnist);
     if (dataset.train.n === 0) throw new NotTrainableError(['the Dataset leaves no examples for training: lower its validation fraction or add samples']);
     return new Trainer(tf, plan, dataset, o);
   }
@@ -302,7 +312,8 @@ export class Trainer {
   private async trainOneBatch(): Promise<Fault | null> {
     const tf = this.tf;
     const indices = this.nextBatchIndices();
-    const instrumentNow = this.instrumentOn && (this.globalStep + 1) % this.instrumentEvery === 0;
+    const due = this.intervalMs !== null ? now() - this.lastRead >= this.intervalMs : null;
+    const instrumentNow = this.instrumentOn && (due ?? (this.globalStep + 1) % this.instrumentEvery === 0);
     const lr = this.learningRate;
     let stepResult!: StepResult;
     // Everything the step returns is tf.keep()-ed; the rest of its tensors go with the tidy.
@@ -321,7 +332,8 @@ export class Trainer {
     this.samplesDone += indices.length;
     this.batchInEpoch = (this.batchInEpoch + 1) % this.epochPlan!.batches.length;
     const epochEnds = this.batchInEpoch === 0;
-    if (stepResult.instrumentation || this.globalStep % this.readEvery === 0 || epochEnds || this.paused) {
+    if (stepResult.instrumentation || (due ?? this.globalStep % this.readEvery === 0) || epochEnds || this.paused || this.stepsAllowed > 0) {
+      this.lastRead = now();
       const fault = await this.flushLosses(stepResult.instrumentation ?? null);
       if (fault) return fault;
       this.emitProgress();
@@ -369,7 +381,8 @@ export class Trainer {
       s.value.dispose();
     }
     const correct = this.correctCount(k.pred, y);
-    const loss = tf.keep(tf.clone(k.dataLoss));
+    // The loss kept from inside the gradient function is the step's loss, disposed after it is read back.
+    const loss = k.dataLoss;
     let instrumentation: Tensor | undefined;
     if (instrument) {
       const parts: Tensor[] = [tf.reshape(k.dataLoss, [1])];
@@ -390,7 +403,6 @@ export class Trainer {
       }
       instrumentation = tf.keep(tf.concat(parts));
     }
-    k.dataLoss.dispose();
     k.pred.dispose();
     for (const a of k.activations.values()) a.dispose();
     return { loss, correct: correct ? tf.keep(correct) : null, ...(instrumentation ? { instrumentation } : {}) };

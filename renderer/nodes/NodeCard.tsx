@@ -4,6 +4,8 @@
  */
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
+import { useRun } from '../train/context.tsx';
+import { UnitMaps } from '../train/UnitMaps.tsx';
 import type { NodeView, PortView } from './view.ts';
 
 export type GraphFlowNode = Node<{ view: NodeView }, string>;
@@ -36,9 +38,10 @@ function PortHandle({ port, index, side, nodeId }: { port: PortView; index: numb
 function NodeCard({ id, view, selected, accent, detail }: { id: string; view: NodeView; selected: boolean; accent: string; detail?: string }) {
   const ports = Math.max(view.inputs.length, view.outputs.length);
   const problem = view.errors[0] ?? view.warnings[0];
+  const fault = useRun((s) => (s.fault?.nodeId === id ? s.fault.message : null));
   return (
     <div
-      className={`gf-node family-${accent}${selected ? ' selected' : ''}${view.errors.length ? ' has-error' : view.warnings.length ? ' has-warning' : ''}${view.known ? '' : ' unknown'}`}
+      className={`gf-node family-${accent}${fault ? ' fault' : ''}${selected ? ' selected' : ''}${view.errors.length ? ' has-error' : view.warnings.length ? ' has-warning' : ''}${view.known ? '' : ' unknown'}`}
       style={{ minHeight: PORT_TOP + ports * PORT_GAP + 10 }}
       role="group"
       aria-label={`${view.title} ${view.label ?? id}`}
@@ -67,6 +70,8 @@ function NodeCard({ id, view, selected, accent, detail }: { id: string; view: No
         {detail ? <div className="gf-node-detail">{detail}</div> : null}
         {view.params ? <div className="gf-node-count">{view.params.toLocaleString('en-US')} parameters</div> : null}
         {problem ? <div className="gf-node-problem">{problem}</div> : null}
+        {fault ? <div className="gf-node-problem" role="alert">{fault}</div> : null}
+        <UnitMaps nodeId={id} />
       </div>
       {view.inputs.map((p, i) => (
         <PortHandle key={`in-${p.name}`} port={p} index={i} side="in" nodeId={id} />

@@ -1,26 +1,50 @@
-/** Edges labelled with the shape of the tensor they carry; red when the edge has a problem. */
+/**
+ * Edges: the shape of the tensor they carry, and while training, the gradient flowing back
+ * through them (colour and width on a log scale, vanishing/exploding flagged) with a small
+ * histogram of the layer they feed. Each edge subscribes to its own numbers only.
+ */
 import { BaseEdge, EdgeLabelRenderer, getBezierPath, type Edge, type EdgeProps } from '@xyflow/react';
 import { memo } from 'react';
+import { useRun } from '../train/context.tsx';
+import { MiniHistogram } from '../train/MiniHistogram.tsx';
+import { fmt, gradientColor, gradientFlag, gradientWidth } from '../train/scale.ts';
 
 export type ShapeFlowEdge = Edge<{ shape: string | null; problem: string | null; loss: boolean }, 'shape'>;
 
 export const ShapeEdge = memo(function ShapeEdge(props: EdgeProps<ShapeFlowEdge>) {
-  const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd } = props;
+  const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd, target } = props;
   const [path, labelX, labelY] = getBezierPath({ sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition });
-  const cls = `gf-edge${data?.problem ? ' problem' : ''}${data?.loss ? ' loss' : ''}${selected ? ' selected' : ''}`;
+  const grad = useRun((s) => s.instrumentation?.edges[id]);
+  const mode = useRun((s) => s.histogramMode);
+  const layer = useRun((s) => s.instrumentation?.layers[target]);
+  const hist = layer ? (mode === 'weights' ? layer.weights : mode === 'gradients' ? layer.gradients : layer.activations) : null;
+  const flag = grad ? gradientFlag(grad.rms) : null;
+  const cls = `gf-edge${data?.problem ? ' problem' : ''}${data?.loss ? ' loss' : ''}${selected ? ' selected' : ''}${flag ? ` ${flag}` : ''}`;
+  const style = grad && !data?.problem ? { stroke: gradientColor(grad.rms), strokeWidth: gradientWidth(grad.rms) } : undefined;
+  const title = [
+    data?.problem ?? (data?.shape ? `shape ${data.shape}` : null),
+    grad ? `gradient dL/da through this edge: mean |g| ${fmt(grad.meanAbs)}, RMS ${fmt(grad.rms)}${flag ? ` (${flag})` : ''}` : null,
+    hist ? `${mode} of ${target}: ${fmt(hist.min)} … ${fmt(hist.max)}` : null,
+  ]
+    .filter(Boolean)
+    .join('\n');
   return (
     <>
-      <BaseEdge id={id} path={path} className={cls} markerEnd={markerEnd} interactionWidth={16} />
-      {data?.shape || data?.problem ? (
+      <BaseEdge id={id} path={path} className={cls} markerEnd={markerEnd} interactionWidth={16} {...(style ? { style } : {})} />
+      {data?.shape || data?.problem || grad ? (
         <EdgeLabelRenderer>
           <div
-            className={`gf-edge-label${data.problem ? ' problem' : ''}`}
+            className={`gf-edge-label${data?.problem ? ' problem' : ''}${flag ? ` ${flag}` : ''}`}
             style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
-            title={data.problem ?? undefined}
+            title={title}
             data-edge-id={id}
-            aria-label={`edge ${id}: ${data.problem ?? data.shape}`}
+            data-grad-rms={grad ? grad.rms : undefined}
+            data-grad-mean={grad ? grad.meanAbs : undefined}
+            aria-label={`edge ${id}: ${title.replace(/\n/g, '; ')}`}
           >
-            {data.problem ? '!' : data.shape}
+            <span className="shape-text">{data?.problem ? '!' : data?.shape}</span>
+            {flag ? <span className={`flag ${flag}`}>{flag}</span> : null}
+            {hist && hist.counts ? <MiniHistogram counts={hist.counts} label={`${mode} histogram of ${target}`} /> : null}
           </div>
         </EdgeLabelRenderer>
       ) : null}

@@ -6,7 +6,7 @@
 import { temporal } from 'zundo';
 import { createStore } from 'zustand/vanilla';
 import { analyzeGraph, type Analysis } from '../../core/graph/analyze.ts';
-import { emptyDocument, APP_VERSION, type GraphDocument, type Position } from '../../core/graph/document.ts';
+import { emptyDocument, APP_VERSION, type GraphDocument, type Position, type RunRecord, type WeightsBlock } from '../../core/graph/document.ts';
 import * as edit from '../../core/graph/edit.ts';
 import type { ParamValue } from '../../core/graph/params.ts';
 import { loadGraph } from '../../core/io/load.ts';
@@ -57,6 +57,8 @@ export interface EditorState {
   selectAll(): void;
   tidyUp(sizes?: Map<string, { width: number; height: number }>): Promise<void>;
   setLocked(locked: boolean): void;
+  /** Trained weights and runs kept in the document ("save with weights"); null removes the weights. */
+  setWeights(weights: WeightsBlock | null, runs?: RunRecord[]): void;
   notify(kind: Notice['kind'], text: string): void;
   clearNotice(): void;
 }
@@ -229,6 +231,14 @@ export function createEditorStore(initial: GraphDocument = emptyDocument()) {
           },
           setLocked(locked) {
             set({ locked });
+          },
+          setWeights(weights, runs) {
+            const d = get().doc;
+            const next: GraphDocument = { ...d };
+            if (weights) next.weights = weights;
+            else delete next.weights;
+            if (runs) next.runs = runs;
+            change(next, false);
           },
           notify(kind, text) {
             set({ notice: { kind, text, seq: ++noticeSeq } });

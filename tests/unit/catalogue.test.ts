@@ -99,6 +99,16 @@ const optimizer = (kind: string): ShapeCase => ({
 
 const SHAPE_CASES: Record<string, ShapeCase> = {
   dataset: { build: (g) => void g.add('dataset', N), outputs: { x: [2], y: [2] }, params: none },
+  tableDataset: {
+    build: (g) =>
+      void g.add('tableDataset', N, {
+        data: 'height,weight,size\n1.8,75,L\n1.6,60,M\n1.5,48,S\n1.7,70,M\n1.9,90,L\n',
+        features: ['height', 'weight'],
+        label: 'size',
+      }),
+    outputs: { x: [2], y: [3] },
+    params: none,
+  },
   input: { build: (g) => void g.add('input', N, { shape: [3, 4] }), outputs: { x: [3, 4] }, params: none },
   dense: { build: afterInput('dense', [8], { units: 4 }), outputs: { out: [4] }, params: { trainable: 8 * 4 + 4, nonTrainable: 0 } },
   rbf: { build: afterInput('rbf', [8], { units: 4 }), outputs: { out: [4] }, params: { trainable: 8 * 4 + 4, nonTrainable: 0 } },
@@ -208,6 +218,12 @@ function badValues(spec: ParamSpec): [string, unknown][] {
     case 'shape':
       bad.push(['empty list', []], ['zero dimension', [0]], ['non-integer', [1.5]], ['text', '[2]'], ['NaN', [NaN]], ['Infinity', [Infinity]], ['too many dimensions', [1, 1, 1, 1, 1, 1, 1, 1, 1]]);
       bad.push(spec.allowInferred ? ['two inferred dimensions', [-1, -1]] : ['inferred dimension', [-1]]);
+      break;
+    case 'text':
+      bad.push(['number', 1], ['list', ['a']], ['null', null], ['too long', 'x'.repeat(spec.maxLength + 1)]);
+      break;
+    case 'strings':
+      bad.push(['text', 'a'], ['numbers', [1]], ['empty name', ['']], ['the same name twice', ['a', 'a']], ['too long a name', ['x'.repeat(spec.maxLength + 1)]], ['null', null]);
       break;
   }
   return bad;

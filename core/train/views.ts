@@ -1,0 +1,171 @@
+/**
+ * What the dashboard draws besides curves, computed from the current weights in inference
+ * mode: the decision boundary of a 2-D classifier and each hidden unit's own map over the
+ * same plane (as TensorFlow Playground shows), the fitted curve of a 1-D regression, the
+ * confusion matrix on the validation set, and predictions for a few test digits.
+ * Each call does one forward pass and one asynchronous read.
+ */
+import type { Tensor } from '../graph/types.ts';
+import type { Trainer } from './trainer.ts';
+
+export interface Plane {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+  res: number;
+}
+
+export interface BoundaryView {
+  plane: Plane;
+  classes: number;
+  /** Predicted class per cell, row-major from (x0, y1) top-left. */
+  cls: Uint8Array;
+  /** Confidence of that class per cell, in [0, 1]. */
+  conf: Float32Array;
+  /** Hidden units' outputs over the plane: node id -> res*res values per unit, unit-major. */
+  units: Record<string, { units: number; values: Float32Array; min: number; max: number }>;
+}
+
+export interface CurveView {
+  x: Float32Array;
+  y: Float32Array;
+}
+
+export interface ConfusionView {
+  classes: number;
+  /** counts[truth * classes + predicted] */
+  counts: number[];
+}
+
+export interface DigitsView {
+  pixels: Float32Array;
+  labels: number[];
+  predictions: number[];
+}
+
+/** Bounds of the training inputs with a margin, for a 2-D dataset. */
+export function planeOf(trainer: Trainer, res: number): Plane {
+  const x = trainer.dataset.train.x;
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i < x.length; i += 2) {
+    x0 = Math.min(x0, x[i]!);
+    x1 = Math.max(x1, x[i]!);
+    y0 = Math.min(y0, x[i + 1]!);
+    y1 = Math.max(y1, x[i + 1]!);
+  }
+  const mx = (x1 - x0) * 0.08 || 1;
+  const my = (y1 - y0) * 0.08 || 1;
+  return { x0: x0 - mx, x1: x1 + mx, y0: y0 - my, y1: y1 + my, res };
+}
+
+function gridInputs(p: Plane): Float32Array {
+  const out = new Float32Array(p.res * p.res * 2);
+  for (let r = 0; r < p.res; r++)
+    for (let c = 0; c < p.res; c++) {
+      const i = (r * p.res + c) * 2;
+      out[i] = p.x0 + ((c + 0.5) / p.res) * (p.x1 - p.x0);
+      out[i + 1] = p.y1 - ((r + 0.5) / p.res) * (p.y1 - p.y0);
+    }
+  return out;
+}
+
+/** Decision boundary and hidden-unit maps of a classifier on 2-D inputs; null for other data. */
+export async function boundaryView(trainer: Trainer, res = 40, maxUnits = 16): Promise<BoundaryView | null> {
+  const info = trainer.dataset.info;
+  if (info.task !== 'classification' || info.xShape.length !== 1 || info.xShape[0] !== 2) return null;
+  const tf = trainer.program.tf;
+  const plane = planeOf(trainer, res);
+  const n = res * res;
+  const unitNodes = trainer.plan.nodes.filter((node) => {
+    const s = node.outputShapes.out;
+    return !node.onTargetPath && node.id !== trainer.plan.output.source && s && s.length === 1 && s[0]! <= maxUnits && node.def.role === 'op';
+  });
+  const packed = tf.tidy(() => {
+    const x = tf.tensor(gridInputs(plane), [n, 2]);
+    const r = trainer.program.forward({ x, y: tf.zeros([n, ...info.yShape]), training: false, seed: () => 0 });
+    const pred = r.pred;
+    const probs = info.yShape[0] === 1 ? tf.concat([tf.sub(1, tf.sigmoid(pred)), tf.sigmoid(pred)], 1) : tf.softmax(pred);
+    const parts: Tensor[] = [tf.cast(tf.argMax(probs, 1), 'float32'), tf.max(probs, 1)];
+    for (const node of unitNodes) parts.push(tf.reshape(tf.transpose(r.outputs.get(node.id)!.out!), [-1]));
+    return tf.concat(parts);
+  });
+  const v = (await packed.data()) as Float32Array;
+  packed.dispose();
+  const units: BoundaryView['units'] = {};
+  let at = 2 * n;
+  for (const node of unitNodes) {
+    const u = node.outputShapes.out![0]!;
+    const values = v.slice(at, at + u * n);
+    at += u * n;
+    let [min, max] = [Infinity, -Infinity];
+    for (const z of values) {
+      min = Math.min(min, z);
+      max = Math.max(max, z);
+    }
+    units[node.id] = { units: u, values, min, max };
+  }
+  return { plane, classes: Math.max(2, info.classes), cls: Uint8Array.from(v.subarray(0, n)), conf: v.slice(n, 2 * n), units };
+}
+
+/** The network's output over x in the training range, for a 1-D regression. */
+export async function curveView(trainer: Trainer, points = 120): Promise<CurveView | null> {
+  const info = trainer.dataset.info;
+  if (info.task !== 'regression' || info.xShape.join() !== '1' || info.yShape.join() !== '1') return null;
+  const xs = trainer.dataset.train.x;
+  let [lo, hi] = [Infinity, -Infinity];
+  for (const v of xs) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const x = Float32Array.from({ length: points }, (_, i) => lo + ((hi - lo) * i) / (points - 1));
+  return { x, y: await trainer.predict(x, points) };
+}
+
+/** Confusion matrix of the validation set (the training set when nothing is held out). */
+export async function confusionView(trainer: Trainer): Promise<ConfusionView | null> {
+  const info = trainer.dataset.info;
+  if (info.task !== 'classification') return null;
+  const split = trainer.dataset.val.n > 0 ? trainer.dataset.val : trainer.dataset.train;
+  const k = Math.max(2, info.classes);
+  const binary = info.yShape[0] === 1;
+  const pred = await trainer.predict(split.x, split.n);
+  const counts = new Array<number>(k * k).fill(0);
+  const yw = info.yShape[0]!;
+  for (let i = 0; i < split.n; i++) {
+    let truth: number;
+    let guess: number;
+    if (binary) {
+      truth = split.y[i]! > 0.5 ? 1 : 0;
+      guess = pred[i]! > 0 ? 1 : 0;
+    } else {
+      truth = argmax(split.y, i * yw, yw);
+      guess = argmax(pred, i * yw, yw);
+    }
+    counts[truth * k + guess]!++;
+  }
+  return { classes: k, counts };
+}
+
+/** The first `count` validation digits with their labels and the network's predictions. */
+export async function digitsView(trainer: Trainer, count = 24): Promise<DigitsView | null> {
+  const info = trainer.dataset.info;
+  if (info.xShape.join() !== '28,28' || info.classes !== 10) return null;
+  const split = trainer.dataset.val.n > 0 ? trainer.dataset.val : trainer.dataset.train;
+  const n = Math.min(count, split.n);
+  const pixels = split.x.slice(0, n * 784);
+  const pred = await trainer.predict(pixels, n);
+  const labels: number[] = [];
+  const predictions: number[] = [];
+  for (let i = 0; i < n; i++) {
+    labels.push(argmax(split.y, i * 10, 10));
+    predictions.push(argmax(pred, i * 10, 10));
+  }
+  return { pixels, labels, predictions };
+}
+
+function argmax(v: ArrayLike<number>, from: number, width: number): number {
+  let best = 0;
+  for (let j = 1; j < width; j++) if (v[from + j]! > v[from + best]!) best = j;
+  return best;
+}

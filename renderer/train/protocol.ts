@@ -1,0 +1,53 @@
+/** Messages between the UI and the training worker. The worker owns every tensor. */
+import type { GraphDocument, WeightsBlock } from '../../core/graph/document.ts';
+import type { Instrumentation } from '../../core/train/instrument.ts';
+import type { TrainEvent } from '../../core/train/trainer.ts';
+import type { BoundaryView, ConfusionView, CurveView, DigitsView } from '../../core/train/views.ts';
+
+export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+export type ToWorker =
+  | {
+      type: 'start';
+      doc: Pick<GraphDocument, 'nodes' | 'edges'>;
+      backend: BackendPreference;
+      /** Continue from these weights (saved in the file, or the last good ones of a run). */
+      weights?: WeightsBlock | null;
+      mnistUrl: string;
+      wasmUrls: Record<string, string>;
+      intervalMs: number;
+      learningRate?: number;
+    }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'step' }
+  | { type: 'stop' }
+  | { type: 'setLearningRate'; value: number }
+  | { type: 'exportWeights'; requestId: number }
+  /** Validation metrics and dashboard views of `weights` (or of the running trainer's current weights). */
+  | { type: 'evaluate'; requestId: number; doc: Pick<GraphDocument, 'nodes' | 'edges'>; weights: WeightsBlock | null; backend: BackendPreference; mnistUrl: string; wasmUrls: Record<string, string> };
+
+export interface Views {
+  boundary: BoundaryView | null;
+  curve: CurveView | null;
+  confusion: ConfusionView | null;
+  digits: DigitsView | null;
+}
+
+/** The training data of 2-D and 1-D datasets, sent once so the dashboard can plot it. */
+export interface DataPoints {
+  x: Float32Array;
+  /** Class index (classification) or target value (regression) per point. */
+  y: Float32Array;
+  dims: number;
+}
+
+export type FromWorker =
+  | { type: 'started'; mode: 'train' | 'evaluate'; backend: string; fallbacks: string[]; totalSteps: number; epochs: number; points: DataPoints | null; task: 'classification' | 'regression'; classes: number }
+  | { type: 'event'; event: Exclude<TrainEvent, { type: 'instrumentation' }> }
+  | { type: 'instrumentation'; data: Instrumentation }
+  | { type: 'views'; step: number; views: Views }
+  | { type: 'checkpoint'; weights: WeightsBlock }
+  | { type: 'weights'; requestId: number; weights: WeightsBlock | null }
+  | { type: 'evaluated'; requestId: number; backend: string; loss: number | null; accuracy: number | null; step: number }
+  | { type: 'error'; message: string; fatal: boolean };

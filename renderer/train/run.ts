@@ -1,0 +1,259 @@
+/**
+ * The live run: a store the canvas and dashboard read (kept apart from the document store,
+ * so instrumentation updates never re-render the graph), and the client that drives the
+ * training worker.
+ */
+import { createStore } from 'zustand/vanilla';
+import type { EpochRecord, GraphDocument, RunRecord, WeightsBlock } from '../../core/graph/document.ts';
+import type { Instrumentation } from '../../core/train/instrument.ts';
+import type { Fault, Progress } from '../../core/train/trainer.ts';
+import type { BackendPreference, DataPoints, FromWorker, ToWorker, Views } from './protocol.ts';
+
+export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'finished' | 'failed';
+
+export interface HistogramFrame {
+  step: number;
+  min: number;
+  max: number;
+  counts: number[];
+}
+
+export interface RunState {
+  status: RunStatus;
+  backendPreference: BackendPreference;
+  backend: string | null;
+  fallbacks: string[];
+  progress: Progress | null;
+  epochs: EpochRecord[];
+  /** (step, loss) pairs read back so far. */
+  stepLoss: { step: number; loss: number }[];
+  instrumentation: Instrumentation | null;
+  /** Weight histograms over time per layer (TensorBoard-style), capped. */
+  histories: Record<string, HistogramFrame[]>;
+  views: Views | null;
+  points: DataPoints | null;
+  task: 'classification' | 'regression' | null;
+  classes: number;
+  fault: Fault | null;
+  error: string | null;
+  /** The last good weights the worker reported (epoch ends, pause, end of run, faults). */
+  checkpoint: WeightsBlock | null;
+  /** Finished runs of this session (also written into the document on save). */
+  runs: RunRecord[];
+  learningRate: number | null;
+  /** What the small histograms on edges show. */
+  histogramMode: 'weights' | 'activations' | 'gradients';
+  /** Validation metrics of the last evaluation of trained weights (without training). */
+  evaluation: { loss: number | null; accuracy: number | null; backend: string; step: number } | null;
+}
+
+const initial: Omit<RunState, 'backendPreference' | 'runs' | 'checkpoint' | 'histogramMode'> = {
+  status: 'idle',
+  backend: null,
+  fallbacks: [],
+  progress: null,
+  epochs: [],
+  stepLoss: [],
+  instrumentation: null,
+  histories: {},
+  views: null,
+  points: null,
+  task: null,
+  classes: 0,
+  fault: null,
+  error: null,
+  learningRate: null,
+  evaluation: null,
+};
+
+export const HISTORY_FRAMES = 120;
+
+export function createRunStore() {
+  return createStore<RunState>()(() => ({ ...initial, backendPreference: 'auto', runs: [], checkpoint: null, histogramMode: 'weights' }));
+}
+export type RunStore = ReturnType<typeof createRunStore>;
+
+/** URLs the worker needs, resolved against the page (works for http:// and the app's custom protocol). */
+export interface AssetUrls {
+  mnistUrl: string;
+  wasmUrls: Record<string, string>;
+}
+
+export class TrainingClient {
+  private worker: Worker | null = null;
+  private nextRequest = 1;
+  private pending = new Map<number, (m: FromWorker) => void>();
+
+  constructor(
+    readonly store: RunStore,
+    private readonly assets: AssetUrls,
+    private readonly createWorker: () => Worker,
+  ) {}
+
+  get live(): boolean {
+    const s = this.store.getState().status;
+    return s === 'starting' || s === 'running' || s === 'paused';
+  }
+
+  /** Start a run on `doc`, from `weights` when given (continue) or from fresh initial weights. */
+  start(doc: Pick<GraphDocument, 'nodes' | 'edges'>, weights: WeightsBlock | null): void {
+    this.ensureWorker();
+    const s = this.store.getState();
+    this.store.setState({ ...initial, status: 'starting', backendPreference: s.backendPreference, checkpoint: weights, runs: s.runs, learningRate: s.learningRate, histogramMode: s.histogramMode });
+    this.send({
+      type: 'start',
+      doc: { nodes: doc.nodes, edges: doc.edges },
+      backend: s.backendPreference,
+      weights,
+      mnistUrl: this.assets.mnistUrl,
+      wasmUrls: this.assets.wasmUrls,
+      intervalMs: 150,
+      ...(s.learningRate ? { learningRate: s.learningRate } : {}),
+    });
+  }
+
+  pause(): void {
+    if (this.store.getState().status !== 'running') return;
+    this.send({ type: 'pause' });
+    this.store.setState({ status: 'paused' });
+  }
+  resume(): void {
+    if (this.store.getState().status !== 'paused') return;
+    this.send({ type: 'resume' });
+    this.store.setState({ status: 'running' });
+  }
+  step(): void {
+    if (this.store.getState().status === 'paused') this.send({ type: 'step' });
+  }
+  stop(): void {
+    if (this.live) this.send({ type: 'stop' });
+  }
+  setLearningRate(value: number): void {
+    this.store.setState({ learningRate: value });
+    if (this.live) this.send({ type: 'setLearningRate', value });
+  }
+  setBackend(pref: BackendPreference): void {
+    this.store.setState({ backendPreference: pref });
+  }
+  /** Forget trained weights and the current run's curves: the next run starts from fresh initial weights. */
+  resetWeights(): void {
+    if (this.live) return;
+    const s = this.store.getState();
+    this.store.setState({ ...initial, backendPreference: s.backendPreference, runs: s.runs, checkpoint: null, learningRate: s.learningRate, histogramMode: s.histogramMode });
+  }
+
+  /** The current weights, straight from the worker (or the last checkpoint when it has none). */
+  async exportWeights(): Promise<WeightsBlock | null> {
+    if (!this.worker) return this.store.getState().checkpoint;
+    const reply = await this.request({ type: 'exportWeights', requestId: 0 });
+    return reply.type === 'weights' ? (reply.weights ?? this.store.getState().checkpoint) : this.store.getState().checkpoint;
+  }
+
+  /** Measure `weights` on the validation set and show their views, without training. */
+  async evaluate(doc: Pick<GraphDocument, 'nodes' | 'edges'>, weights: WeightsBlock | null): Promise<RunState['evaluation']> {
+    if (this.live) return null;
+    const s = this.store.getState();
+    this.store.setState({ status: 'starting', error: null, fault: null });
+    const reply = await this.request({ type: 'evaluate', requestId: 0, doc: { nodes: doc.nodes, edges: doc.edges }, weights, backend: s.backendPreference, mnistUrl: this.assets.mnistUrl, wasmUrls: this.assets.wasmUrls });
+    if (reply.type !== 'evaluated') {
+      this.store.setState({ status: 'failed' });
+      return null;
+    }
+    const evaluation = { loss: reply.loss, accuracy: reply.accuracy, backend: reply.backend, step: reply.step };
+    this.store.setState({ status: 'idle', evaluation, ...(weights ? { checkpoint: weights } : {}) });
+    return evaluation;
+  }
+
+  dispose(): void {
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private request(m: Extract<ToWorker, { requestId: number }>): Promise<FromWorker> {
+    const requestId = this.nextRequest++;
+    return new Promise((resolve) => {
+      this.pending.set(requestId, resolve);
+      this.send({ ...m, requestId });
+    });
+  }
+
+  private send(m: ToWorker): void {
+    this.ensureWorker().postMessage(m);
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = this.createWorker();
+    w.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
+    w.onerror = (e) => {
+      e.preventDefault();
+      this.crashed(e.message || 'the training worker stopped unexpectedly');
+    };
+    w.onmessageerror = () => this.crashed('a message from the training worker could not be read');
+    this.worker = w;
+    return w;
+  }
+
+  /** The worker died: keep the document and the last good weights; a new worker starts on the next run. */
+  private crashed(message: string): void {
+    this.worker?.terminate();
+    this.worker = null;
+    for (const resolve of this.pending.values()) resolve({ type: 'error', message, fatal: true });
+    this.pending.clear();
+    this.store.setState({ status: 'failed', error: `Training stopped: ${message}. Your graph is unchanged${this.store.getState().checkpoint ? ' and the last good weights are kept: press Train to continue, on this or another backend' : ''}.` });
+  }
+
+  private receive(m: FromWorker): void {
+    const set = this.store.setState;
+    switch (m.type) {
+      case 'started':
+        set({ status: m.mode === 'train' ? 'running' : 'starting', backend: m.backend, fallbacks: m.fallbacks, points: m.points, task: m.task, classes: m.classes });
+        break;
+      case 'instrumentation': {
+        const histories = { ...this.store.getState().histories };
+        for (const [id, layer] of Object.entries(m.data.layers)) {
+          const frames = histories[id] ? [...histories[id]!] : [];
+          frames.push({ step: m.data.step, ...layer.weights });
+          if (frames.length > HISTORY_FRAMES) frames.splice(0, frames.length - HISTORY_FRAMES);
+          histories[id] = frames;
+        }
+        set({ instrumentation: m.data, histories });
+        break;
+      }
+      case 'views':
+        set({ views: m.views });
+        break;
+      case 'checkpoint':
+        set({ checkpoint: m.weights });
+        break;
+      case 'weights':
+      case 'evaluated': {
+        const resolve = this.pending.get(m.requestId);
+        this.pending.delete(m.requestId);
+        resolve?.(m);
+        break;
+      }
+      case 'error':
+        set({ error: m.message, ...(m.fatal || this.store.getState().status === 'starting' ? { status: 'failed' as const } : {}) });
+        for (const resolve of this.pending.values()) resolve(m);
+        this.pending.clear();
+        break;
+      case 'event': {
+        const e = m.event;
+        if (e.type === 'progress') {
+          const stepLoss = this.store.getState().stepLoss;
+          const next = Number.isFinite(e.progress.loss) ? [...stepLoss, { step: e.progress.step, loss: e.progress.loss }] : stepLoss;
+          set({ progress: e.progress, stepLoss: next.length > 4000 ? next.filter((_, i) => i % 2 === 0) : next });
+        } else if (e.type === 'epoch') {
+          set({ epochs: [...this.store.getState().epochs, e.record] });
+        } else if (e.type === 'fault') {
+          set({ fault: e.fault });
+        } else if (e.type === 'done') {
+          const failed = e.status === 'failed';
+          set({ status: failed ? 'failed' : 'finished', runs: [...this.store.getState().runs, e.run] });
+        }
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,187 @@
+/// <reference lib="webworker" />
+/**
+ * The training worker: owns TensorFlow.js and every tensor, runs the core Trainer, and
+ * streams progress, metrics, instrumentation and dashboard views to the UI. The UI thread
+ * never computes a tensor, so it stays smooth while training runs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { decodeMnistBinary, type MnistData } from '../../core/data/mnist.ts';
+import type { TF } from '../../core/graph/types.ts';
+import { selectBackend } from '../../core/train/backend.ts';
+import { NotTrainableError, Trainer } from '../../core/train/trainer.ts';
+import { boundaryView, confusionView, curveView, digitsView } from '../../core/train/views.ts';
+import type { BackendPreference, DataPoints, FromWorker, ToWorker } from './protocol.ts';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+const post = (m: FromWorker, transfer: Transferable[] = []) => self.postMessage(m, transfer);
+let trainer: Trainer | null = null;
+let mnist: MnistData | null = null;
+let lastViews = 0;
+let viewsBusy = false;
+
+const ORDER: Record<BackendPreference, string[]> = {
+  auto: ['webgpu', 'webgl', 'wasm', 'cpu'],
+  webgpu: ['webgpu'],
+  webgl: ['webgl'],
+  wasm: ['wasm'],
+  cpu: ['cpu'],
+};
+
+async function useBackend(pref: BackendPreference, wasmUrls: Record<string, string>) {
+  return selectBackend(tf as unknown as TF, ORDER[pref], {
+    webgpu: async () => {
+      if (!('gpu' in navigator) || !navigator.gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
+      const adapter = await navigator.gpu.requestAdapter();
+      if (!adapter) throw new Error('no WebGPU adapter is available on this machine');
+      await import('@tensorflow/tfjs-backend-webgpu');
+    },
+    wasm: async () => {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      wasm.setWasmPaths(wasmUrls);
+      // Threads need cross-origin isolation (COOP/COEP); without it tfjs uses one thread.
+    },
+  });
+}
+
+/** Watch the WebGPU device: a lost device ends the run with a clear error, keeping the last good weights in the UI. */
+function watchDevice(): void {
+  if (tf.getBackend() !== 'webgpu') return;
+  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message: string; reason: string }> } }).device;
+  device?.lost?.then((info) => {
+    trainer?.stop();
+    post({ type: 'error', message: `the GPU device was lost (${info.reason || 'unknown reason'}: ${info.message}). Train again to continue from the last good weights, on this or another backend`, fatal: true });
+  });
+}
+
+async function loadMnist(url: string): Promise<MnistData> {
+  if (mnist) return mnist;
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not load the MNIST digits from ${url} (HTTP ${res.status})`);
+  mnist = decodeMnistBinary(new Uint8Array(await res.arrayBuffer()));
+  return mnist;
+}
+
+function dataPoints(t: Trainer): DataPoints | null {
+  const info = t.dataset.info;
+  const dims = info.xShape.length === 1 ? info.xShape[0]! : 0;
+  if (dims !== 1 && dims !== 2) return null;
+  const split = t.dataset.train;
+  const n = Math.min(split.n, 2000);
+  const x = split.x.slice(0, n * dims);
+  const y = new Float32Array(n);
+  const yw = info.yShape[0]!;
+  for (let i = 0; i < n; i++) {
+    if (info.task === 'regression' || yw === 1) y[i] = split.y[i * yw]!;
+    else {
+      let best = 0;
+      for (let j = 1; j < yw; j++) if (split.y[i * yw + j]! > split.y[i * yw + best]!) best = j;
+      y[i] = best;
+    }
+  }
+  return { x, y, dims };
+}
+
+async function sendViews(force = false): Promise<void> {
+  if (!trainer || viewsBusy) return;
+  const now = performance.now();
+  if (!force && now - lastViews < 400) return;
+  viewsBusy = true;
+  lastViews = now;
+  try {
+    const t = trainer;
+    const [boundary, curve, confusion, digits] = [await boundaryView(t), await curveView(t), await confusionView(t), await digitsView(t)];
+    post({ type: 'views', step: t.step, views: { boundary, curve, confusion, digits } });
+  } finally {
+    viewsBusy = false;
+  }
+}
+
+async function checkpoint(): Promise<void> {
+  if (trainer) post({ type: 'checkpoint', weights: await trainer.exportWeights() });
+}
+
+async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  trainer?.dispose();
+  trainer = null;
+  const choice = await useBackend(m.backend, m.wasmUrls);
+  tf.enableProdMode();
+  watchDevice();
+  const usesMnist = m.doc.nodes.some((n) => n.kind === 'dataset' && n.params.source === 'mnist');
+  const t = Trainer.create(tf as unknown as TF, m.doc, {
+    backend: choice.backend,
+    intervalMs: m.intervalMs,
+    ...(usesMnist ? { mnist: await loadMnist(m.mnistUrl) } : {}),
+    onEvent: (e) => {
+      if (e.type === 'instrumentation') {
+        post({ type: 'instrumentation', data: e.data });
+        void sendViews();
+        return;
+      }
+      post({ type: 'event', event: e });
+      if (e.type === 'epoch') void checkpoint();
+    },
+  });
+  if (m.weights) t.importWeights(m.weights);
+  if (m.learningRate) t.setLearningRate(m.learningRate);
+  trainer = t;
+  post({ type: 'started', mode: 'train', backend: choice.backend, fallbacks: choice.fallbacks, totalSteps: t.totalSteps, epochs: t.epochs, points: dataPoints(t), task: t.dataset.info.task, classes: t.dataset.info.classes });
+  await sendViews(true);
+  const run = await t.run();
+  if (trainer !== t) return;
+  await checkpoint();
+  await sendViews(true);
+  void run;
+}
+
+self.onmessage = async (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  try {
+    switch (m.type) {
+      case 'start':
+        await start(m);
+        break;
+      case 'pause':
+        trainer?.pause();
+        setTimeout(() => void sendViews(true).then(checkpoint), 0);
+        break;
+      case 'resume':
+        trainer?.resume();
+        break;
+      case 'step':
+        trainer?.stepOnce();
+        setTimeout(() => void sendViews(true), 0);
+        break;
+      case 'stop':
+        trainer?.stop();
+        break;
+      case 'setLearningRate':
+        trainer?.setLearningRate(m.value);
+        break;
+      case 'exportWeights':
+        post({ type: 'weights', requestId: m.requestId, weights: trainer ? await trainer.exportWeights() : null });
+        break;
+      case 'evaluate': {
+        // Outside a run, build a trainer for these weights (no training) to measure them.
+        if (!trainer || m.weights) {
+          trainer?.dispose();
+          trainer = null;
+          const choice = await useBackend(m.backend, m.wasmUrls);
+          tf.enableProdMode();
+          const usesMnist = m.doc.nodes.some((n) => n.kind === 'dataset' && n.params.source === 'mnist');
+          const t = Trainer.create(tf as unknown as TF, m.doc, { backend: choice.backend, ...(usesMnist ? { mnist: await loadMnist(m.mnistUrl) } : {}) });
+          if (m.weights) t.importWeights(m.weights);
+          trainer = t;
+          post({ type: 'started', mode: 'train', backend: choice.backend, fallbacks: choice.fallbacks, totalSteps: t.totalSteps, epochs: t.epochs, points: dataPoints(t), task: t.dataset.info.task, classes: t.dataset.info.classes });
+        }
+        const v = await trainer.validate();
+        await sendViews(true);
+        post({ type: 'evaluated', requestId: m.requestId, backend: trainer.backend, loss: v.loss, accuracy: v.accuracy, step: m.weights?.step ?? trainer.step });
+        break;
+      }
+    }
+  } catch (err) {
+    const message = err instanceof NotTrainableError ? err.message : `${err instanceof Error ? err.message : String(err)}`;
+    post({ type: 'error', message, fatal: false });
+  }
+};
