@@ -77,6 +77,8 @@ export type TrainEvent =
   | { type: 'epoch'; record: EpochRecord }
   | { type: 'instrumentation'; data: Instrumentation }
   | { type: 'fault'; fault: Fault }
+  /** The loop is waiting after a pause (or after a single step taken while paused). */
+  | { type: 'paused'; step: number }
   | { type: 'done'; status: RunStatus; run: RunRecord };
 
 /** Thrown by Trainer.create when the graph cannot train; the message says why. */
@@ -267,6 +269,7 @@ export class Trainer {
           break;
         }
         if (this.paused && this.stepsAllowed === 0) {
+          this.onEvent({ type: 'paused', step: this.globalStep });
           await new Promise<void>((r) => this.pauseWaiters.push(r));
           continue;
         }

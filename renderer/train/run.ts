@@ -43,6 +43,8 @@ export interface RunState {
   learningRate: number | null;
   /** What the small histograms on edges show. */
   histogramMode: 'weights' | 'activations' | 'gradients';
+  /** The step at which the worker's loop last stopped for a pause (confirmed, not requested). */
+  pausedAt: number | null;
   /** Validation metrics of the last evaluation of trained weights (without training). */
   evaluation: { loss: number | null; accuracy: number | null; backend: string; step: number } | null;
 }
@@ -64,6 +66,7 @@ const initial: Omit<RunState, 'backendPreference' | 'runs' | 'checkpoint' | 'his
   error: null,
   learningRate: null,
   evaluation: null,
+  pausedAt: null,
 };
 
 export const HISTORY_FRAMES = 120;
@@ -120,7 +123,7 @@ export class TrainingClient {
   resume(): void {
     if (this.store.getState().status !== 'paused') return;
     this.send({ type: 'resume' });
-    this.store.setState({ status: 'running' });
+    this.store.setState({ status: 'running', pausedAt: null });
   }
   step(): void {
     if (this.store.getState().status === 'paused') this.send({ type: 'step' });
@@ -246,6 +249,8 @@ export class TrainingClient {
           set({ progress: e.progress, stepLoss: next.length > 4000 ? next.filter((_, i) => i % 2 === 0) : next });
         } else if (e.type === 'epoch') {
           set({ epochs: [...this.store.getState().epochs, e.record] });
+        } else if (e.type === 'paused') {
+          set({ pausedAt: e.step });
         } else if (e.type === 'fault') {
           set({ fault: e.fault });
         } else if (e.type === 'done') {

@@ -19,6 +19,12 @@ let trainer: Trainer | null = null;
 let mnist: MnistData | null = null;
 let lastViews = 0;
 let viewsBusy = false;
+/**
+ * The current run, with its last checkpoint and views. Messages arrive while it runs (pause,
+ * step, stop must act at once), but anything that replaces or disposes the trainer waits for
+ * it to settle first.
+ */
+let current: Promise<void> = Promise.resolve();
 
 const ORDER: Record<BackendPreference, string[]> = {
   auto: ['webgpu', 'webgl', 'wasm', 'cpu'],
@@ -37,9 +43,12 @@ async function useBackend(pref: BackendPreference, wasmUrls: Record<string, stri
       await import('@tensorflow/tfjs-backend-webgpu');
     },
     wasm: async () => {
+      // The threaded WASM build starts its pthread workers from an embedded script that
+      // breaks once bundled (tfjs-backend-wasm 4.22 + Vite: "e is not defined"), so this
+      // runs the single-threaded SIMD build even where the page is cross-origin isolated.
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       wasm.setWasmPaths(wasmUrls);
-      // Threads need cross-origin isolation (COOP/COEP); without it tfjs uses one thread.
     },
   });
 }
@@ -138,9 +147,13 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   try {
     switch (m.type) {
-      case 'start':
-        await start(m);
+      case 'start': {
+        await current.catch(() => {});
+        const run = start(m);
+        current = run;
+        await run;
         break;
+      }
       case 'pause':
         trainer?.pause();
         setTimeout(() => void sendViews(true).then(checkpoint), 0);
@@ -162,6 +175,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
         post({ type: 'weights', requestId: m.requestId, weights: trainer ? await trainer.exportWeights() : null });
         break;
       case 'evaluate': {
+        await current.catch(() => {});
         // Outside a run, build a trainer for these weights (no training) to measure them.
         if (!trainer || m.weights) {
           trainer?.dispose();
