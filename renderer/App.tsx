@@ -5,7 +5,9 @@ import type { Position } from '../core/graph/document.ts';
 import type { MenuCommand } from '../core/platform.ts';
 import { Canvas } from './components/Canvas.tsx';
 import { ConfirmDiscard, ExamplesDialog, RecoverBanner } from './components/Dialogs.tsx';
+import { ImportDialog, type TableChoice } from './components/ImportDialog.tsx';
 import { Inspector } from './components/Inspector.tsx';
+import { importTable, type TableImport } from '../core/data/table.ts';
 import { Palette } from './components/Palette.tsx';
 import { ProblemsPanel } from './components/ProblemsPanel.tsx';
 import { analysisOf, isDirty, redo, undo } from './store/editor.ts';
@@ -58,6 +60,7 @@ function Shell() {
   const doc = useEditor((s) => s.doc);
   const canUndo = useEditor(() => store.temporal.getState().pastStates.length > 0);
   const [showExamples, setShowExamples] = useState(false);
+  const [imported, setImported] = useState<TableImport | null>(null);
   const [confirm, setConfirm] = useState<null | (() => void)>(null);
   const [recovery, setRecovery] = useState(() => platform.autosave.read());
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('gradflow.theme') as Theme | null) ?? 'system');
@@ -277,6 +280,38 @@ function Shell() {
   useEffect(() => platform.onCommand(run), [platform, run]);
   useEffect(() => platform.onOpenFile((f) => guard(() => openBytes(f.bytes, f.name, f.path))), [platform, guard, openBytes]);
 
+  /** Read a CSV or JSON file the user picks; a broken file gets a message naming the row and column. */
+  const importData = () => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.accept = '.csv,.tsv,.txt,.json,text/csv,application/json';
+    input.style.display = 'none';
+    input.addEventListener('change', async () => {
+      const file = input.files?.[0];
+      input.remove();
+      if (!file) return;
+      const r = importTable(await file.text(), file.name);
+      if (!r.ok) store.getState().notify('error', `Could not import ${file.name}: ${r.error}`);
+      else setImported(r.value);
+    });
+    document.body.appendChild(input);
+    input.click();
+  };
+
+  const createTableDataset = (c: TableChoice) => {
+    setImported(null);
+    const s = store.getState();
+    const params = { data: c.data, fileName: c.fileName, features: c.features, label: c.label, task: c.task, normalization: c.normalization, validationFraction: c.validationFraction };
+    const target = s.selectedNodes.length === 1 ? s.doc.nodes.find((n) => n.id === s.selectedNodes[0] && n.kind === 'tableDataset') : undefined;
+    if (target) {
+      s.setParams(target.id, params);
+      return;
+    }
+    const el = document.querySelector('.canvas')?.getBoundingClientRect();
+    const p = flow.screenToFlowPosition({ x: (el?.left ?? 0) + 120, y: (el?.top ?? 0) + 120 });
+    s.addNode('tableDataset', p, params);
+  };
+
   const addAtCentre = (kind: string) => {
     const el = document.querySelector('.canvas')?.getBoundingClientRect();
     const p = flow.screenToFlowPosition({ x: (el?.left ?? 0) + (el?.width ?? 800) / 2, y: (el?.top ?? 0) + (el?.height ?? 600) / 2 });
@@ -298,6 +333,7 @@ function Shell() {
         <button onClick={() => run('saveAs')} title="Save as (Ctrl+Shift+S)">Save as</button>
         <button onClick={() => void saveWithWeights()} title="Save the graph with its trained weights and runs">Save with weights</button>
         <button onClick={() => run('examples')}>Examples</button>
+        <button onClick={importData} title="Make a Table dataset from a CSV or JSON file">Import data…</button>
         <span className="sep" />
         <button onClick={() => run('undo')} disabled={!canUndo} title="Undo (Ctrl+Z)">Undo</button>
         <button onClick={() => run('redo')} title="Redo (Ctrl+Shift+Z)">Redo</button>
@@ -363,6 +399,7 @@ function Shell() {
           }}
         />
       ) : null}
+      {imported ? <ImportDialog imported={imported} onCreate={createTableDataset} onCancel={() => setImported(null)} /> : null}
       {confirm ? (
         <ConfirmDiscard
           fileName={fileName}

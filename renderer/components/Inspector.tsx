@@ -1,5 +1,6 @@
 /** The inspector: a form for the selected node generated from its parameter specs, or the document's details. */
 import { useEffect, useState } from 'react';
+import { cachedTable } from '../../core/data/table.ts';
 import { kindDef } from '../../core/graph/catalogue.ts';
 import { checkParam, describeRange, type ParamSpec, type ParamSpecs, type ParamValue } from '../../core/graph/params.ts';
 import { shapeText } from '../nodes/view.ts';
@@ -8,7 +9,7 @@ import { useEditor, useEditorStore } from '../store/context.tsx';
 
 function ParamField({ nodeId, name, spec, value, params }: { nodeId: string; name: string; spec: ParamSpec; value: ParamValue; params: Record<string, ParamValue> }) {
   const store = useEditorStore();
-  const text = spec.type === 'shape' ? (value as number[]).join(', ') : String(value);
+  const text = spec.type === 'shape' || spec.type === 'strings' ? (value as (number | string)[]).join(', ') : String(value);
   const [draft, setDraft] = useState(text);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -23,11 +24,40 @@ function ParamField({ nodeId, name, spec, value, params }: { nodeId: string; nam
   };
   const parse = (raw: string): ParamValue => {
     if (spec.type === 'shape') return raw.split(/[\s,]+/).filter(Boolean).map(Number);
+    if (spec.type === 'strings') return raw.split(',').map((x) => x.trim()).filter(Boolean);
     if (spec.type === 'int' || spec.type === 'number') return raw.trim() === '' ? NaN : Number(raw);
     return raw;
   };
   let input;
-  if (spec.type === 'boolean') {
+  if (spec.type === 'text' && spec.readOnly) {
+    const table = name === 'data' ? cachedTable(value as string) : null;
+    input = (
+      <output id={id} aria-label={spec.label} className="readonly">
+        {table ? (table.ok ? `${table.table.rows.toLocaleString('en-US')} rows × ${table.table.columns.length} columns, stored in the graph file` : table.error) : (value as string) || '—'}
+      </output>
+    );
+  } else if (spec.type === 'strings') {
+    const table = typeof params.data === 'string' ? cachedTable(params.data) : null;
+    const chosen = value as string[];
+    input =
+      table && table.ok ? (
+        <div className="checks" role="group" aria-label={spec.label}>
+          {table.table.columns.map((c) => (
+            <label key={c} className="check">
+              <input
+                type="checkbox"
+                aria-label={`${spec.label}: ${c}`}
+                checked={chosen.includes(c)}
+                onChange={(e) => commit(e.target.checked ? table.table.columns.filter((x) => x === c || chosen.includes(x)) : chosen.filter((x) => x !== c))}
+              />{' '}
+              {c}
+            </label>
+          ))}
+        </div>
+      ) : (
+        <input id={id} aria-label={spec.label} value={chosen.join(', ')} readOnly />
+      );
+  } else if (spec.type === 'boolean') {
     input = <input id={id} type="checkbox" aria-label={spec.label} checked={value as boolean} onChange={(e) => commit(e.target.checked)} />;
   } else if (spec.type === 'enum') {
     input = (

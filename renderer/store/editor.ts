@@ -41,6 +41,8 @@ export interface EditorState {
   addNode(kind: string, position: Position, params?: Record<string, ParamValue>): string | null;
   connect(c: edit.ConnectionRequest): boolean;
   setParam(nodeId: string, key: string, value: ParamValue): string | null;
+  /** Several parameters in one undo step; nothing changes if any value is invalid. */
+  setParams(nodeId: string, values: Record<string, ParamValue>): string | null;
   setLabel(nodeId: string, label: string): void;
   setMetadata(patch: { name?: string; description?: string }): void;
   /** Positions during a drag; the drag is one undo step (see beginGesture/endGesture). */
@@ -146,6 +148,19 @@ export function createEditorStore(initial: GraphDocument = emptyDocument()) {
             if (r.problem) return r.problem;
             // Parameters that change shapes are structural; the rest may change during a run only via the trainer's own controls.
             change(r.doc);
+            return null;
+          },
+          setParams(nodeId, values) {
+            let doc = get().doc;
+            for (const [key, value] of Object.entries(values)) {
+              const r = edit.setParam(doc, nodeId, key, value);
+              if (r.problem) {
+                get().notify('error', r.problem);
+                return r.problem;
+              }
+              doc = r.doc;
+            }
+            change(doc);
             return null;
           },
           setLabel(nodeId, label) {
