@@ -110,7 +110,7 @@ export class TrainingClient {
       weights,
       mnistUrl: this.assets.mnistUrl,
       wasmUrls: this.assets.wasmUrls,
-      intervalMs: 150,
+      intervalMs: 200,
       ...(s.learningRate ? { learningRate: s.learningRate } : {}),
     });
   }

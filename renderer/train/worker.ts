@@ -10,7 +10,7 @@ import type { TF } from '../../core/graph/types.ts';
 import { selectBackend } from '../../core/train/backend.ts';
 import { NotTrainableError, Trainer } from '../../core/train/trainer.ts';
 import { boundaryView, confusionView, curveView, digitsView } from '../../core/train/views.ts';
-import type { BackendPreference, DataPoints, FromWorker, ToWorker } from './protocol.ts';
+import type { BackendPreference, DataPoints, FromWorker, ToWorker, Views } from './protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -91,16 +91,25 @@ function dataPoints(t: Trainer): DataPoints | null {
   return { x, y, dims };
 }
 
-async function sendViews(force = false): Promise<void> {
+let lastFull: Pick<Views, 'confusion' | 'digits'> = { confusion: null, digits: null };
+
+/**
+ * Dashboard views. The cheap ones (decision boundary, fitted curve: one small forward pass)
+ * follow training about once a second; the confusion matrix and the test digits need the
+ * validation set, so they are computed at epoch ends, on pause and at the end of a run, and
+ * the training loop keeps its throughput in between.
+ */
+async function sendViews(full = false): Promise<void> {
   if (!trainer || viewsBusy) return;
   const now = performance.now();
-  if (!force && now - lastViews < 400) return;
+  if (!full && now - lastViews < 1000) return;
   viewsBusy = true;
   lastViews = now;
   try {
     const t = trainer;
-    const [boundary, curve, confusion, digits] = [await boundaryView(t), await curveView(t), await confusionView(t), await digitsView(t)];
-    post({ type: 'views', step: t.step, views: { boundary, curve, confusion, digits } });
+    const [boundary, curve] = [await boundaryView(t), await curveView(t)];
+    if (full) lastFull = { confusion: await confusionView(t), digits: await digitsView(t) };
+    post({ type: 'views', step: t.step, views: { boundary, curve, ...lastFull } });
   } finally {
     viewsBusy = false;
   }
@@ -113,6 +122,7 @@ async function checkpoint(): Promise<void> {
 async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   trainer?.dispose();
   trainer = null;
+  lastFull = { confusion: null, digits: null };
   const choice = await useBackend(m.backend, m.wasmUrls);
   tf.enableProdMode();
   watchDevice();
@@ -128,7 +138,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
         return;
       }
       post({ type: 'event', event: e });
-      if (e.type === 'epoch') void checkpoint();
+      if (e.type === 'epoch') void checkpoint().then(() => sendViews(true));
     },
   });
   if (m.weights) t.importWeights(m.weights);

@@ -1,0 +1,98 @@
+/**
+ * Benchmark of the app in Chromium (prints numbers; asserts nothing). Needs a built app
+ * (npm run build) and Chromium. Run: npm run bench:ui
+ *  1. open a 300-node graph and fit it in view;
+ *  2. drag a node in it: frames per second and p95 frame time;
+ *  3. train the MNIST MLP in the app (WASM) while measuring the UI thread's frame times,
+ *     and compare the app's training throughput with the same trainer without a UI
+ *     (`gradflow bench`'s trainer in Node, same WASM backend, same machine).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chromium } from '@playwright/test';
+import { bigGraph } from './graphs.ts';
+import { saveGraph } from '../core/io/save.ts';
+import { main } from '../core/cli/main.ts';
+
+const PORT = 4179;
+// Page code as a string: tsx would wrap a function literal in helpers the page lacks.
+const RECORD_FRAMES = `(() => {
+  const w = window; w.__frames = []; let last = performance.now();
+  const loop = (t) => { w.__frames.push(t - last); last = t; if (w.__recording) requestAnimationFrame(loop); };
+  w.__recording = true; requestAnimationFrame(loop);
+})()`;
+const STOP_FRAMES = '(() => { window.__recording = false; return window.__frames; })()';
+const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
+const exe = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+const browser = await chromium.launch({ ...(exe ? { executablePath: exe } : {}), args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update'] });
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  for (let i = 0; i < 50; i++) {
+    try {
+      await page.goto(`http://127.0.0.1:${PORT}`);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+
+  // 1. Open and fit.
+  const text = saveGraph(bigGraph(49));
+  const opens: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    const t0 = Date.now();
+    await (await chooser).setFiles({ name: `big${round}.nngraph`, mimeType: 'application/json', buffer: Buffer.from(text) });
+    await page.waitForFunction('window.__gradflow.store.getState().doc.nodes.length === 300 && document.querySelectorAll(".react-flow__node").length > 0');
+    await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+    opens.push(Date.now() - t0);
+  }
+  console.log(`open + fit a 300-node graph: median ${pct(opens, 0.5)} ms (runs: ${opens.join(', ')} ms)`);
+
+  // 2. Drag a node for ~2 s while recording frame times on the page.
+  await page.getByRole('button', { name: 'Fit', exact: true }).click();
+  const node = page.locator('.react-flow__node').first();
+  const box = (await node.boundingBox())!;
+  await page.evaluate(RECORD_FRAMES);
+  await page.mouse.move(box.x + box.width / 2, box.y + 10);
+  await page.mouse.down();
+  const t0 = Date.now();
+  for (let i = 0; i < 120; i++) await page.mouse.move(box.x + box.width / 2 + Math.sin(i / 10) * 200, box.y + 10 + i, { steps: 1 });
+  await page.mouse.up();
+  const dragMs = Date.now() - t0;
+  const frames = (await page.evaluate(STOP_FRAMES)) as number[];
+  const f = frames.slice(2);
+  console.log(`drag in the 300-node graph: ${(1000 / (f.reduce((a, b) => a + b, 0) / f.length)).toFixed(0)} fps mean, p95 frame ${pct(f, 0.95).toFixed(1)} ms (${f.length} frames over ${dragMs} ms of mouse moves)`);
+
+  // 3. Train MNIST in the app on WASM and watch the UI thread.
+  await page.reload();
+  await page.getByRole('button', { name: 'Examples' }).click();
+  await page.getByRole('button', { name: /Open example MNIST MLP$/ }).click();
+  await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await page.waitForFunction('(window.__gradflow.run.getState().progress?.step ?? 0) > 20', null, { timeout: 120_000 });
+  await page.evaluate(RECORD_FRAMES);
+  const s0 = (await page.evaluate('window.__gradflow.run.getState().progress')) as { step: number };
+  const ts0 = Date.now();
+  await page.waitForTimeout(10_000); // a measurement window, not a wait for the UI
+  const s1 = (await page.evaluate('window.__gradflow.run.getState().progress')) as { step: number };
+  const secs = (Date.now() - ts0) / 1000;
+  const tf = (await page.evaluate(STOP_FRAMES)) as number[];
+  const ft = tf.slice(2);
+  const appRate = ((s1.step - s0.step) * 128) / secs;
+  console.log(`UI while MNIST trains (wasm): ${(1000 / (ft.reduce((a, b) => a + b, 0) / ft.length)).toFixed(0)} fps mean, p95 frame ${pct(ft, 0.95).toFixed(1)} ms`);
+  console.log(`training throughput in the app: ${appRate.toFixed(0)} samples/s`);
+  await page.getByRole('button', { name: 'Stop', exact: true }).click();
+  await browser.close();
+  browser.close = async () => {};
+  let out = '';
+  await main(['bench', '--backend', 'wasm', '--steps', '60', '--rounds', '1'], { out: (t) => void (out += t), err: () => {}, isTTY: false });
+  const m = /\(b\) Gradflow trainer, instrumentation off\s+(\d+)/.exec(out);
+  const nodeRate = m ? Number(m[1]) : NaN;
+  console.log(`same trainer without UI (Node, wasm, instrumentation off): ${nodeRate} samples/s; app / no-UI = ${(appRate / nodeRate).toFixed(2)}`);
+} finally {
+  await browser.close();
+  server.kill();
+}
