@@ -30,6 +30,7 @@ export type MenuCommand =
   | 'open'
   | 'save'
   | 'saveAs'
+  | 'export'
   | 'close'
   | 'undo'
   | 'redo'
@@ -61,6 +62,11 @@ export interface Platform {
    * ask where (Save As). Null when cancelled. Rejects with a readable error when writing fails.
    */
   saveFile(options: { suggestedName: string; text: string; path?: string }): Promise<SavedFile | null>;
+  /**
+   * Export to another format through a save dialog (always asks where). Optional: only hosts
+   * that can write arbitrary files (Electron) have it; null when cancelled.
+   */
+  exportFile?(options: ExportOptions): Promise<SavedFile | null>;
   recentFiles(): Promise<RecentFile[]>;
   openRecent(path: string): Promise<OpenedFile>;
   /** Subscribe to menu commands; returns the unsubscribe function. */
@@ -74,4 +80,45 @@ export interface Platform {
     read(): { text: string; savedAt: string } | null;
     clear(): void;
   };
+}
+
+/** What `Platform.exportFile` writes: a name to suggest, the content, and the dialog's file types. */
+export interface ExportOptions {
+  suggestedName: string;
+  data: string | Uint8Array;
+  /** File types offered in the dialog, e.g. `[{ name: 'Python', extensions: ['py'] }]`. */
+  filters: { name: string; extensions: string[] }[];
+}
+
+/** Editing commands that act on a focused text field instead of the graph in the desktop app. */
+export type TextEditCommand = 'undo' | 'redo' | 'cut' | 'copy' | 'paste' | 'delete' | 'selectAll';
+
+/**
+ * Every call across the desktop bridge answers with a result instead of throwing, so that an
+ * error reaches the renderer as the main process worded it (a rejected IPC promise would wrap
+ * it in "Error invoking remote method ...").
+ */
+export type BridgeResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/**
+ * The Electron preload's bridge, exposed as `window.gradflowBridge`: one method per IPC
+ * channel, nothing else (never `ipcRenderer` itself). `renderer/platform/electron.ts` turns it
+ * into a `Platform`. The main process checks the sender and every argument of each call, and
+ * reads and writes only files the user chose (dialog, recent list, command line, file
+ * association, second launch, drop).
+ */
+export interface DesktopBridge {
+  openFile(): Promise<BridgeResult<OpenedFile | null>>;
+  saveFile(options: { suggestedName: string; text: string; path?: string }): Promise<BridgeResult<SavedFile | null>>;
+  exportFile(options: ExportOptions): Promise<BridgeResult<SavedFile | null>>;
+  recentFiles(): Promise<BridgeResult<RecentFile[]>>;
+  openRecent(path: string): Promise<BridgeResult<OpenedFile>>;
+  /** Files that arrived before the renderer listened (command line, file association). */
+  takePendingFiles(): Promise<BridgeResult<OpenedFile[]>>;
+  /** The document's title and whether it has unsaved changes: the window title and the close prompt use it. */
+  setDocumentState(state: { title: string; dirty: boolean }): void;
+  /** Run a native editing command in the focused text field (menus reach text fields this way). */
+  editText(command: TextEditCommand): void;
+  onCommand(handler: (command: MenuCommand) => void): () => void;
+  onOpenFile(handler: (file: OpenedFile) => void): () => void;
 }

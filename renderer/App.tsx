@@ -4,7 +4,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Position } from '../core/graph/document.ts';
 import type { MenuCommand } from '../core/platform.ts';
 import { Canvas } from './components/Canvas.tsx';
-import { ConfirmDiscard, ExamplesDialog, RecoverBanner } from './components/Dialogs.tsx';
+import { ConfirmDiscard, ExamplesDialog, FileFormatDialog, RecoverBanner } from './components/Dialogs.tsx';
+import { downloadText, runsToCsv } from './export.ts';
 import { ImportDialog, type TableChoice } from './components/ImportDialog.tsx';
 import { Inspector } from './components/Inspector.tsx';
 import { importTable, type TableImport } from '../core/data/table.ts';
@@ -61,6 +62,7 @@ function Shell() {
   const canUndo = useEditor(() => store.temporal.getState().pastStates.length > 0);
   const [showExamples, setShowExamples] = useState(false);
   const [imported, setImported] = useState<TableImport | null>(null);
+  const [showFormat, setShowFormat] = useState(false);
   const [confirm, setConfirm] = useState<null | (() => void)>(null);
   const [recovery, setRecovery] = useState(() => platform.autosave.read());
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('gradflow.theme') as Theme | null) ?? 'system');
@@ -216,9 +218,17 @@ function Shell() {
           });
         case 'open':
           return guard(async () => {
-            const f = await platform.openFile();
-            if (f) openBytes(f.bytes, f.name, f.path);
+            try {
+              const f = await platform.openFile();
+              if (f) openBytes(f.bytes, f.name, f.path);
+            } catch (e) {
+              s.notify('error', `Could not open the file: ${(e as Error).message}`);
+            }
           });
+        case 'export':
+          return void exportRuns();
+        case 'help.fileFormat':
+          return setShowFormat(true);
         case 'save':
           return void save(false);
         case 'saveAs':
@@ -280,6 +290,25 @@ function Shell() {
   useEffect(() => platform.onCommand(run), [platform, run]);
   useEffect(() => platform.onOpenFile((f) => guard(() => openBytes(f.bytes, f.name, f.path))), [platform, guard, openBytes]);
 
+  /** Export: the curves of every run (this session's and the file's) as CSV, for a spreadsheet or a paper. */
+  const exportRuns = async () => {
+    const d = store.getState().doc;
+    const seen = new Set<string>();
+    const runs = [...(d.runs ?? []), ...training.store.getState().runs].filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
+    if (!runs.length) {
+      store.getState().notify('warning', 'There is nothing to export yet: train the network first (Export writes the runs’ curves as CSV)');
+      return;
+    }
+    const data = runsToCsv(runs);
+    const suggestedName = `${store.getState().fileName.replace(/\.nngraph$/, '')}-runs.csv`;
+    try {
+      const saved = platform.exportFile ? await platform.exportFile({ suggestedName, data, filters: [{ name: 'CSV', extensions: ['csv'] }] }) : await downloadText(suggestedName, data);
+      if (saved) store.getState().notify('info', `Exported ${runs.length} run${runs.length === 1 ? '' : 's'} to ${saved.name}`);
+    } catch (e) {
+      store.getState().notify('error', `Could not export: ${(e as Error).message}`);
+    }
+  };
+
   /** Read a CSV or JSON file the user picks; a broken file gets a message naming the row and column. */
   const importData = () => {
     const input = document.createElement('input');
@@ -334,6 +363,7 @@ function Shell() {
         <button onClick={() => void saveWithWeights()} title="Save the graph with its trained weights and runs">Save with weights</button>
         <button onClick={() => run('examples')}>Examples</button>
         <button onClick={importData} title="Make a Table dataset from a CSV or JSON file">Import data…</button>
+        <button onClick={() => run('export')} title="Export the curves of every run as CSV">Export runs</button>
         <span className="sep" />
         <button onClick={() => run('undo')} disabled={!canUndo} title="Undo (Ctrl+Z)">Undo</button>
         <button onClick={() => run('redo')} title="Redo (Ctrl+Shift+Z)">Redo</button>
@@ -399,6 +429,7 @@ function Shell() {
           }}
         />
       ) : null}
+      {showFormat ? <FileFormatDialog onClose={() => setShowFormat(false)} /> : null}
       {imported ? <ImportDialog imported={imported} onCreate={createTableDataset} onCancel={() => setImported(null)} /> : null}
       {confirm ? (
         <ConfirmDiscard

@@ -5,6 +5,7 @@ import { createRoot } from 'react-dom/client';
 import type { Platform } from '../core/platform.ts';
 import { App } from './App.tsx';
 import { createBrowserPlatform } from './platform/browser.ts';
+import { createElectronPlatform } from './platform/electron.ts';
 import { EditorProvider } from './store/context.tsx';
 import { createEditorStore } from './store/editor.ts';
 import { assetUrls, createTrainingWorker } from './train/assets.ts';
@@ -18,7 +19,8 @@ declare global {
   }
 }
 
-const platform = window.gradflowPlatform ?? createBrowserPlatform();
+// The desktop app's preload exposes a bridge; the web build has none.
+const platform = window.gradflowPlatform ?? (window.gradflowBridge ? createElectronPlatform(window.gradflowBridge) : createBrowserPlatform());
 const store = createEditorStore();
 const training = new TrainingClient(createRunStore(), assetUrls(), createTrainingWorker);
 // Exposed for end-to-end tests and debugging (reading state only).

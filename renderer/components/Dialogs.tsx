@@ -64,3 +64,25 @@ export function RecoverBanner({ savedAt, onRestore, onDiscard }: { savedAt: stri
     </div>
   );
 }
+
+export function FileFormatDialog({ onClose }: { onClose: () => void }) {
+  return (
+    <Modal label="The file format" onClose={onClose}>
+      <h2>The .nngraph file format</h2>
+      <p>
+        A graph file is JSON text: <code>format</code> (&quot;gradflow-graph&quot;) and <code>version</code> (1), <code>metadata</code> (name, description, created,
+        modified, app version), <code>nodes</code> (id, kind, optional label, position, every parameter), <code>edges</code> (id, source node and output port, target
+        node and input port), and optionally <code>weights</code> (trained tensors as base64 little-endian float32, by node and name) and <code>runs</code> (settings,
+        per-epoch and per-step curves).
+      </p>
+      <p>
+        Keys are written in a fixed order with two-space indents, so files diff well in version control. Opening checks everything; a file that cannot be understood
+        is refused with one message naming the node, port or field, and nothing is half-loaded. A node of a kind this version does not know is kept as it is and
+        blocks training until it is replaced. Tables imported from CSV or JSON are stored inside the file, so a shared graph trains anywhere.
+      </p>
+      <div className="modal-actions">
+        <button onClick={onClose}>Close</button>
+      </div>
+    </Modal>
+  );
+}
