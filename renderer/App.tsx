@@ -5,7 +5,8 @@ import type { Position } from '../core/graph/document.ts';
 import type { MenuCommand } from '../core/platform.ts';
 import { Canvas } from './components/Canvas.tsx';
 import { ConfirmDiscard, ExamplesDialog, FileFormatDialog, RecoverBanner } from './components/Dialogs.tsx';
-import { downloadText, runsToCsv } from './export.ts';
+import { runsToCsv } from './export.ts';
+import { downloadText, pickFile } from './platform/dom-files.ts';
 import { ImportDialog, type TableChoice } from './components/ImportDialog.tsx';
 import { Inspector } from './components/Inspector.tsx';
 import { importTable, type TableImport } from '../core/data/table.ts';
@@ -302,7 +303,7 @@ function Shell() {
     const data = runsToCsv(runs);
     const suggestedName = `${store.getState().fileName.replace(/\.nngraph$/, '')}-runs.csv`;
     try {
-      const saved = platform.exportFile ? await platform.exportFile({ suggestedName, data, filters: [{ name: 'CSV', extensions: ['csv'] }] }) : await downloadText(suggestedName, data);
+      const saved = platform.exportFile ? await platform.exportFile({ suggestedName, data, filters: [{ name: 'CSV', extensions: ['csv'] }] }) : downloadText(suggestedName, data, 'text/csv');
       if (saved) store.getState().notify('info', `Exported ${runs.length} run${runs.length === 1 ? '' : 's'} to ${saved.name}`);
     } catch (e) {
       store.getState().notify('error', `Could not export: ${(e as Error).message}`);
@@ -310,21 +311,12 @@ function Shell() {
   };
 
   /** Read a CSV or JSON file the user picks; a broken file gets a message naming the row and column. */
-  const importData = () => {
-    const input = document.createElement('input');
-    input.type = 'file';
-    input.accept = '.csv,.tsv,.txt,.json,text/csv,application/json';
-    input.style.display = 'none';
-    input.addEventListener('change', async () => {
-      const file = input.files?.[0];
-      input.remove();
-      if (!file) return;
-      const r = importTable(await file.text(), file.name);
-      if (!r.ok) store.getState().notify('error', `Could not import ${file.name}: ${r.error}`);
-      else setImported(r.value);
-    });
-    document.body.appendChild(input);
-    input.click();
+  const importData = async () => {
+    const file = await pickFile('.csv,.tsv,.txt,.json,text/csv,application/json');
+    if (!file) return;
+    const r = importTable(await file.text(), file.name);
+    if (!r.ok) store.getState().notify('error', `Could not import ${file.name}: ${r.error}`);
+    else setImported(r.value);
   };
 
   const createTableDataset = (c: TableChoice) => {
@@ -362,7 +354,7 @@ function Shell() {
         <button onClick={() => run('saveAs')} title="Save as (Ctrl+Shift+S)">Save as</button>
         <button onClick={() => void saveWithWeights()} title="Save the graph with its trained weights and runs">Save with weights</button>
         <button onClick={() => run('examples')}>Examples</button>
-        <button onClick={importData} title="Make a Table dataset from a CSV or JSON file">Import data…</button>
+        <button onClick={() => void importData()} title="Make a Table dataset from a CSV or JSON file">Import data…</button>
         <button onClick={() => run('export')} title="Export the curves of every run as CSV">Export runs</button>
         <span className="sep" />
         <button onClick={() => run('undo')} disabled={!canUndo} title="Undo (Ctrl+Z)">Undo</button>

@@ -1,4 +1,4 @@
-/** Export helpers: runs as CSV, and a download for the web build. */
+/** Export: the runs' curves as CSV. */
 import type { RunRecord } from '../core/graph/document.ts';
 
 const cell = (v: unknown) => {
@@ -15,16 +15,4 @@ export function runsToCsv(runs: RunRecord[]): string {
     }
   });
   return `${rows.map((r) => r.join(',')).join('\n')}\n`;
-}
-
-export async function downloadText(name: string, text: string): Promise<{ name: string }> {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  return { name };
 }

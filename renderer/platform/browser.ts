@@ -3,6 +3,7 @@
  * open through a file input, save as a download, autosave and recent names in localStorage.
  */
 import type { MenuCommand, OpenedFile, Platform, RecentFile } from '../../core/platform.ts';
+import { downloadText, pickFile } from './dom-files.ts';
 
 const AUTOSAVE_KEY = 'gradflow.autosave.v1';
 
@@ -11,37 +12,12 @@ export function createBrowserPlatform(): Platform {
   const openHandlers = new Set<(f: OpenedFile) => void>();
   return {
     kind: 'browser',
-    openFile() {
-      return new Promise((resolve) => {
-        const input = document.createElement('input');
-        input.type = 'file';
-        input.accept = '.nngraph,application/json';
-        input.style.display = 'none';
-        input.addEventListener('change', async () => {
-          const file = input.files?.[0];
-          input.remove();
-          if (!file) return resolve(null);
-          resolve({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
-        });
-        input.addEventListener('cancel', () => {
-          input.remove();
-          resolve(null);
-        });
-        document.body.appendChild(input);
-        input.click();
-      });
+    async openFile() {
+      const file = await pickFile('.nngraph,application/json');
+      return file ? { name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) } : null;
     },
     async saveFile({ suggestedName, text }) {
-      const name = suggestedName.endsWith('.nngraph') ? suggestedName : `${suggestedName}.nngraph`;
-      const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = name;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
-      return { name };
+      return downloadText(suggestedName.endsWith('.nngraph') ? suggestedName : `${suggestedName}.nngraph`, text, 'application/json');
     },
     async recentFiles(): Promise<RecentFile[]> {
       return [];
