@@ -3,12 +3,12 @@
  * (npm run build) and Chromium. Run: npm run bench:ui
  *  1. open a 300-node graph and fit it in view;
  *  2. drag a node in it: frames per second and p95 frame time;
- *  3. train the MNIST MLP in the app (WASM) while measuring the UI thread's frame times,
- *     and compare the app's training throughput with the same trainer without a UI
- *     (`gradflow bench`'s trainer in Node, same WASM backend, same machine).
+ *  3. train the MNIST MLP in the app (WASM) while measuring the UI thread's frame times;
+ *  4. compare the app's training throughput with the same worker started directly in the
+ *     same browser (no UI drawing it), and with the trainer in Node (`gradflow bench`).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chromium } from '@playwright/test';
 import { bigGraph } from './graphs.ts';
 import { saveGraph } from '../core/io/save.ts';
@@ -85,6 +85,36 @@ try {
   console.log(`UI while MNIST trains (wasm): ${(1000 / (ft.reduce((a, b) => a + b, 0) / ft.length)).toFixed(0)} fps mean, p95 frame ${pct(ft, 0.95).toFixed(1)} ms`);
   console.log(`training throughput in the app: ${appRate.toFixed(0)} samples/s`);
   await page.getByRole('button', { name: 'Stop', exact: true }).click();
+
+  // 4. The same worker and trainer in the same browser, started directly: no UI drawing it.
+  const assets = readdirSync('dist/renderer/assets');
+  const find = (re: RegExp) => `/assets/${assets.find((f) => re.test(f))}`;
+  const doc = JSON.parse(readFileSync('examples/mnist-mlp.nngraph', 'utf8')) as { nodes: unknown[]; edges: unknown[] };
+  await page.reload();
+  const bare = (await page.evaluate(`new Promise((resolve) => {
+    const w = new Worker(${JSON.stringify(find(/^worker-.*\.js$/))}, { type: 'module' });
+    let first = null;
+    w.onmessage = (e) => {
+      const m = e.data;
+      if (m.type !== 'event' || m.event.type !== 'progress') return;
+      const p = m.event.progress;
+      if (p.step < 20) return;
+      if (!first) first = { step: p.step, t: performance.now() };
+      else if (performance.now() - first.t > 10000) {
+        w.postMessage({ type: 'stop' });
+        resolve(((p.step - first.step) * 128) / ((performance.now() - first.t) / 1000));
+      }
+    };
+    w.postMessage({ type: 'start', backend: 'wasm', intervalMs: 200, weights: null,
+      doc: ${JSON.stringify({ nodes: doc.nodes, edges: doc.edges })},
+      mnistUrl: new URL('mnist-10k.bin', location.href).href,
+      wasmUrls: {
+        'tfjs-backend-wasm.wasm': new URL(${JSON.stringify(find(/^tfjs-backend-wasm-[^st].*\.wasm$/))}, location.href).href,
+        'tfjs-backend-wasm-simd.wasm': new URL(${JSON.stringify(find(/^tfjs-backend-wasm-simd-.*\.wasm$/))}, location.href).href,
+        'tfjs-backend-wasm-threaded-simd.wasm': new URL(${JSON.stringify(find(/^tfjs-backend-wasm-threaded-simd-.*\.wasm$/))}, location.href).href,
+      } });
+  })`)) as number;
+  console.log(`same worker started directly in the same browser, no UI drawing it (wasm, instrumentation at 5 Hz): ${bare.toFixed(0)} samples/s; app / no-UI = ${(appRate / bare).toFixed(2)}`);
   await browser.close();
   browser.close = async () => {};
   let out = '';
