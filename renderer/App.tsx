@@ -397,7 +397,7 @@ function Shell() {
             <Canvas commands={{ copy: () => copy(false), cut: () => copy(true), paste: (at) => void paste(at) }} />
             <GradientLegend />
           </div>
-          <div className="bottom">
+          <div className="bottom-panels">
             <ProblemsPanel />
             <Dashboard />
           </div>
