@@ -144,10 +144,19 @@ function Shell() {
       try {
         const r = await platform.saveFile({ suggestedName: s.fileName, text, ...(as || !s.filePath ? {} : { path: s.filePath }) });
         if (!r) return false;
-        // Saving stamps `modified`; the stamped document becomes the saved one (one undo step is not worth it).
-        store.setState({ doc: stamped });
-        store.getState().markSaved(r.name, r.path ?? null, stamped);
-        platform.autosave.clear();
+        if (store.getState().doc === s.doc) {
+          // Saving stamps `modified`; the stamped document becomes the current and saved one,
+          // without an undo step of its own (undo would only mark the file unsaved).
+          const t = store.temporal.getState();
+          t.pause();
+          store.setState({ doc: stamped });
+          t.resume();
+          store.getState().markSaved(r.name, r.path ?? null, stamped);
+          platform.autosave.clear();
+        } else {
+          // Edited while the file was being written: the file is saved, the newer edits are not.
+          store.getState().markSaved(r.name, r.path ?? null, s.doc);
+        }
         store.getState().notify('info', `Saved ${r.name}`);
         return true;
       } catch (e) {
@@ -169,16 +178,17 @@ function Shell() {
     [store],
   );
 
+  /** Open a graph; false when it was refused (the message says why) and nothing changed. */
   const openBytes = useCallback(
-    (bytes: string | Uint8Array, name: string, path?: string) => {
+    (bytes: string | Uint8Array, name: string, path?: string): boolean => {
       if (training.live) {
         store.getState().notify('warning', 'Stop the training run before opening another graph');
-        return;
+        return false;
       }
-      if (store.getState().openText(bytes, name, path ?? null)) {
-        training.resetWeights();
-        requestAnimationFrame(() => void flow.fitView({ duration: 0, maxZoom: 1.2 }));
-      }
+      if (!store.getState().openText(bytes, name, path ?? null)) return false;
+      training.resetWeights();
+      requestAnimationFrame(() => void flow.fitView({ duration: 0, maxZoom: 1.2 }));
+      return true;
     },
     [store, flow, training],
   );
@@ -218,6 +228,7 @@ function Shell() {
             platform.autosave.clear();
           });
         case 'open':
+          if (training.live) return s.notify('warning', 'Stop the training run before opening another graph');
           return guard(async () => {
             try {
               const f = await platform.openFile();
@@ -378,7 +389,8 @@ function Shell() {
         <RecoverBanner
           savedAt={recovery.savedAt}
           onRestore={() => {
-            openBytes(recovery.text, 'Recovered.nngraph');
+            // Only a successful restore consumes the recovered work; otherwise it stays offered.
+            if (!openBytes(recovery.text, 'Recovered.nngraph')) return;
             // A recovered graph is unsaved work: keep it dirty until the user saves it.
             store.setState({ savedDoc: { ...store.getState().doc } });
             setRecovery(null);

@@ -110,11 +110,18 @@ export function removeItems(doc: GraphDocument, nodeIds: Iterable<string>, edgeI
   const nodes = new Set(nodeIds);
   const edges = new Set(edgeIds);
   if (nodes.size === 0 && edges.size === 0) return doc;
-  return {
+  const next: GraphDocument = {
     ...doc,
     nodes: doc.nodes.filter((n) => !nodes.has(n.id)),
     edges: doc.edges.filter((e) => !edges.has(e.id) && !nodes.has(e.source) && !nodes.has(e.target)),
   };
+  // Trained weights of removed nodes go with them: a file must not hold weights for nodes it lacks.
+  if (doc.weights && Object.keys(doc.weights.tensors).some((id) => nodes.has(id))) {
+    const tensors = Object.fromEntries(Object.entries(doc.weights.tensors).filter(([id]) => !nodes.has(id)));
+    if (Object.keys(tensors).length) next.weights = { ...doc.weights, tensors };
+    else delete next.weights;
+  }
+  return next;
 }
 
 export const CLIPBOARD_FORMAT = 'gradflow-clipboard';
@@ -154,15 +161,20 @@ export function parseClipboard(text: string): ClipboardContent | null {
  * Paste clipboard content: ids that collide get fresh ones (edges follow), positions are
  * offset, and only valid edges are kept. Returns the new node ids (to select them).
  */
-export function pasteItems(doc: GraphDocument, content: ClipboardContent, offset: Position = { x: 40, y: 40 }): { doc: GraphDocument; nodeIds: string[]; dropped: number } {
+export function pasteItems(doc: GraphDocument, content: ClipboardContent, offset: Position = { x: 40, y: 40 }): { doc: GraphDocument; nodeIds: string[]; dropped: number; fixed: number } {
   const taken = new Set(doc.nodes.map((n) => n.id));
   const rename = new Map<string, string>();
   const nodes: GraphNode[] = [];
+  let fixed = 0;
   for (const n of content.nodes) {
     const id = taken.has(n.id) || !/^[A-Za-z0-9_-]{1,200}$/.test(n.id) ? uniqueNodeId(doc, n.id, taken) : n.id;
     taken.add(id);
     rename.set(n.id, id);
-    nodes.push({ ...structuredClone(n), id, position: { x: n.position.x + offset.x, y: n.position.y + offset.y } });
+    const { params, changed } = normalizeParams(n.kind, n.params);
+    if (changed) fixed++;
+    const node: GraphNode = { id, kind: n.kind, params, position: { x: n.position.x + offset.x, y: n.position.y + offset.y } };
+    if (typeof n.label === 'string' && n.label.trim()) node.label = n.label.trim().slice(0, 200);
+    nodes.push(node);
   }
   let next: GraphDocument = { ...doc, nodes: [...doc.nodes, ...nodes] };
   let dropped = 0;
@@ -177,7 +189,29 @@ export function pasteItems(doc: GraphDocument, content: ClipboardContent, offset
     if (r.problem) dropped++;
     next = r.doc;
   }
-  return { doc: next, nodeIds: nodes.map((n) => n.id), dropped };
+  return { doc: next, nodeIds: nodes.map((n) => n.id), dropped, fixed };
+}
+
+/**
+ * Parameters from outside (the clipboard) made valid for the catalogue, as loading a file
+ * would require: unknown keys dropped, invalid or missing values set to their defaults.
+ * Nodes of unknown kinds keep their data, as in files.
+ */
+function normalizeParams(kind: string, params: GraphNode['params']): { params: GraphNode['params']; changed: boolean } {
+  const def = kindDef(kind);
+  if (!def) return { params: structuredClone(params), changed: false };
+  const specs = def.params as ParamSpecs;
+  const out: GraphNode['params'] = {};
+  let changed = Object.keys(params).some((k) => !(k in specs));
+  for (const [key, spec] of Object.entries(specs)) {
+    const v = params[key];
+    if (v !== undefined && checkParam(spec, v) === null) out[key] = structuredClone(v);
+    else {
+      out[key] = structuredClone(spec.default);
+      changed = true;
+    }
+  }
+  return { params: out, changed };
 }
 
 /** Duplicate = copy + paste in one step. */

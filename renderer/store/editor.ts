@@ -146,7 +146,8 @@ export function createEditorStore(initial: GraphDocument = emptyDocument()) {
           setParam(nodeId, key, value) {
             const r = edit.setParam(get().doc, nodeId, key, value);
             if (r.problem) return r.problem;
-            // Parameters that change shapes are structural; the rest may change during a run only via the trainer's own controls.
+            // Parameters are structural while a run holds the graph (the learning rate changes live in the run bar).
+            if (get().locked && r.doc !== get().doc) return 'the graph is locked while training runs: stop the run to change it';
             change(r.doc);
             return null;
           },
@@ -168,6 +169,7 @@ export function createEditorStore(initial: GraphDocument = emptyDocument()) {
           },
           setMetadata(patch) {
             const d = get().doc;
+            if (Object.entries(patch).every(([k, v]) => d.metadata[k as keyof typeof d.metadata] === v)) return;
             change({ ...d, metadata: { ...d.metadata, ...patch } }, false);
           },
           moveNodes(positions) {
@@ -224,7 +226,11 @@ export function createEditorStore(initial: GraphDocument = emptyDocument()) {
             const r = edit.pasteItems(get().doc, content, offset);
             if (!change(r.doc)) return false;
             set({ selectedNodes: r.nodeIds, selectedEdges: [] });
-            if (r.dropped) get().notify('warning', `${r.dropped} edge${r.dropped === 1 ? '' : 's'} could not be pasted (the ports were taken or did not fit)`);
+            const notes = [
+              r.dropped ? `${r.dropped} edge${r.dropped === 1 ? '' : 's'} could not be pasted (the ports were taken or did not fit)` : '',
+              r.fixed ? `${r.fixed} pasted node${r.fixed === 1 ? ' had' : 's had'} parameters this version does not accept; they were set to their defaults` : '',
+            ].filter(Boolean);
+            if (notes.length) get().notify('warning', notes.join('\n'));
             return true;
           },
           select(nodes, edges = []) {
@@ -280,14 +286,24 @@ function same(a: string[], b: string[]): boolean {
 
 export type EditorStore = ReturnType<typeof createEditorStore>;
 
-/** Undo/redo that also drop a selection pointing at nodes that no longer exist. */
+/**
+ * Undo/redo, refused while a run holds the graph (they could remove what is training), and
+ * dropping a selection that points at nodes that no longer exist.
+ */
 export function undo(store: EditorStore): void {
+  if (refuseWhileLocked(store)) return;
   store.temporal.getState().undo();
   pruneSelection(store);
 }
 export function redo(store: EditorStore): void {
+  if (refuseWhileLocked(store)) return;
   store.temporal.getState().redo();
   pruneSelection(store);
+}
+function refuseWhileLocked(store: EditorStore): boolean {
+  if (!store.getState().locked) return false;
+  store.getState().notify('warning', 'The graph is locked while training runs: stop the run to undo or redo');
+  return true;
 }
 function pruneSelection(store: EditorStore): void {
   const s = store.getState();

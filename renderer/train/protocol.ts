@@ -22,6 +22,8 @@ export type ToWorker =
   | { type: 'resume' }
   | { type: 'step' }
   | { type: 'stop' }
+  /** Forget the trainer and its weights (Reset weights, a new or opened graph). */
+  | { type: 'reset' }
   | { type: 'setLearningRate'; value: number }
   | { type: 'exportWeights'; requestId: number }
   /** Validation metrics and dashboard views of `weights` (or of the running trainer's current weights). */

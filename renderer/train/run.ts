@@ -142,12 +142,15 @@ export class TrainingClient {
   resetWeights(): void {
     if (this.live) return;
     const s = this.store.getState();
-    this.store.setState({ ...initial, backendPreference: s.backendPreference, runs: s.runs, checkpoint: null, learningRate: s.learningRate, histogramMode: s.histogramMode });
+    // The worker's trainer holds the weights too: drop it, so nothing exports them later.
+    this.worker?.postMessage({ type: 'reset' } satisfies ToWorker);
+    this.store.setState({ ...initial, backendPreference: s.backendPreference, runs: s.runs, checkpoint: null, histogramMode: s.histogramMode });
   }
 
   /** The current weights, straight from the worker (or the last checkpoint when it has none). */
   async exportWeights(): Promise<WeightsBlock | null> {
-    if (!this.worker) return this.store.getState().checkpoint;
+    // Outside a run the checkpoint is the truth (the worker may hold a trainer being replaced).
+    if (!this.worker || !this.live) return this.store.getState().checkpoint;
     const reply = await this.request({ type: 'exportWeights', requestId: 0 });
     return reply.type === 'weights' ? (reply.weights ?? this.store.getState().checkpoint) : this.store.getState().checkpoint;
   }
@@ -237,7 +240,12 @@ export class TrainingClient {
         break;
       }
       case 'error':
-        set({ error: m.message, ...(m.fatal || this.store.getState().status === 'starting' ? { status: 'failed' as const } : {}) });
+        if (m.fatal) {
+          // The worker's backend may be unusable (a lost GPU device): start the next run in a fresh worker.
+          this.worker?.terminate();
+          this.worker = null;
+          set({ error: m.message, status: 'failed' });
+        } else set({ error: m.message, ...(this.store.getState().status === 'starting' ? { status: 'failed' as const } : {}) });
         for (const resolve of this.pending.values()) resolve(m);
         this.pending.clear();
         break;

@@ -25,6 +25,10 @@ let viewsBusy = false;
  * it to settle first.
  */
 let current: Promise<void> = Promise.resolve();
+/** Stop and λ changes that arrive while a run is still starting (backend, data) apply when it starts. */
+let pendingStop = false;
+let pendingLearningRate: number | null = null;
+let watchingDevice = false;
 
 const ORDER: Record<BackendPreference, string[]> = {
   auto: ['webgpu', 'webgl', 'wasm', 'cpu'],
@@ -55,7 +59,8 @@ async function useBackend(pref: BackendPreference, wasmUrls: Record<string, stri
 
 /** Watch the WebGPU device: a lost device ends the run with a clear error, keeping the last good weights in the UI. */
 function watchDevice(): void {
-  if (tf.getBackend() !== 'webgpu') return;
+  if (tf.getBackend() !== 'webgpu' || watchingDevice) return;
+  watchingDevice = true;
   const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ message: string; reason: string }> } }).device;
   device?.lost?.then((info) => {
     trainer?.stop();
@@ -100,6 +105,16 @@ let lastFull: Pick<Views, 'confusion' | 'digits'> = { confusion: null, digits: n
  * the training loop keeps its throughput in between.
  */
 async function sendViews(full = false): Promise<void> {
+  try {
+    await computeViews(full);
+  } catch (e) {
+    // Views are a display aid: failing to draw one must not end the run.
+    viewsBusy = false;
+    post({ type: 'error', message: `could not update the dashboard: ${e instanceof Error ? e.message : String(e)}`, fatal: false });
+  }
+}
+
+async function computeViews(full: boolean): Promise<void> {
   if (!trainer || viewsBusy) return;
   const now = performance.now();
   if (!full && now - lastViews < 1000) return;
@@ -139,18 +154,28 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       }
       post({ type: 'event', event: e });
       if (e.type === 'epoch') void checkpoint().then(() => sendViews(true));
+      if (e.type === 'paused') void checkpoint().then(() => sendViews(true));
     },
   });
   if (m.weights) t.importWeights(m.weights);
   if (m.learningRate) t.setLearningRate(m.learningRate);
+  if (pendingLearningRate) t.setLearningRate(pendingLearningRate);
   trainer = t;
   post({ type: 'started', mode: 'train', backend: choice.backend, fallbacks: choice.fallbacks, totalSteps: t.totalSteps, epochs: t.epochs, points: dataPoints(t), task: t.dataset.info.task, classes: t.dataset.info.classes });
-  await sendViews(true);
-  const run = await t.run();
+  if (pendingStop) t.stop();
+  try {
+    await sendViews(true);
+    await t.run();
+  } catch (e) {
+    // Anything that ends the run unexpectedly (out of memory, a lost context…) is terminal:
+    // say so, and hand the UI the weights the trainer has restored or last held.
+    await checkpoint().catch(() => {});
+    post({ type: 'error', message: `training stopped: ${e instanceof Error ? e.message : String(e)}`, fatal: true });
+    return;
+  }
   if (trainer !== t) return;
   await checkpoint();
   await sendViews(true);
-  void run;
 }
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
@@ -159,27 +184,34 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
     switch (m.type) {
       case 'start': {
         await current.catch(() => {});
+        pendingStop = false;
+        pendingLearningRate = null;
         const run = start(m);
         current = run;
         await run;
         break;
       }
       case 'pause':
-        trainer?.pause();
-        setTimeout(() => void sendViews(true).then(checkpoint), 0);
+        trainer?.pause(); // the trainer's 'paused' event sends the checkpoint and views
         break;
       case 'resume':
         trainer?.resume();
         break;
       case 'step':
         trainer?.stepOnce();
-        setTimeout(() => void sendViews(true), 0);
         break;
       case 'stop':
-        trainer?.stop();
+        if (trainer) trainer.stop();
+        else pendingStop = true;
         break;
       case 'setLearningRate':
-        trainer?.setLearningRate(m.value);
+        if (trainer) trainer.setLearningRate(m.value);
+        else pendingLearningRate = m.value;
+        break;
+      case 'reset':
+        await current.catch(() => {});
+        trainer?.dispose();
+        trainer = null;
         break;
       case 'exportWeights':
         post({ type: 'weights', requestId: m.requestId, weights: trainer ? await trainer.exportWeights() : null });
@@ -196,7 +228,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
           const t = Trainer.create(tf as unknown as TF, m.doc, { backend: choice.backend, ...(usesMnist ? { mnist: await loadMnist(m.mnistUrl) } : {}) });
           if (m.weights) t.importWeights(m.weights);
           trainer = t;
-          post({ type: 'started', mode: 'train', backend: choice.backend, fallbacks: choice.fallbacks, totalSteps: t.totalSteps, epochs: t.epochs, points: dataPoints(t), task: t.dataset.info.task, classes: t.dataset.info.classes });
+          post({ type: 'started', mode: 'evaluate', backend: choice.backend, fallbacks: choice.fallbacks, totalSteps: t.totalSteps, epochs: t.epochs, points: dataPoints(t), task: t.dataset.info.task, classes: t.dataset.info.classes });
         }
         const v = await trainer.validate();
         await sendViews(true);

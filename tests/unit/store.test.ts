@@ -203,3 +203,61 @@ describe('tidy up', () => {
     expect(s.getState().doc).toBe(before);
   });
 });
+
+describe('editor store: what it lets into the document can always be saved and reopened', () => {
+  it('deleting a node drops its trained weights too', () => {
+    const doc = mlp();
+    doc.weights = {
+      step: 1,
+      epoch: 1,
+      backend: 'cpu',
+      savedAt: 'now',
+      tensors: { fc1: { bias: { shape: [1], dtype: 'float32', data: 'AAAAAA==' } }, fc2: { bias: { shape: [1], dtype: 'float32', data: 'AAAAAA==' } } },
+    };
+    const s = createEditorStore(doc);
+    s.getState().select(['fc1']);
+    s.getState().deleteSelection();
+    expect(Object.keys(s.getState().doc.weights!.tensors)).toEqual(['fc2']);
+    const r = loadGraph(saveGraph(s.getState().doc));
+    expect(r.ok).toBe(true);
+    s.getState().select(['fc2']);
+    s.getState().deleteSelection();
+    expect(s.getState().doc.weights).toBeUndefined();
+  });
+
+  it('pasted parameters the catalogue does not accept are set to their defaults, with a notice', () => {
+    const s = createEditorStore(mlp());
+    const clip = JSON.stringify({
+      format: 'gradflow-clipboard',
+      version: 1,
+      nodes: [{ id: 'x', kind: 'dense', params: { units: -3, bogus: 1 }, position: { x: 0, y: 0 }, label: 42 }],
+      edges: [],
+    });
+    expect(s.getState().paste(clip)).toBe(true);
+    const pasted = s.getState().doc.nodes.find((n) => n.id === 'x')!;
+    expect(pasted.params).toEqual({ units: 16, bias: true, initializer: 'glorotUniform', sigma: 0.01 });
+    expect(pasted.label).toBeUndefined();
+    expect(s.getState().notice?.text).toMatch(/set to their defaults/);
+    expect(loadGraph(saveGraph(s.getState().doc)).ok).toBe(true);
+  });
+
+  it('while a run holds the graph, undo, redo and parameter edits are refused with the reason', () => {
+    const s = createEditorStore(mlp());
+    s.getState().addNode('relu', { x: 0, y: 0 });
+    s.getState().setLocked(true);
+    const doc = s.getState().doc;
+    undo(s);
+    expect(s.getState().doc).toBe(doc);
+    expect(s.getState().notice?.text).toMatch(/locked while training/);
+    expect(s.getState().setParam('fc1', 'units', 99)).toMatch(/locked while training/);
+    expect(s.getState().doc).toBe(doc);
+  });
+
+  it('leaving the graph name unchanged changes nothing', () => {
+    const s = createEditorStore(mlp());
+    const doc = s.getState().doc;
+    s.getState().setMetadata({ name: doc.metadata.name });
+    expect(s.getState().doc).toBe(doc);
+    expect(isDirty(s.getState())).toBe(false);
+  });
+});
