@@ -661,12 +661,21 @@ export class Trainer {
 
   /** The trained weights, for the document's `weights` block. */
   async exportWeights(): Promise<WeightsBlock> {
+    // Copy every weight at once, before the first await, so a kernel and its bias come from
+    // the same step even while training goes on.
+    const step = this.globalStep;
+    const epoch = this.epoch;
+    const copies = this.program.weights.map((w) => ({ w, copy: this.tf.clone(w.variable) }));
     const tensors: WeightsBlock['tensors'] = {};
-    for (const w of this.program.weights) {
-      const values = (await w.variable.data()) as Float32Array;
-      (tensors[w.nodeId] ??= {})[w.name] = { shape: [...w.variable.shape], dtype: 'float32', data: encodeFloat32(values) };
+    try {
+      for (const { w, copy } of copies) {
+        const values = (await copy.data()) as Float32Array;
+        (tensors[w.nodeId] ??= {})[w.name] = { shape: [...w.variable.shape], dtype: 'float32', data: encodeFloat32(values) };
+      }
+    } finally {
+      for (const { copy } of copies) copy.dispose();
     }
-    return { step: this.globalStep, epoch: this.epoch, backend: this.backend, savedAt: new Date().toISOString(), tensors };
+    return { step, epoch, backend: this.backend, savedAt: new Date().toISOString(), tensors };
   }
 
   /**

@@ -34,6 +34,8 @@ export interface CurveView {
 
 export interface ConfusionView {
   classes: number;
+  /** Which examples it counts: the validation set, or the training set when none is held out. */
+  split: 'validation' | 'training';
   /** counts[truth * classes + predicted] */
   counts: number[];
 }
@@ -144,7 +146,7 @@ export async function confusionView(trainer: Trainer): Promise<ConfusionView | n
     }
     counts[truth * k + guess]!++;
   }
-  return { classes: k, counts };
+  return { classes: k, counts, split: trainer.dataset.val.n > 0 ? 'validation' : 'training' };
 }
 
 /** The first `count` validation digits with their labels and the network's predictions. */

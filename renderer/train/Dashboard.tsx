@@ -207,7 +207,7 @@ function Confusion() {
   const rowTotals = Array.from({ length: k }, (_, t) => confusion.counts.slice(t * k, t * k + k).reduce((a, b) => a + b, 0));
   return (
     <table className="confusion" aria-label="Confusion matrix">
-      <caption>Validation confusion matrix (rows: true class, columns: predicted)</caption>
+      <caption>{confusion.split === 'validation' ? 'Validation' : 'Training'} confusion matrix (rows: true class, columns: predicted)</caption>
       <thead>
         <tr>
           <th />
