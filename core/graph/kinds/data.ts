@@ -5,6 +5,15 @@ import { int, num, oneOf, shape } from '../params.ts';
 import { defineKind } from '../types.ts';
 import { error } from './util.ts';
 
+/** Batch size, shared by every data source: the course's GD, SGD and mini-batch SGD in one setting. */
+export const batchSizeParam = int({
+  label: 'Batch size',
+  help: '0 = full batch (gradient descent), 1 = single-sample SGD, otherwise mini-batch SGD.',
+  default: 32,
+  min: 0,
+  max: 100_000,
+});
+
 const usesClasses = (p: Record<string, unknown>) => p.source === 'spirals' || p.source === 'blobs';
 
 export const dataset = defineKind({
@@ -67,13 +76,7 @@ export const dataset = defineKind({
       min: 0,
       max: 0.9,
     }),
-    batchSize: int({
-      label: 'Batch size',
-      help: '0 = full batch (gradient descent), 1 = single-sample SGD, otherwise mini-batch SGD.',
-      default: 32,
-      min: 0,
-      max: 100_000,
-    }),
+    batchSize: batchSizeParam,
     seed: int({ label: 'Seed', help: 'Seed of the random generator: the same seed gives the same data and run.', default: 1, min: 0, max: 2 ** 31 - 1 }),
     targetEncoding: oneOf({
       label: 'Target encoding',

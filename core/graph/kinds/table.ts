@@ -12,6 +12,7 @@ import {
   type TableDatasetParams,
 } from '../../data/table.ts';
 import { int, names, num, oneOf, text } from '../params.ts';
+import { batchSizeParam } from './data.ts';
 import { defineKind, type LocalIssue } from '../types.ts';
 import { error } from './util.ts';
 
@@ -71,13 +72,7 @@ export const tableDataset = defineKind({
       min: 0,
       max: 0.9,
     }),
-    batchSize: int({
-      label: 'Batch size',
-      help: '0 = full batch (gradient descent), 1 = single-sample SGD, otherwise mini-batch SGD.',
-      default: 32,
-      min: 0,
-      max: 100_000,
-    }),
+    batchSize: batchSizeParam,
     seed: int({ label: 'Seed', help: 'Seed of the shuffle that splits the rows: the same seed gives the same split and run.', default: 1, min: 0, max: 2 ** 31 - 1 }),
     data: text({
       label: 'Data',
