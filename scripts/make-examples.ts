@@ -38,7 +38,10 @@ function classifier(
   return g.build();
 }
 
-/** Left-to-right columns by depth, so the examples open tidy on the canvas. */
+/** Columns per band: long chains wrap onto a second band so the graph fits a window readably. */
+const COLUMNS = 6;
+
+/** Left-to-right columns by depth, wrapping every COLUMNS columns, so the examples open tidy. */
 function layout(doc: GraphDocument): void {
   const depth = new Map<string, number>();
   for (const n of doc.nodes) {
@@ -50,7 +53,7 @@ function layout(doc: GraphDocument): void {
     const d = depth.get(n.id)!;
     const row = rows.get(d) ?? 0;
     rows.set(d, row + 1);
-    n.position = { x: d * 220, y: row * 140 };
+    n.position = { x: (d % COLUMNS) * 240, y: Math.floor(d / COLUMNS) * 320 + row * 140 };
   }
 }
 

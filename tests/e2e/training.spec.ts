@@ -42,6 +42,18 @@ test.describe('training from the canvas', () => {
     await expect.poll(async () => Object.keys(await edgeRms(page)).length, { timeout: 60_000 }).toBeGreaterThanOrEqual(8);
     const first = await edgeRms(page);
     for (const v of Object.values(first)) expect(v).toBeGreaterThan(0);
+    // The edges are drawn in the colour of their gradient (log scale), not the idle grey.
+    const strokes = await page.locator('path.gf-edge').evaluateAll((els) => els.filter((e) => !e.classList.contains('loss')).map((e) => getComputedStyle(e).stroke));
+    const idle = await page.evaluate(() => {
+      const probe = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+      probe.setAttribute('class', 'gf-edge');
+      document.querySelector('.react-flow svg')!.appendChild(probe);
+      const c = getComputedStyle(probe).stroke;
+      probe.remove();
+      return c;
+    });
+    expect(strokes.length).toBeGreaterThanOrEqual(8);
+    expect(strokes.filter((c) => c !== idle).length).toBeGreaterThanOrEqual(8);
     // Histograms on edges into a Dense layer hold all its weights (fc2 is 32×32).
     const counts = await page.getByRole('img', { name: 'weights histogram of fc2' }).getAttribute('data-counts');
     expect(counts!.split(',').map(Number).reduce((a, b) => a + b, 0)).toBe(32 * 32);
