@@ -433,14 +433,14 @@ describe('a node of an unknown kind', () => {
   const TANH_NODE = `    {
       "id": "tanh",
       "kind": "tanh",
-      "position": { "x": 440, "y": 0 },
+      "position": { "x": 480, "y": 0 },
       "params": {}
     },`;
   const FUTURE_NODE = `    {
       "id": "tanh",
       "kind": "swish",
       "label": "From the future",
-      "position": { "x": 440, "y": 0 },
+      "position": { "x": 480, "y": 0 },
       "params": {
         "zeta": 2,
         "beta": [1, 2.5],
@@ -475,7 +475,7 @@ describe('a node of an unknown kind', () => {
       id: 'tanh',
       kind: 'swish',
       label: 'From the future',
-      position: { x: 440, y: 0 },
+      position: { x: 480, y: 0 },
       params: { zeta: 2, beta: [1, 2.5], mode: 'gated', nested: { z: null, a: true } },
     });
     expect(Object.keys(node.params)).toEqual(['zeta', 'beta', 'mode', 'nested']);
@@ -494,7 +494,7 @@ describe('a node of an unknown kind', () => {
   });
 
   it('still has to be a well-formed node', () => {
-    const noPosition = replaceOnce(FUTURE, `      "label": "From the future",\n      "position": { "x": 440, "y": 0 },\n`, `      "label": "From the future",\n`);
+    const noPosition = replaceOnce(FUTURE, `      "label": "From the future",\n      "position": { "x": 480, "y": 0 },\n`, `      "label": "From the future",\n`);
     const error = failure(loadGraph(noPosition));
     expect(error.where).toBe("node 'tanh' (nodes[2]) → position");
     expect(error.message).toContain('"position" is missing');
@@ -629,7 +629,7 @@ const DAMAGED: Damaged[] = [
   },
   {
     name: '-1e999 in a position',
-    input: replaceOnce(XOR, '"position": { "x": 440, "y": 0 }', '"position": { "x": -1e999, "y": 0 }'),
+    input: replaceOnce(XOR, '"position": { "x": 480, "y": 0 }', '"position": { "x": -1e999, "y": 0 }'),
     message: 'it reads as -Infinity',
     where: "node 'tanh' (nodes[2]) → position.x",
   },
