@@ -18,6 +18,7 @@ import { useRun, useTraining } from './train/context.tsx';
 import { Dashboard } from './train/Dashboard.tsx';
 import { GradientLegend } from './train/Legend.tsx';
 import { RunBar } from './train/RunBar.tsx';
+import { mergeRuns } from './train/run.ts';
 
 type Theme = 'system' | 'light' | 'dark';
 
@@ -102,8 +103,7 @@ function Shell() {
       return;
     }
     const d = store.getState().doc;
-    const known = new Set((d.runs ?? []).map((r) => r.id));
-    store.getState().setWeights(weights, [...(d.runs ?? []), ...training.store.getState().runs.filter((r) => !known.has(r.id))]);
+    store.getState().setWeights(weights, mergeRuns(d.runs, training.store.getState().runs));
     await saveRef.current(false);
   }, [store, training]);
   const saveRef = useRef<(as: boolean) => Promise<boolean>>(async () => false);
@@ -305,8 +305,7 @@ function Shell() {
   /** Export: the curves of every run (this session's and the file's) as CSV, for a spreadsheet or a paper. */
   const exportRuns = async () => {
     const d = store.getState().doc;
-    const seen = new Set<string>();
-    const runs = [...(d.runs ?? []), ...training.store.getState().runs].filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
+    const runs = mergeRuns(d.runs, training.store.getState().runs);
     if (!runs.length) {
       store.getState().notify('warning', 'There is nothing to export yet: train the network first (Export writes the runs’ curves as CSV)');
       return;

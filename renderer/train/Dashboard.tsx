@@ -11,7 +11,7 @@ import type { BoundaryView } from '../../core/train/views.ts';
 import { useEditor } from '../store/context.tsx';
 import { useRun, useTraining } from './context.tsx';
 import type { DataPoints } from './protocol.ts';
-import type { HistogramFrame, RunState } from './run.ts';
+import { mergeRuns, type HistogramFrame, type RunState } from './run.ts';
 import { fmt } from './scale.ts';
 
 const PALETTE = ['#3b6fe0', '#e0603b', '#2f855a', '#8e44ad', '#b7791f', '#0f8f8f', '#c92a2a', '#4a5568', '#d53f8c', '#718096'];
@@ -275,10 +275,7 @@ function Digits() {
 function Runs() {
   const runs = useRun((s) => s.runs);
   const docRuns = useEditor((s) => s.doc.runs);
-  const all = useMemo(() => {
-    const seen = new Set<string>();
-    return [...(docRuns ?? []), ...runs].filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
-  }, [runs, docRuns]);
+  const all = useMemo(() => mergeRuns(docRuns, runs), [runs, docRuns]);
   const [shown, setShown] = useState<Set<string>>(new Set());
   const picked = all.filter((r) => shown.has(r.id));
   const data = useMemo<uPlot.AlignedData>(() => {

@@ -71,6 +71,12 @@ const initial: Omit<RunState, 'backendPreference' | 'runs' | 'checkpoint' | 'his
 
 export const HISTORY_FRAMES = 120;
 
+/** The runs saved in the file followed by this session's runs, each once (a saved run is also a session run). */
+export function mergeRuns(fileRuns: RunRecord[] | undefined, sessionRuns: RunRecord[]): RunRecord[] {
+  const known = new Set((fileRuns ?? []).map((r) => r.id));
+  return [...(fileRuns ?? []), ...sessionRuns.filter((r) => !known.has(r.id))];
+}
+
 export function createRunStore() {
   return createStore<RunState>()(() => ({ ...initial, backendPreference: 'auto', runs: [], checkpoint: null, histogramMode: 'weights' }));
 }
