@@ -4,7 +4,8 @@ import { defineConfig, devices } from '@playwright/test';
 // Debian's Chromium where it is installed (the project's machines cannot download
 // Playwright's own browsers); otherwise Playwright's bundled browser.
 const systemChromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const PORT = 4173;
+// GRADFLOW_E2E_PORT lets several checkouts run their end-to-end tests side by side.
+const PORT = Number(process.env.GRADFLOW_E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'tests/e2e',
