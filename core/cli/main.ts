@@ -1,4 +1,4 @@
-/** The `gradflow` command line: check, train, bench. */
+/** The `gradflow` command line: check, train, bench, export. */
 import { parseArgs } from 'node:util';
 import { runCheck } from './check.ts';
 
@@ -8,6 +8,7 @@ Commands:
   check FILE [--json]           Validate a graph file: shapes, parameters, problems.
   train FILE [options]          Train a graph (see gradflow train --help).
   bench [--backend B] [--steps N]  Measure training speed on the MNIST MLP.
+  export FILE --to onnx [--out PATH]  Export the model with its weights (see --help).
 
 Run gradflow <command> --help for the options of a command.`;
 
@@ -37,6 +38,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'train': {
         const { runTrain } = await import('./train.ts');
         return await runTrain(rest, io);
+      }
+      case 'export': {
+        const { runExport } = await import('./export.ts');
+        return await runExport(rest, io);
       }
       case 'bench': {
         const { runBench } = await import('./bench.ts');

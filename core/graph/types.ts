@@ -192,6 +192,40 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
   forwardFused?(ctx: ForwardContext<ParamValues<S>>, inputs: Record<string, Tensor[]>, activation: FusableActivation): Record<string, Tensor>;
   /** An activation kind that a preceding layer may fuse into its own kernel. */
   fusableAs?: FusableActivation;
+  /**
+   * The node's inference form as standard ONNX ops (opset 17): emits nodes through the
+   * context and returns the output tensor names by port. Losses return extra model outputs
+   * (the probabilities their activation gives). A kind without it cannot be exported to ONNX.
+   */
+  onnx?(ctx: OnnxContext<ParamValues<S>>): Record<string, string>;
+}
+
+/** An ONNX attribute value, tagged with its type (ONNX distinguishes ints from floats). */
+export type OnnxAttribute = { int: number } | { float: number } | { ints: number[] } | { floats: number[] } | { string: string };
+
+/**
+ * What a kind's ONNX exporter sees: its parameters, the names of its input tensors, its
+ * weights as initializers, and a way to add ops. Names it chooses are made unique and
+ * prefixed with the node's canvas label, so the file reads like the canvas in Netron.
+ */
+export interface OnnxContext<P> {
+  params: P;
+  /** The node's canvas label (or id): the prefix of its ONNX node names. */
+  label: string;
+  /** Tensor names by input port, in edge order. */
+  inputs: Record<string, string[]>;
+  inputShapes: Record<string, Shape[]>;
+  outputShapes: Record<string, Shape>;
+  /** DropConnect rate on this node's kernel (0 when no DropConnect feeds it). */
+  dropConnectRate: number;
+  /** The initializer holding one of the node's weights (trained, or initial when untrained). */
+  weight(name: string): string;
+  /** The values of one of the node's weights, for exporters that fold them. */
+  weightValues(name: string): Float32Array;
+  /** A constant tensor (an initializer) with the given values. */
+  constant(hint: string, values: readonly number[], shape: number[], dtype?: 'float32' | 'int64'): string;
+  /** Add an op; returns the name of its (first) output. */
+  op(opType: string, inputs: string[], attributes?: Record<string, OnnxAttribute>, hint?: string): string;
 }
 
 /** Activations whose gradient TensorFlow.js can compute through a fused matMul. */

@@ -2,7 +2,7 @@
 import { num } from '../params.ts';
 import { defineKind, type AnyKindDef, type ForwardContext, type FusableActivation, type Tensor } from '../types.ts';
 import type { ParamSpecs } from '../params.ts';
-import { single } from './util.ts';
+import { onnxUnary, single } from './util.ts';
 
 /** A shape-preserving node with one input `in` and one output `out`. */
 export function elementwise<S extends ParamSpecs>(def: {
@@ -16,6 +16,8 @@ export function elementwise<S extends ParamSpecs>(def: {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   weights?: AnyKindDef['weights'];
   fusableAs?: FusableActivation;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  onnx?: AnyKindDef['onnx'];
 }): AnyKindDef {
   return defineKind({
     kind: def.kind,
@@ -32,6 +34,7 @@ export function elementwise<S extends ParamSpecs>(def: {
     },
     ...(def.weights ? { weights: def.weights } : {}),
     ...(def.fusableAs ? { fusableAs: def.fusableAs } : {}),
+    ...(def.onnx ? { onnx: def.onnx } : {}),
     forward: (ctx, inputs) => ({ out: def.forward(ctx, inputs.in![0]!) }),
   });
 }
@@ -43,6 +46,7 @@ export const relu = elementwise({
   params: {},
   forward: (ctx, x) => ctx.tf.relu(x),
   fusableAs: 'relu',
+  onnx: onnxUnary('Relu'),
 });
 
 export const leakyRelu = elementwise({
@@ -51,6 +55,7 @@ export const leakyRelu = elementwise({
   description: 'g(z) = max{0, z} + α min{0, z} with a small fixed α, so units with z < 0 still get a gradient.',
   params: { alpha: num({ label: 'α', help: 'Slope for z < 0.', default: 0.01, min: 0, max: 1 }) },
   forward: (ctx, x) => ctx.tf.leakyRelu(x, ctx.params.alpha),
+  onnx: onnxUnary('LeakyRelu', (p: { alpha: number }) => ({ alpha: { float: p.alpha } })),
 });
 
 export const prelu = elementwise({
@@ -63,6 +68,8 @@ export const prelu = elementwise({
     return [{ name: 'alpha', shape: [s[s.length - 1] ?? 1], init: { name: 'constant', value: p.alphaInit }, trainable: true, penalized: false }];
   },
   forward: (ctx, x) => ctx.tf.prelu(x, ctx.weights.alpha!),
+  // PRelu broadcasts its slope along the last axis, as tf.prelu does.
+  onnx: (ctx) => ({ out: ctx.op('PRelu', [ctx.inputs.in![0]!, ctx.weight('alpha')]) }),
 });
 
 export const absRect = elementwise({
@@ -71,6 +78,7 @@ export const absRect = elementwise({
   description: 'Absolute-value rectification g(z) = |z| (α = −1 in the generalized ReLU).',
   params: {},
   forward: (ctx, x) => ctx.tf.abs(x),
+  onnx: onnxUnary('Abs'),
 });
 
 export const sigmoid = elementwise({
@@ -79,6 +87,7 @@ export const sigmoid = elementwise({
   description: 'Logistic σ(z) = 1/(1 + e^−z), an output unit for Bernoulli outputs; saturates for large |z|.',
   params: {},
   forward: (ctx, x) => ctx.tf.sigmoid(x),
+  onnx: onnxUnary('Sigmoid'),
 });
 
 export const tanh = elementwise({
@@ -87,6 +96,7 @@ export const tanh = elementwise({
   description: 'Hyperbolic tangent, a zero-centred squashing unit in (−1, 1).',
   params: {},
   forward: (ctx, x) => ctx.tf.tanh(x),
+  onnx: onnxUnary('Tanh'),
 });
 
 export const softmax = elementwise({
@@ -95,6 +105,7 @@ export const softmax = elementwise({
   description: 'softmax(z)_i = e^{z_i} / Σ_j e^{z_j}: turns scores into a probability distribution over classes (Multinoulli output).',
   params: {},
   forward: (ctx, x) => ctx.tf.softmax(x),
+  onnx: onnxUnary('Softmax', () => ({ axis: { int: -1 } })),
 });
 
 export const linear = elementwise({
@@ -103,6 +114,7 @@ export const linear = elementwise({
   description: 'The identity g(z) = z: a linear output unit, e.g. the mean of a Gaussian for regression.',
   params: {},
   forward: (_ctx, x) => x,
+  onnx: onnxUnary('Identity'),
 });
 
 export const softplus = elementwise({
@@ -111,6 +123,7 @@ export const softplus = elementwise({
   description: 'g(z) = log(1 + e^z), a smooth version of ReLU.',
   params: {},
   forward: (ctx, x) => ctx.tf.softplus(x),
+  onnx: onnxUnary('Softplus'),
 });
 
 export const elu = elementwise({
@@ -126,4 +139,5 @@ export const elu = elementwise({
     // comparison, so a where() on z cannot be differentiated, and e^z would overflow for large z.
     return tf.add(tf.relu(x), tf.mul(tf.expm1(tf.minimum(x, 0)), alpha));
   },
+  onnx: onnxUnary('Elu', (p: { alpha: number }) => ({ alpha: { float: p.alpha } })),
 });

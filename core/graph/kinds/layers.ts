@@ -1,7 +1,7 @@
 /** Layers: affine maps and the plumbing between them. */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, num, oneOf, shape } from '../params.ts';
-import { defineKind, type InitSpec, type LocalIssue, type Shape, type TF, type Tensor } from '../types.ts';
+import { defineKind, type InitSpec, type LocalIssue, type OnnxContext, type Shape, type TF, type Tensor } from '../types.ts';
 import { error, fmt, needsFlat, single, size } from './util.ts';
 
 export const INITIALIZERS = ['zeros', 'normal', 'glorotNormal', 'glorotUniform', 'heNormal', 'heUniform'] as const;
@@ -51,6 +51,16 @@ export function dropConnectKernel(tf: TF, kernel: Tensor, rate: number, training
   return tf.mul(kernel, mask);
 }
 
+/**
+ * h·W + b as one ONNX Gemm; a DropConnect rate becomes Gemm's α = p, the mean network
+ * h·(p W) that Gradflow uses at inference, with W itself left as trained.
+ */
+function onnxAffine(ctx: OnnxContext<unknown>, bias: boolean): string {
+  const keep = 1 - ctx.dropConnectRate;
+  const inputs = [ctx.inputs.in![0]!, ctx.weight('kernel'), ...(bias ? [ctx.weight('bias')] : [])];
+  return ctx.op('Gemm', inputs, keep < 1 ? { alpha: { float: keep } } : {});
+}
+
 export const dense = defineKind({
   kind: 'dense',
   title: 'Dense',
@@ -92,6 +102,7 @@ export const dense = defineKind({
     const x = inputs.in![0]! as tfTypes.Tensor2D;
     return { out: tf.fused.matMul({ a: x, b: kernel as tfTypes.Tensor2D, ...(ctx.params.bias ? { bias: ctx.weights.bias! } : {}), activation }) };
   },
+  onnx: (ctx) => ({ out: onnxAffine(ctx, ctx.params.bias) }),
 });
 
 export const rbf = defineKind({
@@ -129,6 +140,17 @@ export const rbf = defineKind({
     );
     return { out: tf.exp(tf.neg(tf.mul(d2, tf.exp(ctx.weights.logBeta!)))) };
   },
+  // The same expansion of ‖x − c‖² in standard ops (ReduceSum takes its axes as an input).
+  onnx: (ctx) => {
+    const x = ctx.inputs.in![0]!;
+    const c = ctx.weight('centers');
+    const sumSq = (t: string, axis: number, hint: string) =>
+      ctx.op('ReduceSum', [ctx.op('Mul', [t, t]), ctx.constant(`axis${axis}`, [axis], [1], 'int64')], { keepdims: { int: 1 } }, hint);
+    const cross = ctx.op('Mul', [ctx.op('MatMul', [x, c]), ctx.constant('two', [2], [])]);
+    const d2 = ctx.op('Relu', [ctx.op('Add', [ctx.op('Sub', [sumSq(x, 1, 'x_sq'), cross]), sumSq(c, 0, 'c_sq')])], {}, 'dist_sq');
+    const beta = ctx.op('Exp', [ctx.weight('logBeta')], {}, 'beta');
+    return { out: ctx.op('Exp', [ctx.op('Neg', [ctx.op('Mul', [d2, beta])])]) };
+  },
 });
 
 export const maxout = defineKind({
@@ -163,6 +185,10 @@ export const maxout = defineKind({
     const z = tf.add(tf.matMul(inputs.in![0]!, kernel), ctx.weights.bias!);
     return { out: tf.max(tf.reshape(z, [-1, ctx.params.units, ctx.params.pieces]), 2) };
   },
+  onnx: (ctx) => {
+    const z = ctx.op('Reshape', [onnxAffine(ctx, true), ctx.constant('pieces_shape', [-1, ctx.params.units, ctx.params.pieces], [3], 'int64')]);
+    return { out: ctx.op('ReduceMax', [z], { axes: { ints: [2] }, keepdims: { int: 0 } }) };
+  },
 });
 
 export const flatten = defineKind({
@@ -181,6 +207,7 @@ export const flatten = defineKind({
   forward(ctx, inputs) {
     return { out: ctx.tf.reshape(inputs.in![0]!, [-1, size(ctx.outputShapes.out!)]) };
   },
+  onnx: (ctx) => ({ out: ctx.op('Flatten', [ctx.inputs.in![0]!], { axis: { int: 1 } }) }),
 });
 
 export const reshape = defineKind({
@@ -215,6 +242,10 @@ export const reshape = defineKind({
   forward(ctx, inputs) {
     return { out: ctx.tf.reshape(inputs.in![0]!, [-1, ...ctx.outputShapes.out!]) };
   },
+  onnx: (ctx) => {
+    const target = [-1, ...ctx.outputShapes.out!];
+    return { out: ctx.op('Reshape', [ctx.inputs.in![0]!, ctx.constant('shape', target, [target.length], 'int64')]) };
+  },
 });
 
 function sameShapes(shapes: Shape[]): boolean {
@@ -248,6 +279,7 @@ export const add = defineKind({
   forward(ctx, inputs) {
     return { out: ctx.tf.addN(inputs.in!) };
   },
+  onnx: (ctx) => ({ out: ctx.op('Sum', ctx.inputs.in!) }),
 });
 
 export const concat = defineKind({
@@ -279,4 +311,5 @@ export const concat = defineKind({
   forward(ctx, inputs) {
     return { out: ctx.tf.concat(inputs.in!, -1) };
   },
+  onnx: (ctx) => ({ out: ctx.op('Concat', ctx.inputs.in!, { axis: { int: -1 } }) }),
 });

@@ -55,6 +55,8 @@ export const softmaxCE = defineKind({
     return result(issues);
   },
   forward: (ctx, inputs) => ({ loss: softmaxCrossEntropy(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
+  // The exported model also gives the class probabilities this loss reads its scores as.
+  onnx: (ctx) => ({ probabilities: ctx.op('Softmax', [ctx.inputs.pred![0]!], { axis: { int: -1 } }, 'probabilities') }),
 });
 
 export const binaryCE = defineKind({
@@ -79,6 +81,7 @@ export const binaryCE = defineKind({
     return result(issues);
   },
   forward: (ctx, inputs) => ({ loss: binaryCrossEntropy(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
+  onnx: (ctx) => ({ probabilities: ctx.op('Sigmoid', [ctx.inputs.pred![0]!], {}, 'probabilities') }),
 });
 
 export const mse = defineKind({
@@ -98,4 +101,6 @@ export const mse = defineKind({
     return result(issues);
   },
   forward: (ctx, inputs) => ({ loss: meanSquaredError(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
+  // A linear output: the prediction is the model's output as it is.
+  onnx: () => ({}),
 });

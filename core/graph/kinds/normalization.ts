@@ -1,6 +1,7 @@
 /** Normalization layers. */
 import { num } from '../params.ts';
 import { elementwise } from './activations.ts';
+import type { OnnxContext } from '../types.ts';
 
 const epsilonParam = num({ label: 'ε', help: 'Added to the variance for numerical stability.', default: 1e-3, min: 0, max: 1, exclusiveMin: true, log: true });
 
@@ -46,6 +47,18 @@ export const batchNorm = elementwise({
     const xHat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, ctx.params.epsilon)));
     return tf.add(tf.mul(xHat, w.gamma!), w.beta!);
   },
+  onnx: (ctx: OnnxContext<{ epsilon: number }>) => {
+    const x = ctx.inputs.in![0]!;
+    const [gamma, beta, mean, variance] = ['gamma', 'beta', 'movingMean', 'movingVariance'].map((n) => ctx.weight(n)) as [string, string, string, string];
+    // ONNX BatchNormalization normalizes axis 1; Gradflow normalizes the last axis, which is
+    // axis 1 only for flat [N, features] inputs. Otherwise the same formula in plain ops.
+    if ((ctx.inputShapes.in?.[0]?.length ?? 1) === 1) {
+      return { out: ctx.op('BatchNormalization', [x, gamma, beta, mean, variance], { epsilon: { float: ctx.params.epsilon } }) };
+    }
+    const std = ctx.op('Sqrt', [ctx.op('Add', [variance, ctx.constant('epsilon', [ctx.params.epsilon], [])])]);
+    const xHat = ctx.op('Div', [ctx.op('Sub', [x, mean]), std]);
+    return { out: ctx.op('Add', [ctx.op('Mul', [xHat, gamma]), beta]) };
+  },
 });
 
 export const layerNorm = elementwise({
@@ -67,4 +80,7 @@ export const layerNorm = elementwise({
     const xHat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, ctx.params.epsilon)));
     return tf.add(tf.mul(xHat, ctx.weights.gamma!), ctx.weights.beta!);
   },
+  onnx: (ctx: OnnxContext<{ epsilon: number }>) => ({
+    out: ctx.op('LayerNormalization', [ctx.inputs.in![0]!, ctx.weight('gamma'), ctx.weight('beta')], { axis: { int: -1 }, epsilon: { float: ctx.params.epsilon } }),
+  }),
 });

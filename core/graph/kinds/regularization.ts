@@ -2,7 +2,7 @@
 import { bool, int, num } from '../params.ts';
 import { defineKind } from '../types.ts';
 import { elementwise } from './activations.ts';
-import { single } from './util.ts';
+import { onnxUnary, single } from './util.ts';
 
 const rateParam = (what: string) =>
   num({ label: 'Rate', help: `Probability of dropping ${what} during training (keep probability p = 1 − rate).`, default: 0.5, min: 0, max: 1, exclusiveMax: true });
@@ -26,6 +26,12 @@ export const dropout = elementwise({
     const mask = tf.cast(tf.less(tf.randomUniform(x.shape, 0, 1, 'float32', ctx.seed()), keep), 'float32');
     return tf.mul(x, mask);
   },
+  // The inference form: activations scaled by p (nothing to do when nothing is dropped).
+  onnx: (ctx) => {
+    const keep = 1 - ctx.params.rate;
+    const x = ctx.inputs.in![0]!;
+    return { out: keep >= 1 ? ctx.op('Identity', [x]) : ctx.op('Mul', [x, ctx.constant('keep', [keep], [])]) };
+  },
 });
 
 /**
@@ -41,6 +47,8 @@ export const dropConnect = elementwise({
     'Drops each weight of the Dense (or Maxout) layer it feeds with probability rate during training: f(h) = g(hᵀ(W ⊙ M)), M_ij ~ Bernoulli(p). Its output must go straight into that one layer.',
   params: { rate: rateParam('a weight') },
   forward: (_ctx, x) => x,
+  // The layer it feeds exports p·W; the node itself passes its input on.
+  onnx: onnxUnary('Identity'),
 });
 
 export const gaussianNoise = elementwise({
@@ -54,6 +62,8 @@ export const gaussianNoise = elementwise({
     if (!ctx.training || ctx.params.sigma === 0) return x;
     return tf.add(x, tf.randomNormal(x.shape, 0, ctx.params.sigma, 'float32', ctx.seed()));
   },
+  // No noise at inference.
+  onnx: onnxUnary('Identity'),
 });
 
 const lossIn = [{ name: 'loss', label: 'loss', type: 'loss' as const }];

@@ -1,5 +1,5 @@
 /** Small helpers shared by the node kinds' shape rules. */
-import type { InferContext, LocalIssue, Shape } from '../types.ts';
+import type { InferContext, LocalIssue, OnnxAttribute, OnnxContext, Shape } from '../types.ts';
 
 export const fmt = (s: Shape | null): string => (s ? `[${s.join(', ')}]` : '[?]');
 export const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
@@ -19,6 +19,12 @@ export function error(code: string, message: string, extra: Partial<LocalIssue> 
 
 export function warning(code: string, message: string, extra: Partial<LocalIssue> = {}): LocalIssue {
   return { severity: 'warning', code, message, ...extra };
+}
+
+/** An ONNX exporter for a one-input, one-output kind that is a single standard op. */
+export function onnxUnary(opType: string, attributes?: (params: never) => Record<string, OnnxAttribute>) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return (ctx: OnnxContext<any>): Record<string, string> => ({ out: ctx.op(opType, [ctx.inputs.in![0]!], attributes?.(ctx.params as never)) });
 }
 
 /** Layers that compute h·W need a flat [features] input; say how to fix anything else. */

@@ -1,0 +1,76 @@
+/**
+ * A graph's weights as plain arrays, by node id and weight name: what the exporters write
+ * and the importers read, converted from and to the document's `weights` block.
+ */
+import { initialValues } from '../compile/init.ts';
+import { compilePlan } from '../compile/plan.ts';
+import { createRng } from '../data/rng.ts';
+import { analyzeGraph } from '../graph/analyze.ts';
+import type { GraphDocument, WeightsBlock } from '../graph/document.ts';
+import { decodeFloat32, encodeFloat32 } from './base64.ts';
+
+/** One weight tensor: its shape and row-major float32 values. */
+export interface WeightArray {
+  shape: number[];
+  values: Float32Array;
+}
+
+/** Weights by node id, then weight name (e.g. fc1 → kernel). */
+export type NodeWeights = Record<string, Record<string, WeightArray>>;
+
+/** The tensors of a document's weights block, decoded. Throws naming a damaged tensor. */
+export function decodeWeightsBlock(block: WeightsBlock): NodeWeights {
+  const out: NodeWeights = {};
+  for (const [nodeId, tensors] of Object.entries(block.tensors)) {
+    for (const [name, t] of Object.entries(tensors)) {
+      const values = decodeFloat32(t.data);
+      const size = t.shape.reduce((a, b) => a * b, 1);
+      if (!values || values.length !== size) throw new Error(`the stored ${name} of node '${nodeId}' is damaged (expected ${size} values)`);
+      (out[nodeId] ??= {})[name] = { shape: [...t.shape], values };
+    }
+  }
+  return out;
+}
+
+/** A weights block for the document, from plain arrays. */
+export function encodeWeightsBlock(weights: NodeWeights, meta: Pick<WeightsBlock, 'step' | 'epoch' | 'backend'>, savedAt = new Date()): WeightsBlock {
+  const tensors: WeightsBlock['tensors'] = {};
+  for (const [nodeId, ws] of Object.entries(weights)) {
+    for (const [name, w] of Object.entries(ws)) (tensors[nodeId] ??= {})[name] = { shape: [...w.shape], dtype: 'float32', data: encodeFloat32(w.values) };
+  }
+  return { ...meta, savedAt: savedAt.toISOString(), tensors };
+}
+
+/**
+ * The weights a fresh run of the graph starts from, without TensorFlow.js: the same
+ * seeded streams as the Trainer (root = seed ^ 0x5eed; batches, Dropout, then weights are
+ * forked from it) and the same node order, so an export of an untrained graph holds the
+ * weights Gradflow would train from. A graph that cannot train (an Input instead of a
+ * Dataset) uses seed 1 and the graph's order. tests/unit/export-onnx.test.ts checks this
+ * against the Trainer.
+ */
+export function initialWeights(doc: Pick<GraphDocument, 'nodes' | 'edges'>, seedOverride?: number): NodeWeights {
+  const analysis = analyzeGraph(doc);
+  const compiled = analysis.canTrain ? compilePlan(doc, analysis) : null;
+  const plan = compiled?.ok ? compiled.plan : null;
+  const seed = seedOverride ?? (plan ? plan.dataset.params.seed : 1);
+  const root = createRng(seed ^ 0x5eed);
+  root.fork(); // batch order
+  root.fork(); // Dropout and noise
+  const rng = root.fork();
+  const nodes = plan ? plan.nodes.map((n) => ({ id: n.id, weights: n.weights })) : analysis.order.map((id) => ({ id, weights: analysis.nodes[id]!.weights }));
+  const out: NodeWeights = {};
+  for (const n of nodes) {
+    for (const spec of n.weights) {
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      (out[n.id] ??= {})[spec.name] = { shape: [...spec.shape], values: initialValues(spec.init, size, rng) };
+    }
+  }
+  return out;
+}
+
+/** The document's trained weights, or the initial ones when it has none. */
+export function documentWeights(doc: Pick<GraphDocument, 'nodes' | 'edges' | 'weights'>): { weights: NodeWeights; trained: boolean } {
+  if (doc.weights) return { weights: decodeWeightsBlock(doc.weights), trained: true };
+  return { weights: initialWeights(doc), trained: false };
+}

@@ -1,0 +1,63 @@
+/**
+ * `gradflow export`: the file it writes opens in ONNX Runtime, a graph that cannot be
+ * exported is refused with the reason and leaves nothing behind, usage mistakes exit 2.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { main, type Io } from '../../core/cli/main.ts';
+import { GraphBuilder } from '../../core/graph/builder.ts';
+import { saveGraph } from '../../core/io/save.ts';
+
+ort.env.wasm.numThreads = 1;
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+describe('gradflow export', () => {
+  it('writes an ONNX file that ONNX Runtime opens, with the canvas names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradflow-export-'));
+    const out = join(dir, 'xor.onnx');
+    const r = await run('export', join(ROOT, 'examples/xor.nngraph'), '--to', 'onnx', '--out', out);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`wrote ${out} (initial weights`);
+    const session = await ort.InferenceSession.create(readFileSync(out));
+    expect(session.inputNames).toEqual(['x']);
+    expect(session.outputNames).toEqual(['out', 'probabilities']);
+    await session.release();
+  });
+
+  it('refuses a graph it cannot export, says why, and writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradflow-export-'));
+    const g = new GraphBuilder('unflat');
+    g.add('dataset', 'data', { source: 'mnist' });
+    g.add('dense', 'fc', { units: 10 }).wire('data.x', 'fc.in');
+    g.add('softmaxCrossEntropy', 'loss').wire('fc.out', 'loss.pred').wire('data.y', 'loss.target');
+    const file = join(dir, 'bad.nngraph');
+    writeFileSync(file, saveGraph(g.build()));
+    const r = await run('export', file, '--to', 'onnx');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/cannot be exported to onnx:\n {2}- Dense 'fc' needs a flat input/);
+    expect(existsSync(join(dir, 'bad.onnx'))).toBe(false);
+  });
+
+  it.each([
+    [['export', 'x.nngraph'], /export needs --to onnx/],
+    [['export', 'x.nngraph', '--to', 'caffe'], /got 'caffe'/],
+    [['export', '--to', 'onnx'], /export needs a FILE/],
+  ])('%j is a usage error', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+});
