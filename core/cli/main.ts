@@ -1,4 +1,4 @@
-/** The `gradflow` command line: check, train, bench, export. */
+/** The `gradflow` command line: check, train, experiment, bench, export. */
 import { parseArgs } from 'node:util';
 import { runCheck } from './check.ts';
 
@@ -7,6 +7,8 @@ export const USAGE = `Usage: gradflow <command> [options]
 Commands:
   check FILE [--json]           Validate a graph file: shapes, parameters, problems.
   train FILE [options]          Train a graph (see gradflow train --help).
+  experiment NAME FILE [options]  Run an experiment (loss landscape...) on a graph
+                                (see gradflow experiment --help).
   bench [--backend B] [--steps N]  Measure training speed on the MNIST MLP.
   export FILE --to onnx [--out PATH]  Export the model with its weights (see --help).
 
@@ -42,6 +44,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'export': {
         const { runExport } = await import('./export.ts');
         return await runExport(rest, io);
+      }
+      case 'experiment': {
+        const { runExperimentCommand } = await import('./experiment.ts');
+        return await runExperimentCommand(rest, io);
       }
       case 'bench': {
         const { runBench } = await import('./bench.ts');

@@ -1,14 +1,10 @@
 /** `gradflow train FILE`: train a graph in Node and report like a person would want to read it. */
-import { rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { analyzeGraph } from '../graph/analyze.ts';
 import { APP_VERSION, type GraphDocument, type RunRecord } from '../graph/document.ts';
 import { saveGraph } from '../io/save.ts';
-import { NoBackendError } from '../train/backend.ts';
 import { NotTrainableError, Trainer, type Progress, type TrainEvent } from '../train/trainer.ts';
-import { readGraphFile } from './check.ts';
 import { UsageError, type Io } from './main.ts';
-import { mnistFor, nodeTf } from './node-runtime.ts';
+import { checkNodeBackend, mnistFor, nodeTfOrReport, readTrainableGraph, writeAtomic } from './node-runtime.ts';
 
 const HELP = `Usage: gradflow train FILE [options]
 
@@ -56,34 +52,12 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
   const steps = positiveInt('--steps', values.steps);
   const seed = positiveInt('--seed', values.seed, 0);
   const readEvery = positiveInt('--read-every', values['read-every']);
-  if (values.backend !== undefined && !['cpu', 'wasm'].includes(values.backend)) {
-    throw new UsageError(`--backend must be cpu or wasm in the command line (webgpu and webgl run in the app), got '${values.backend}'`);
-  }
+  checkNodeBackend(values.backend);
   const path = positionals[0]!;
-  const loaded = await readGraphFile(path);
-  if (!loaded.ok) {
-    io.err(`error: ${loaded.message}\n`);
-    return 1;
-  }
-  const doc = loaded.document;
-  const analysis = analyzeGraph(doc);
-  if (!analysis.canTrain) {
-    io.err(`error: ${path} cannot train:\n`);
-    for (const i of analysis.issues.filter((i) => i.severity === 'error')) io.err(`  - ${i.message}\n`);
-    if (!analysis.errors) for (const b of analysis.blockers) io.err(`  - ${b}\n`);
-    return 1;
-  }
-
-  let runtime;
-  try {
-    runtime = await nodeTf(values.backend ? [values.backend] : undefined);
-  } catch (e) {
-    if (e instanceof NoBackendError) {
-      io.err(`error: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
+  const doc = await readTrainableGraph(path, io, 'cannot train');
+  if (!doc) return 1;
+  const runtime = await nodeTfOrReport(values.backend, io);
+  if (!runtime) return 1;
   const { tf, choice } = runtime;
   io.out(`Training ${doc.metadata.name || path} on ${choice.backend}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}\n`);
 
@@ -200,13 +174,6 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
   }
   trainer.dispose();
   return run.status === 'failed' ? 1 : 0;
-}
-
-/** Write to a temporary file, then rename, so a crash never leaves a truncated file. */
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
 }
 
 /** A progress bar on a terminal; nothing between epochs when output goes to a file or pipe. */

@@ -4,6 +4,8 @@ import type { ParamValue } from './params.ts';
 export const FORMAT_NAME = 'gradflow-graph';
 export const FORMAT_VERSION = 1;
 export const APP_VERSION = '0.1.0';
+/** Layout version of the `experiments` block (results and their fields), migrated on its own. */
+export const EXPERIMENTS_VERSION = 1;
 
 export interface Position {
   x: number;
@@ -81,6 +83,32 @@ export interface RunRecord {
   message?: string;
 }
 
+/** One experiment's result (a loss landscape, λmax...), with what it needs to be reproduced. */
+export interface ExperimentResult {
+  id: string;
+  /** The experiment's name, e.g. 'landscape' (core/experiments/registry.ts). */
+  experiment: string;
+  /** The experiment's data version this result was written with. */
+  version: number;
+  startedAt: string;
+  seconds: number;
+  /** 'completed', or 'cancelled' (what was computed until then, uncomputed values null). */
+  status: 'completed' | 'cancelled';
+  backend: string;
+  seed: number;
+  /** Every setting, as it was for this result. */
+  settings: Record<string, JsonValue>;
+  /** Step of the trained weights it was computed on (null: the initial weights). */
+  weightsStep: number | null;
+  data: { [key: string]: JsonValue };
+}
+
+/** The `experiments` block: its own layout version, then the results in the order they were made. */
+export interface ExperimentsBlock {
+  version: number;
+  results: ExperimentResult[];
+}
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export interface GraphDocument {
@@ -91,6 +119,7 @@ export interface GraphDocument {
   edges: GraphEdge[];
   weights?: WeightsBlock;
   runs?: RunRecord[];
+  experiments?: ExperimentsBlock;
 }
 
 /** A new empty document. */

@@ -5,6 +5,7 @@
  */
 import { kindDef } from '../graph/catalogue.ts';
 import type { GraphDocument, GraphNode } from '../graph/document.ts';
+import { orderExperimentsBlock } from './experiments.ts';
 
 type Ordered = { [key: string]: unknown };
 
@@ -50,6 +51,7 @@ export function saveGraph(doc: GraphDocument): string {
       ...(r.message !== undefined ? { message: r.message } : {}),
     }));
   }
+  if (doc.experiments) out.experiments = orderExperimentsBlock(doc.experiments, sortKeys);
   return `${stringify(out, '')}\n`;
 }
 

@@ -1,5 +1,6 @@
 /** The zod schema of a `.nngraph` file (format version 1): its structure, before the catalogue checks params. */
 import { z } from 'zod';
+import { experimentsBlockSchema } from './experiments.ts';
 
 const id = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const finite = z.number();
@@ -78,4 +79,5 @@ export const documentSchema = z.strictObject({
   edges: z.array(edgeSchema).max(1_000_000),
   weights: weightsSchema.optional(),
   runs: z.array(runSchema).max(10_000).optional(),
+  experiments: experimentsBlockSchema.optional(),
 });

@@ -95,7 +95,8 @@ interface StepResult {
   instrumentation?: Tensor;
 }
 
-interface DeviceSplit {
+/** Examples on the device: features, targets and their number. */
+export interface DeviceSplit {
   x: Tensor;
   y: Tensor;
   n: number;
@@ -595,7 +596,7 @@ export class Trainer {
   }
 
   /** Sum of losses × batch sizes and number correct over a split, as scalar tensors. */
-  private evaluate(split: DeviceSplit): { loss: Tensor; correct: Tensor | null } {
+  private evaluate(split: DeviceSplit, weights?: Tensor[]): { loss: Tensor; correct: Tensor | null } {
     const tf = this.tf;
     const out = tf.tidy(() => {
       const size = 512;
@@ -605,7 +606,7 @@ export class Trainer {
         const m = Math.min(size, split.n - from);
         const x = split.x.slice(from, m);
         const y = split.y.slice(from, m);
-        const r = this.program.forward({ x, y, training: false, seed: () => 0, fuse: true });
+        const r = this.program.forward({ x, y, training: false, seed: () => 0, fuse: true, ...(weights ? { weights } : {}) });
         loss = tf.add(loss, tf.mul(r.dataLoss, m));
         const c = this.correctCount(r.pred, y);
         if (c) correct = tf.add(correct, c);
@@ -657,6 +658,51 @@ export class Trainer {
     r.loss.dispose();
     r.correct?.dispose();
     return { loss: l / this.val.n, accuracy: c === null ? null : c / this.val.n };
+  }
+
+  /**
+   * For experiments: a seeded subset of `samples` training (or validation) examples, on the
+   * device (all of them, in order, when `samples` covers the split). The caller disposes x, y.
+   */
+  evaluationSet(samples: number, seed: number, split: 'train' | 'validation' = 'train'): DeviceSplit {
+    const tf = this.tf;
+    const from = split === 'train' ? this.train : this.val;
+    if (!from) throw new Error('the Dataset holds out no validation examples: raise its validation fraction or evaluate on the training set');
+    if (samples >= from.n) return { x: tf.clone(from.x), y: tf.clone(from.y), n: from.n };
+    const order = createRng(seed).shuffle(Int32Array.from({ length: from.n }, (_, i) => i)).subarray(0, samples);
+    return tf.tidy(() => {
+      const idx = tf.tensor1d(Int32Array.from(order).sort(), 'int32');
+      return { x: tf.gather(from.x, idx), y: tf.gather(from.y, idx), n: samples };
+    });
+  }
+
+  /**
+   * For experiments: the inference-mode data loss (mean) and the number of correct predictions
+   * (classification; null otherwise) over a set, of the given trainable weights (in the order
+   * of `program.trainable`; the current ones when left out). Synchronous: scalar tensors the
+   * caller disposes, so many evaluations can be read back at once.
+   */
+  evaluateOn(set: DeviceSplit, weights?: Tensor[]): { loss: Tensor; correct: Tensor | null } {
+    const r = this.evaluate(set, weights);
+    const mean = this.tf.div(r.loss, set.n);
+    r.loss.dispose();
+    return { loss: mean, correct: r.correct };
+  }
+
+  /** Copies of the trainable weights (order of `program.trainable`) at this moment; the caller disposes them. */
+  cloneTrainable(): Tensor[] {
+    return this.program.trainable.map((w) => this.tf.clone(w.variable));
+  }
+
+  /** Copies of every weight, running statistics included (order of `program.weights`); the caller disposes them. */
+  cloneWeights(): Tensor[] {
+    return this.program.weights.map((w) => this.tf.clone(w.variable));
+  }
+
+  /** Set every weight (order of `program.weights`, as `cloneWeights` gives them); the tensors stay the caller's. */
+  assignWeights(values: Tensor[]): void {
+    if (values.length !== this.program.weights.length) throw new Error(`internal: expected ${this.program.weights.length} weights, got ${values.length}`);
+    this.restore(values);
   }
 
   /** The trained weights, for the document's `weights` block. */

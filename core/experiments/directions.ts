@@ -1,0 +1,107 @@
+/**
+ * Directions in weight space and evaluation along them, shared by the landscape experiments.
+ * Follows Li et al., "Visualizing the Loss Landscape of Neural Nets" (NeurIPS 2018) and its
+ * reference code (tomgoldstein/loss-landscape, net_plotter.py): a Gaussian direction with
+ * the shape of the weights, rescaled filter by filter so that ‖d_filter‖ = ‖w_filter‖, with
+ * biases and BatchNorm parameters (the 1-D weights) given zero direction unless asked.
+ */
+import type { Rng } from '../data/rng.ts';
+import type { Tensor, TF } from '../graph/types.ts';
+import type { DeviceSplit, Trainer } from '../train/trainer.ts';
+
+/**
+ * A filter-normalized random direction for `weights` (the trainable weights, in the order of
+ * `program.trainable`). In TensorFlow.js a Dense kernel is [in, out] and a convolution
+ * kernel [h, w, in, out], so a filter (one output unit, one output channel) is a slice along
+ * the last axis: PyTorch's first axis, which net_plotter.py iterates over. Weights of rank
+ * ≤ 1 (biases, BatchNorm γ and β) get a zero direction, or with `includeBiasBN` a copy of the
+ * weights themselves, as net_plotter.py's `ignore='biasbn'` switch does.
+ */
+export function filterNormalizedDirection(tf: TF, weights: Tensor[], rng: Rng, includeBiasBN = false): Tensor[] {
+  return weights.map((w) => {
+    const size = w.size;
+    // Drawn on the host with our seeded generator, so that a seed gives the same direction on every backend.
+    const values = new Float32Array(size);
+    for (let i = 0; i < size; i++) values[i] = rng.normal();
+    if (w.rank <= 1) return includeBiasBN ? tf.clone(w) : tf.zerosLike(w);
+    return tf.tidy(() => {
+      const d = tf.tensor(values, w.shape, 'float32');
+      const axes = w.shape.slice(0, -1).map((_, i) => i);
+      const dNorm = tf.sqrt(tf.sum(tf.square(d), axes));
+      const wNorm = tf.sqrt(tf.sum(tf.square(w), axes));
+      return tf.mul(d, tf.div(wNorm, tf.add(dNorm, 1e-10)));
+    });
+  });
+}
+
+/** θ + Σ cᵢ dᵢ, weight by weight. Sync: call inside tf.tidy. */
+export function offsetWeights(tf: TF, theta: Tensor[], directions: Tensor[][], coefficients: number[]): Tensor[] {
+  return theta.map((w, k) => {
+    let out: Tensor = w;
+    directions.forEach((d, i) => {
+      if (coefficients[i] !== 0) out = tf.add(out, tf.mul(d[k]!, coefficients[i]!));
+    });
+    return out;
+  });
+}
+
+/** Loss and accuracy of one point in weight space. */
+export interface Evaluation {
+  loss: number;
+  /** Fraction correct (classification), or null. */
+  accuracy: number | null;
+}
+
+/**
+ * Evaluate many points in weight space over one set, reading all their losses back in one
+ * transfer (a read-back costs a round trip to the device: one per point would dominate on a
+ * GPU). `weightsOf(i)` builds the trainable weights of point i inside a tidy.
+ */
+export async function evaluatePoints(tf: TF, trainer: Trainer, set: DeviceSplit, count: number, weightsOf: (i: number) => Tensor[]): Promise<Evaluation[]> {
+  if (count === 0) return [];
+  const packed = tf.tidy(() =>
+    tf.stack(
+      Array.from({ length: count }, (_, i) =>
+        tf.tidy(() => {
+          const r = trainer.evaluateOn(set, weightsOf(i));
+          return tf.stack([r.loss, r.correct ?? tf.scalar(NaN)]);
+        }),
+      ),
+    ),
+  );
+  const v = (await packed.data()) as Float32Array;
+  packed.dispose();
+  return Array.from({ length: count }, (_, i) => ({ loss: v[2 * i]!, accuracy: Number.isNaN(v[2 * i + 1]!) ? null : v[2 * i + 1]! / set.n }));
+}
+
+/** A value rounded to 7 significant digits (float32 holds about that many), so results stay small in the file. */
+export function round7(v: number): number {
+  return Number.isFinite(v) ? Number(v.toPrecision(7)) : v;
+}
+
+/**
+ * The order in which to compute n evenly spaced points so that a coarse picture comes first:
+ * both ends and the middle, then every 8th, 4th, 2nd point, then the rest.
+ */
+export function coarseToFine(n: number): number[] {
+  const seen = new Set<number>();
+  const order: number[] = [];
+  const push = (i: number) => {
+    if (i >= 0 && i < n && !seen.has(i)) {
+      seen.add(i);
+      order.push(i);
+    }
+  };
+  push(0);
+  push(n - 1);
+  push((n - 1) >> 1);
+  let stride = 1;
+  while (stride * 2 < n) stride *= 2;
+  for (; stride >= 1; stride >>= 1) for (let i = 0; i < n; i += stride) push(i);
+  return order;
+}
+
+/** n evenly spaced values from `from` to `to`, both included (the middle one exactly 0 on a symmetric odd grid). */
+export function linspace(from: number, to: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => (n === 1 ? from : from * (1 - i / (n - 1)) + to * (i / (n - 1))));
+}
