@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { analyzeGraph, formatShape, type Analysis } from '../graph/analyze.ts';
 import { kindDef } from '../graph/catalogue.ts';
 import type { GraphDocument } from '../graph/document.ts';
+import { formatBytes, formatCount, pruningSavings, type Savings } from '../graph/savings.ts';
 import { loadGraph, MAX_FILE_BYTES } from '../io/load.ts';
 import { UsageError, type Io } from './main.ts';
 
@@ -52,6 +53,7 @@ export async function runCheck(args: string[], io: Io): Promise<number> {
     io.out(`${JSON.stringify(jsonReport(path, loaded.document, analysis, loaded.warnings), null, 2)}\n`);
   } else {
     io.out(table(loaded.document, analysis));
+    io.out(savingsText(pruningSavings(loaded.document, analysis)));
     for (const w of loaded.warnings) io.out(`warning: ${w}\n`);
     for (const i of analysis.issues) (i.severity === 'error' ? io.err : io.out)(`${i.severity}: ${i.message}\n`);
     io.out(valid ? `\n${path}: valid${analysis.canTrain ? '' : ` (cannot train: ${analysis.blockers.join('; ')})`}\n` : `\n${path}: ${analysis.errors} error${analysis.errors === 1 ? '' : 's'}\n`);
@@ -87,6 +89,26 @@ function table(doc: GraphDocument, a: Analysis): string {
   ].join('\n');
 }
 
+/** The totals of 'what pruning saves', and one line per pruned node. */
+function savingsText(s: Savings): string {
+  const t = s.total;
+  if (t.params === 0) return '';
+  const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)} %` : '-');
+  if (!s.nodes.some((n) => n.pruned)) {
+    return `Forward pass: ${formatCount(t.flops)} FLOPs per example; storage ${formatBytes(t.bytesDense)} as float32 (no pruning masks)\n\n`;
+  }
+  const lines = [
+    `What pruning saves (P_m = ${(100 * t.fractionKept).toFixed(1)} % of the prunable weights remain, ${pct(t.paramsKept, t.params)} of all parameters):`,
+    `  parameters   ${group(t.params)} dense -> ${group(t.paramsKept)} kept`,
+    `  FLOPs        ${formatCount(t.flops)} -> ${formatCount(t.flopsKept)} per example (${pct(t.flopsKept, t.flops)})`,
+    `  storage      ${formatBytes(t.bytesDense)} dense -> ${formatBytes(t.bytesSparse)} sparse (kept values + 1-bit mask)`,
+  ];
+  for (const n of s.nodes.filter((x) => x.pruned)) {
+    lines.push(`  ${n.nodeId}: ${(100 * n.fractionKept).toFixed(1)} % of its weights kept, ${formatCount(n.flops)} -> ${formatCount(n.flopsKept)} FLOPs, ${formatBytes(n.bytesDense)} -> ${formatBytes(n.bytesSparse)}`);
+  }
+  return `${lines.join('\n')}\n\n`;
+}
+
 function shapeText(s: number[] | null): string {
   return s === null ? '?' : s.length === 0 ? 'scalar' : formatShape(s);
 }
@@ -105,6 +127,7 @@ function jsonReport(path: string, doc: GraphDocument, a: Analysis, warnings: str
       outputs: a.nodes[n.id]!.outputs,
       parameters: a.nodes[n.id]!.params,
     })),
+    savings: pruningSavings(doc, a),
     issues: a.issues,
     loadWarnings: warnings,
   };

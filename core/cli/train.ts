@@ -1,6 +1,7 @@
 /** `gradflow train FILE`: train a graph in Node and report like a person would want to read it. */
 import { parseArgs } from 'node:util';
 import { APP_VERSION, type GraphDocument, type RunRecord } from '../graph/document.ts';
+import { masksFromBlock } from '../io/masks.ts';
 import { saveGraph } from '../io/save.ts';
 import { NotTrainableError, Trainer, type Progress, type TrainEvent } from '../train/trainer.ts';
 import { UsageError, type Io } from './main.ts';
@@ -70,6 +71,7 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
       ...(steps !== undefined ? { maxSteps: steps } : {}),
       ...(readEvery !== undefined ? { readEvery } : {}),
       ...(mnist ? { mnist } : {}),
+      ...(doc.masks ? { masks: masksFromBlock(doc.masks) } : {}),
       backend: choice.backend,
       onEvent: (e) => report(e),
     });

@@ -6,6 +6,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Rng } from '../data/rng.ts';
 import type { ForwardContext, FusableActivation, Tensor, TF } from '../graph/types.ts';
+import type { MaskSet } from '../io/masks.ts';
 import { initialValues } from './init.ts';
 import type { Plan, PlanInput } from './plan.ts';
 
@@ -51,6 +52,8 @@ export class Program {
   /** The trainable subset of `weights`, in a fixed order (the optimizer's variables). */
   readonly trainable: ProgramWeight[];
   private readonly byNode = new Map<string, Record<string, ProgramWeight>>();
+  /** Pruning masks (0/1 float32 tensors) by variable name; weights without one are dense. */
+  private readonly masks = new Map<string, Tensor>();
 
   constructor(
     readonly tf: TF,
@@ -80,6 +83,56 @@ export class Program {
     return this.byNode.get(nodeId)?.[name];
   }
 
+  /**
+   * Put pruning masks on prunable weights (replacing any before; null removes them all) and
+   * zero the pruned weights, so that they are exactly 0 in the variables too (what exports
+   * and saved files see). Throws, changing nothing, when a mask names a node or weight the
+   * graph lacks, a weight its kind does not allow to be pruned, or has the wrong size.
+   */
+  setMasks(masks: MaskSet | null): void {
+    const { tf } = this;
+    const checked: { w: ProgramWeight; bits: Uint8Array }[] = [];
+    for (const [nodeId, byName] of Object.entries(masks ?? {})) {
+      const node = this.plan.nodes.find((n) => n.id === nodeId);
+      if (!node) throw new Error(`a pruning mask is given for node '${nodeId}', which does not take part in training`);
+      for (const [name, m] of Object.entries(byName)) {
+        const spec = node.weights.find((s) => s.name === name);
+        const w = this.weight(nodeId, name);
+        if (!spec || !w) throw new Error(`${node.title} ${node.name} has no weight '${name}' to mask`);
+        if (!spec.prunable) throw new Error(`the ${name} of ${node.title} ${node.name} cannot be pruned (only connection weights can, not biases or scales)`);
+        if (m.bits.length !== w.variable.size) {
+          throw new Error(`the mask for the ${name} of ${node.title} ${node.name} has ${m.bits.length} entries but the weight has ${w.variable.size} ([${w.variable.shape.join(', ')}]): the graph changed since the mask was made`);
+        }
+        checked.push({ w, bits: m.bits });
+      }
+    }
+    for (const t of this.masks.values()) t.dispose();
+    this.masks.clear();
+    for (const { w, bits } of checked) this.masks.set(w.variable.name, tf.tensor(Float32Array.from(bits), w.variable.shape, 'float32'));
+    this.applyMasks();
+  }
+
+  /** Zero the pruned entries of every masked weight (after new values were loaded into it). */
+  applyMasks(): void {
+    const { tf } = this;
+    for (const w of this.weights) {
+      const mask = this.masks.get(w.variable.name);
+      // + 0 turns the −0 of a negative weight times 0 into +0: files and exports show 0.
+      if (mask) tf.tidy(() => w.variable.assign(tf.add(tf.mul(w.variable, mask), 0)));
+    }
+  }
+
+  /** The mask on a weight, if it has one (owned by the program). */
+  maskOf(nodeId: string, name: string): Tensor | undefined {
+    const w = this.weight(nodeId, name);
+    return w ? this.masks.get(w.variable.name) : undefined;
+  }
+
+  /** Whether any weight carries a pruning mask. */
+  get pruned(): boolean {
+    return this.masks.size > 0;
+  }
+
   /** The forward pass. Call inside tf.tidy (or a gradient function); returns tensors it created. */
   forward(o: ForwardOptions): ForwardResult {
     const { tf, plan } = this;
@@ -87,6 +140,14 @@ export class Program {
     outputs.set(plan.dataset.id, { x: o.x, y: o.y });
     const override = new Map<string, Tensor>();
     if (o.weights) this.trainable.forEach((w, i) => override.set(w.variable.name, o.weights![i]!));
+    // m ⊙ W for every masked weight, once per pass: the gradient with respect to W is then
+    // m ⊙ dL/d(m ⊙ W), so pruned weights get exactly zero gradient (penalties see m ⊙ W too).
+    const masked = new Map<string, Tensor>();
+    for (const [name, mask] of this.masks) {
+      const w = this.weights.find((x) => x.variable.name === name)!;
+      masked.set(name, tf.mul(override.get(name) ?? w.variable, mask));
+    }
+    const value = (w: ProgramWeight): Tensor => masked.get(w.variable.name) ?? override.get(w.variable.name) ?? w.variable;
     const state: ForwardResult['state'] = [];
     const read = (input: PlanInput): Tensor => {
       const t = outputs.get(input.source)?.[input.sourcePort];
@@ -110,12 +171,18 @@ export class Program {
       for (const [port, sources] of Object.entries(node.inputs)) inputs[port] = sources.map(read);
       const own = this.byNode.get(node.id)!;
       const weights: Record<string, Tensor> = {};
-      for (const [name, w] of Object.entries(own)) weights[name] = override.get(w.variable.name) ?? w.variable;
+      const masks: Record<string, Tensor> = {};
+      for (const [name, w] of Object.entries(own)) {
+        weights[name] = value(w);
+        const m = this.masks.get(w.variable.name);
+        if (m) masks[name] = m;
+      }
       const ctx: ForwardContext<Record<string, unknown>> = {
         tf,
         params: node.params,
         training: o.training,
         weights,
+        masks,
         seed: o.seed,
         setState: (name, value) => {
           const w = own[name];
@@ -140,7 +207,7 @@ export class Program {
         const terms = this.trainable
           .filter((w) => w.penalized)
           .map((w) => {
-            const t = override.get(w.variable.name) ?? w.variable;
+            const t = value(w);
             return p.kind === 'l2' ? tf.mul(tf.sum(tf.square(t)), p.alpha / 2) : tf.mul(tf.sum(tf.abs(t)), p.alpha);
           });
         if (terms.length) objective = tf.add(objective, tf.addN(terms));
@@ -161,6 +228,8 @@ export class Program {
   }
 
   dispose(): void {
+    for (const t of this.masks.values()) t.dispose();
+    this.masks.clear();
     for (const w of this.weights) w.variable.dispose();
     this.weights.length = 0;
   }

@@ -57,6 +57,20 @@ export interface WeightsBlock {
   tensors: Record<string, Record<string, StoredTensor>>;
 }
 
+/**
+ * One weight's pruning mask in the file: bit-packed (8 weights a byte, least significant bit
+ * first), base64, with the count of kept weights as a check on the data.
+ */
+export interface StoredMask {
+  shape: number[];
+  /** Number of weights kept (ones in the mask). */
+  kept: number;
+  data: string;
+}
+
+/** Pruning masks by node id then weight name (e.g. fc1 -> kernel); weights without a mask are dense. */
+export type MaskBlock = Record<string, Record<string, StoredMask>>;
+
 export interface EpochRecord {
   epoch: number;
   trainLoss: number;
@@ -118,6 +132,8 @@ export interface GraphDocument {
   nodes: GraphNode[];
   edges: GraphEdge[];
   weights?: WeightsBlock;
+  /** Pruning masks on prunable weights (lottery tickets, magnitude pruning). */
+  masks?: MaskBlock;
   runs?: RunRecord[];
   experiments?: ExperimentsBlock;
 }

@@ -121,6 +121,12 @@ export function removeItems(doc: GraphDocument, nodeIds: Iterable<string>, edgeI
     if (Object.keys(tensors).length) next.weights = { ...doc.weights, tensors };
     else delete next.weights;
   }
+  // Their pruning masks too, for the same reason.
+  if (doc.masks && Object.keys(doc.masks).some((id) => nodes.has(id))) {
+    const masks = Object.fromEntries(Object.entries(doc.masks).filter(([id]) => !nodes.has(id)));
+    if (Object.keys(masks).length) next.masks = masks;
+    else delete next.masks;
+  }
   return next;
 }
 

@@ -124,6 +124,12 @@ export interface WeightSpec {
   trainable: boolean;
   /** Counted by L1/L2 penalties (weight matrices, not biases or normalization scales). */
   penalized: boolean;
+  /**
+   * May carry a binary pruning mask (lottery tickets, magnitude pruning): the connection
+   * weights of a layer, never its biases or normalization scales. The forward pass then
+   * sees m ⊙ W instead of W.
+   */
+  prunable?: boolean;
 }
 
 export type Tensor = tfTypes.Tensor;
@@ -135,8 +141,14 @@ export interface ForwardContext<P> {
   params: P;
   /** Training (masks, noise, batch statistics) or inference behaviour. */
   training: boolean;
-  /** The node's weights by name (as created from its WeightSpecs). */
+  /** The node's weights by name (as created from its WeightSpecs); a pruned weight arrives as m ⊙ W. */
   weights: Record<string, Tensor>;
+  /**
+   * The 0/1 pruning masks of this node's prunable weights, by name, when it has any. Most
+   * kinds need nothing beyond the masked weight; a kind whose weights enter the computation
+   * other than through a product (RBF's ‖x − c‖²) uses the mask to drop the pruned terms.
+   */
+  masks?: Record<string, Tensor>;
   /** A fresh seed for a random op, drawn from the run's seeded generator. */
   seed(): number;
   /** Write a non-trainable state tensor (BatchNorm's running statistics) after the step. */
@@ -192,6 +204,12 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
   forwardFused?(ctx: ForwardContext<ParamValues<S>>, inputs: Record<string, Tensor[]>, activation: FusableActivation): Record<string, Tensor>;
   /** An activation kind that a preceding layer may fuse into its own kernel. */
   fusableAs?: FusableActivation;
+  /**
+   * Floating-point operations of one example's forward pass (a multiply-add counts 2), given
+   * how many entries of each weight are non-zero (all of them when dense, fewer when pruned).
+   * Weighted layers define it; 'what pruning saves' sums it over the graph.
+   */
+  flops?(params: ParamValues<S>, inputShapes: Record<string, Shape[]>, outputShapes: Record<string, Shape>, nonZero: Record<string, number>): number;
   /**
    * The node's inference form as standard ONNX ops (opset 17): emits nodes through the
    * context and returns the output tensor names by port. Losses return extra model outputs

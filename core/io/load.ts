@@ -10,6 +10,7 @@ import { checkParam, type ParamSpecs } from '../graph/params.ts';
 import { decodeFloat32 } from './base64.ts';
 import { MIGRATIONS, migrate, type Migration } from './migrations.ts';
 import { documentSchema } from './schema.ts';
+import { readStoredMask } from './masks.ts';
 
 /** Files whose graph (everything but the trained weights) is larger than this are refused. */
 export const MAX_GRAPH_BYTES = 64 * 1024 * 1024;
@@ -333,6 +334,19 @@ function checkGraph(doc: GraphDocument): string[] {
         if (values.length !== expected) {
           throw new GraphFileError(`shape [${t.shape.join(', ')}] needs ${expected} values but the data holds ${values.length}`, `weights.tensors.${nodeId}.${name}`);
         }
+      }
+    }
+  }
+  if (doc.masks) {
+    for (const [nodeId, masks] of Object.entries(doc.masks)) {
+      if (!byId.has(nodeId)) throw new GraphFileError(`a pruning mask for node '${nodeId}', which is not in the file`, `masks.${nodeId}`);
+      for (const [name, m] of Object.entries(masks)) {
+        const stored = doc.weights?.tensors[nodeId]?.[name];
+        if (stored && stored.shape.join(',') !== m.shape.join(',')) {
+          throw new GraphFileError(`the mask has shape [${m.shape.join(', ')}] but the trained ${name} has [${stored.shape.join(', ')}]`, `masks.${nodeId}.${name}`);
+        }
+        const r = readStoredMask(m);
+        if (!r.ok) throw new GraphFileError(r.problem, `masks.${nodeId}.${name}`);
       }
     }
   }

@@ -42,6 +42,24 @@ export function saveGraph(doc: GraphDocument): string {
       ),
     };
   }
+  if (doc.masks) {
+    const m = doc.masks;
+    out.masks = Object.fromEntries(
+      Object.keys(m)
+        .sort()
+        .map((nodeId) => [
+          nodeId,
+          Object.fromEntries(
+            Object.keys(m[nodeId]!)
+              .sort()
+              .map((name) => {
+                const t = m[nodeId]![name]!;
+                return [name, { shape: t.shape, kept: t.kept, data: t.data }];
+              }),
+          ),
+        ]),
+    );
+  }
   if (doc.runs) {
     out.runs = doc.runs.map((r) => ({
       ...pick(r, ['id', 'startedAt', 'status', 'backend', 'seed']),

@@ -48,6 +48,14 @@ export const weightsSchema = z.strictObject({
   tensors: z.record(z.string(), z.record(z.string(), storedTensorSchema)),
 });
 
+export const storedMaskSchema = z.strictObject({
+  shape: z.array(z.number().int().min(0)).max(8),
+  kept: z.number().int().min(0),
+  data: z.string(),
+});
+
+export const masksSchema = z.record(z.string(), z.record(z.string(), storedMaskSchema));
+
 const nullableNumber = z.number().nullable();
 export const epochSchema = z.strictObject({
   epoch: z.number().int().min(0),
@@ -78,6 +86,7 @@ export const documentSchema = z.strictObject({
   nodes: z.array(nodeSchema).max(100_000),
   edges: z.array(edgeSchema).max(1_000_000),
   weights: weightsSchema.optional(),
+  masks: masksSchema.optional(),
   runs: z.array(runSchema).max(10_000).optional(),
   experiments: experimentsBlockSchema.optional(),
 });

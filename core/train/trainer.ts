@@ -16,6 +16,7 @@ import type { Dataset, Split } from '../data/types.ts';
 import type { EpochRecord, GraphDocument, JsonValue, RunRecord, WeightsBlock } from '../graph/document.ts';
 import type { Tensor, TF } from '../graph/types.ts';
 import { decodeFloat32, encodeFloat32 } from '../io/base64.ts';
+import type { MaskSet } from '../io/masks.ts';
 import { clipGradients } from './clip.ts';
 import { DEFAULT_BINS, histogramTensor, magnitudeTensor, normTensor, readHistogram, type Instrumentation, type LayerStats } from './instrument.ts';
 import { createOptimizer, type Optimizer } from './optimizers.ts';
@@ -49,6 +50,14 @@ export interface TrainerOptions {
   backend?: string;
   /** Stop after this many optimizer steps (benchmarks, quick checks). */
   maxSteps?: number;
+  /** Pruning masks on prunable weights (the file's `masks` block, or an experiment's). */
+  masks?: MaskSet;
+  /**
+   * Called right after each optimizer step, before the loop reads anything back. Tensor
+   * work started here (cloning the weights, an evaluation) sees exactly this step's weights:
+   * experiments use it to keep the weights of step k or to measure every N steps.
+   */
+  onStep?: (step: number) => void;
 }
 
 export interface Progress {
@@ -132,6 +141,7 @@ export class Trainer {
   private readonly instrumentOn: boolean;
   private readonly bins: number;
   private readonly onEvent: (e: TrainEvent) => void;
+  private readonly onStep: ((step: number) => void) | null;
   private readonly train: DeviceSplit;
   private readonly val: DeviceSplit | null;
   private learningRateBase: number;
@@ -182,6 +192,15 @@ export class Trainer {
     this.rng = root.fork();
     this.dropoutRng = root.fork();
     this.program = new Program(tf, plan, root.fork());
+    this.onStep = o.onStep ?? null;
+    if (o.masks) {
+      try {
+        this.program.setMasks(o.masks);
+      } catch (e) {
+        this.program.dispose();
+        throw e;
+      }
+    }
     this.optimizer = createOptimizer(tf, plan.training.optimizer);
     this.learningRateBase = plan.training.schedule.learningRate;
     const upload = (s: Split): DeviceSplit => ({
@@ -333,6 +352,7 @@ export class Trainer {
       correct.dispose();
     }
     this.globalStep++;
+    this.onStep?.(this.globalStep);
     this.samplesDone += indices.length;
     this.batchInEpoch = (this.batchInEpoch + 1) % this.epochPlan!.batches.length;
     const epochEnds = this.batchInEpoch === 0;
@@ -749,6 +769,8 @@ export class Trainer {
       w.variable.assign(t);
       t.dispose(); // the variable keeps its own reference to the data
     });
+    // Saved weights may predate the masks: pruned connections stay pruned.
+    this.program.applyMasks();
     // The run continues from these weights as a new run: its step count starts at 0 (so
     // maxSteps and epochs mean "this many more"); the optimizer's moments start afresh.
     this.resumedFrom = { step: block.step, epoch: block.epoch };

@@ -20,7 +20,7 @@ import type { Position as XY } from '../../core/graph/document.ts';
 import { edgeTypes, type ShapeFlowEdge } from '../nodes/ShapeEdge.tsx';
 import { nodeTypes, type GraphFlowNode } from '../nodes/NodeCard.tsx';
 import { NodeViewCache, shapeText } from '../nodes/view.ts';
-import { analysisOf } from '../store/editor.ts';
+import { analysisOf, savingsOf } from '../store/editor.ts';
 import { useEditor, useEditorStore } from '../store/context.tsx';
 import { ContextMenu, type MenuItem } from './ContextMenu.tsx';
 import { QuickAdd, type QuickAddRequest } from './QuickAdd.tsx';
@@ -46,11 +46,12 @@ export function Canvas({ commands }: { commands: { copy(): void; cut(): void; pa
   const dragging = useRef(false);
 
   const analysis = analysisOf(doc);
+  const savings = savingsOf(doc);
   const nodes: GraphFlowNode[] = useMemo(() => {
     const sel = new Set(selectedNodes);
     cache.current.prune(new Set(doc.nodes.map((n) => n.id)));
     return doc.nodes.map((n) => {
-      const view = cache.current.get(n, analysis);
+      const view = cache.current.get(n, analysis, savings);
       const m = measured.get(n.id);
       return {
         id: n.id,
@@ -62,10 +63,11 @@ export function Canvas({ commands }: { commands: { copy(): void; cut(): void; pa
         ariaLabel: `${view.title} ${view.label ?? n.id}`,
       };
     });
-  }, [doc, analysis, selectedNodes, measured]);
+  }, [doc, analysis, savings, selectedNodes, measured]);
 
   const edges: ShapeFlowEdge[] = useMemo(() => {
     const sel = new Set(selectedEdges);
+    const remaining = new Map(savings.nodes.filter((x) => x.pruned).map((x) => [x.nodeId, x.fractionKept]));
     return doc.edges.map((e) => {
       const ea = analysis.edges[e.id];
       const problem = analysis.issues.find((i) => i.edgeId === e.id || (i.nodeId === e.target && i.port === e.targetPort && i.severity === 'error'))?.message ?? null;
@@ -78,11 +80,11 @@ export function Canvas({ commands }: { commands: { copy(): void; cut(): void; pa
         targetHandle: e.targetPort,
         type: 'shape' as const,
         selected: sel.has(e.id),
-        data: { shape: ea?.shape && ea.shape.length ? shapeText(ea.shape) : null, problem: ea?.valid === false ? problem : problem && ea?.shape === null ? problem : null, loss: tPort?.type === 'loss' },
+        data: { shape: ea?.shape && ea.shape.length ? shapeText(ea.shape) : null, problem: ea?.valid === false ? problem : problem && ea?.shape === null ? problem : null, loss: tPort?.type === 'loss', remaining: remaining.get(e.target) ?? null },
         ariaLabel: `edge from ${e.source}.${e.sourcePort} to ${e.target}.${e.targetPort}`,
       };
     });
-  }, [doc, analysis, selectedEdges]);
+  }, [doc, analysis, savings, selectedEdges]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<GraphFlowNode>[]) => {

@@ -4,7 +4,8 @@ import { cachedTable } from '../../core/data/table.ts';
 import { kindDef } from '../../core/graph/catalogue.ts';
 import { checkParam, describeRange, type ParamSpec, type ParamSpecs, type ParamValue } from '../../core/graph/params.ts';
 import { shapeText } from '../nodes/view.ts';
-import { analysisOf } from '../store/editor.ts';
+import { analysisOf, savingsOf } from '../store/editor.ts';
+import { MaskView, SavingsTable } from './Pruning.tsx';
 import { useEditor, useEditorStore } from '../store/context.tsx';
 
 function ParamField({ nodeId, name, spec, value, params }: { nodeId: string; name: string; spec: ParamSpec; value: ParamValue; params: Record<string, ParamValue> }) {
@@ -134,6 +135,8 @@ export function Inspector() {
   const selected = useEditor((s) => s.selectedNodes);
   const store = useEditorStore();
   const analysis = analysisOf(doc);
+  const savings = savingsOf(doc);
+  const pruned = savings.nodes.some((n) => n.pruned);
   const node = selected.length === 1 ? doc.nodes.find((n) => n.id === selected[0]) : undefined;
   if (!node) {
     const t = analysis.totals;
@@ -162,12 +165,15 @@ export function Inspector() {
             {t.nodes} / {t.edges}
           </dd>
         </dl>
+        {pruned ? <SavingsTable figures={savings.total} fractionKept={savings.total.fractionKept} label="What pruning saves in the graph" /> : null}
         {selected.length > 1 ? <p>{selected.length} nodes selected.</p> : <p className="hint">Select a node to edit its parameters.</p>}
       </aside>
     );
   }
   const def = kindDef(node.kind);
   const a = analysis.nodes[node.id];
+  // Dense figures for every weighted layer (FLOPs and bytes teach on their own); pruned ones add the mask view.
+  const nodeSavings = savings.nodes.find((n) => n.nodeId === node.id && n.flops > 0);
   return (
     <aside className="inspector" aria-label="Inspector">
       <h2>{def?.title ?? node.kind}</h2>
@@ -191,6 +197,8 @@ export function Inspector() {
           <dd data-testid="node-params">{(a.params.trainable + a.params.nonTrainable).toLocaleString('en-US')}</dd>
         </dl>
       ) : null}
+      {nodeSavings ? <SavingsTable figures={nodeSavings} fractionKept={nodeSavings.fractionKept} label={`What pruning saves in ${node.id}`} /> : null}
+      {nodeSavings?.pruned ? <MaskView doc={doc} nodeId={node.id} /> : null}
       {a?.issues.length ? (
         <ul className="node-issues">
           {a.issues.map((i, k) => (

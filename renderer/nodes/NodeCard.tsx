@@ -6,7 +6,7 @@ import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { useRun } from '../train/context.tsx';
 import { UnitMaps } from '../train/UnitMaps.tsx';
-import type { NodeView, PortView } from './view.ts';
+import { remainingText, type NodeView, type PortView } from './view.ts';
 
 export type GraphFlowNode = Node<{ view: NodeView }, string>;
 
@@ -69,6 +69,14 @@ function NodeCard({ id, view, selected, accent, detail }: { id: string; view: No
         ))}
         {detail ? <div className="gf-node-detail">{detail}</div> : null}
         {view.params ? <div className="gf-node-count">{view.params.toLocaleString('en-US')} parameters</div> : null}
+        {view.remaining !== null ? (
+          <div className="gf-node-sparsity" data-remaining={view.remaining} title="Fraction of this layer's connection weights its pruning mask keeps (P_m)">
+            <span className="sparsity-bar" aria-hidden="true">
+              <span style={{ width: `${100 * view.remaining}%` }} />
+            </span>
+            {remainingText(view.remaining)} of weights remain
+          </div>
+        ) : null}
         {problem ? <div className="gf-node-problem">{problem}</div> : null}
         {fault ? <div className="gf-node-problem" role="alert">{fault}</div> : null}
         <UnitMaps nodeId={id} />

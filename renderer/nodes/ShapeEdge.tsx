@@ -8,8 +8,9 @@ import { memo } from 'react';
 import { useRun } from '../train/context.tsx';
 import { MiniHistogram } from '../train/MiniHistogram.tsx';
 import { fmt, gradientColor, gradientFlag, gradientWidth } from '../train/scale.ts';
+import { remainingText } from './view.ts';
 
-export type ShapeFlowEdge = Edge<{ shape: string | null; problem: string | null; loss: boolean }, 'shape'>;
+export type ShapeFlowEdge = Edge<{ shape: string | null; problem: string | null; loss: boolean; /** P_m of the pruned layer this edge feeds. */ remaining?: number | null }, 'shape'>;
 
 export const ShapeEdge = memo(function ShapeEdge(props: EdgeProps<ShapeFlowEdge>) {
   const { id, sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data, selected, markerEnd, target } = props;
@@ -25,13 +26,14 @@ export const ShapeEdge = memo(function ShapeEdge(props: EdgeProps<ShapeFlowEdge>
     data?.problem ?? (data?.shape ? `shape ${data.shape}` : null),
     grad ? `gradient dL/da through this edge: mean |g| ${fmt(grad.meanAbs)}, RMS ${fmt(grad.rms)}${flag ? ` (${flag})` : ''}` : null,
     hist ? `${mode} of ${target}: ${fmt(hist.min)} … ${fmt(hist.max)}` : null,
+    data?.remaining != null ? `pruned: ${remainingText(data.remaining)} of the connections into ${target} remain` : null,
   ]
     .filter(Boolean)
     .join('\n');
   return (
     <>
       <BaseEdge id={id} path={path} className={cls} markerEnd={markerEnd} interactionWidth={16} {...(style ? { style } : {})} />
-      {data?.shape || data?.problem || grad ? (
+      {data?.shape || data?.problem || grad || data?.remaining != null ? (
         <EdgeLabelRenderer>
           <div
             className={`gf-edge-label${data?.problem ? ' problem' : ''}${flag ? ` ${flag}` : ''}`}
@@ -44,6 +46,11 @@ export const ShapeEdge = memo(function ShapeEdge(props: EdgeProps<ShapeFlowEdge>
           >
             <span className="shape-text">{data?.problem ? '!' : data?.shape}</span>
             {flag ? <span className={`flag ${flag}`}>{flag}</span> : null}
+            {data?.remaining != null ? (
+              <span className="remaining" data-remaining={data.remaining}>
+                {remainingText(data.remaining)}
+              </span>
+            ) : null}
             {hist && hist.counts ? <MiniHistogram counts={hist.counts} label={`${mode} histogram of ${target}`} /> : null}
           </div>
         </EdgeLabelRenderer>

@@ -7,6 +7,7 @@ import type { Analysis } from '../../core/graph/analyze.ts';
 import { kindDef } from '../../core/graph/catalogue.ts';
 import type { GraphNode } from '../../core/graph/document.ts';
 import type { EnumParam, ParamSpecs } from '../../core/graph/params.ts';
+import type { Savings } from '../../core/graph/savings.ts';
 import type { Category, PortType } from '../../core/graph/types.ts';
 
 export interface PortView {
@@ -29,8 +30,16 @@ export interface NodeView {
   inputs: PortView[];
   outputs: PortView[];
   params: number;
+  /** Fraction of the prunable weights kept, when a pruning mask is on the node (P_m). */
+  remaining: number | null;
   errors: string[];
   warnings: string[];
+}
+
+/** P_m as the canvas writes it: 100 %, 51.2 %, 0.87 %. */
+export function remainingText(fraction: number): string {
+  const pct = 100 * fraction;
+  return `${pct >= 10 || pct === 0 ? pct.toFixed(1) : pct.toPrecision(2)} %`;
 }
 
 export function shapeText(s: number[] | null | undefined): string | null {
@@ -46,7 +55,7 @@ export function formatValue(spec: ParamSpecs[string], v: unknown): string {
   return String(v);
 }
 
-export function nodeView(node: GraphNode, analysis: Analysis): NodeView {
+export function nodeView(node: GraphNode, analysis: Analysis, savings?: Savings): NodeView {
   const def = kindDef(node.kind);
   const a = analysis.nodes[node.id];
   const issues = a?.issues ?? [];
@@ -63,6 +72,7 @@ export function nodeView(node: GraphNode, analysis: Analysis): NodeView {
       inputs: [],
       outputs: [],
       params: 0,
+      remaining: null,
       errors: issues.filter((i) => i.severity === 'error').map((i) => i.message),
       warnings: issues.filter((i) => i.severity === 'warning').map((i) => i.message),
     };
@@ -83,6 +93,7 @@ export function nodeView(node: GraphNode, analysis: Analysis): NodeView {
     inputs: def.inputs.map((p) => ({ name: p.name, type: p.type, multiple: !!p.multiple, shape: null, issue: portIssue(p.name) })),
     outputs: def.outputs.map((p) => ({ name: p.name, type: p.type, multiple: false, shape: shapeText(a?.outputs[p.name]), issue: portIssue(p.name) })),
     params: (a?.params.trainable ?? 0) + (a?.params.nonTrainable ?? 0),
+    remaining: savings?.nodes.find((x) => x.nodeId === node.id && x.pruned)?.fractionKept ?? null,
     errors: issues.filter((i) => i.severity === 'error').map((i) => i.message),
     warnings: issues.filter((i) => i.severity === 'warning').map((i) => i.message),
   };
@@ -91,8 +102,8 @@ export function nodeView(node: GraphNode, analysis: Analysis): NodeView {
 /** Reuses the previous view object for a node when nothing visible changed. */
 export class NodeViewCache {
   private cache = new Map<string, { key: string; view: NodeView }>();
-  get(node: GraphNode, analysis: Analysis): NodeView {
-    const view = nodeView(node, analysis);
+  get(node: GraphNode, analysis: Analysis, savings?: Savings): NodeView {
+    const view = nodeView(node, analysis, savings);
     const key = JSON.stringify(view);
     const hit = this.cache.get(node.id);
     if (hit && hit.key === key) return hit.view;

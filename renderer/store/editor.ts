@@ -6,6 +6,7 @@
 import { temporal } from 'zundo';
 import { createStore } from 'zustand/vanilla';
 import { analyzeGraph, type Analysis } from '../../core/graph/analyze.ts';
+import { pruningSavings, type Savings } from '../../core/graph/savings.ts';
 import { emptyDocument, APP_VERSION, type GraphDocument, type Position, type RunRecord, type WeightsBlock } from '../../core/graph/document.ts';
 import * as edit from '../../core/graph/edit.ts';
 import type { ParamValue } from '../../core/graph/params.ts';
@@ -76,6 +77,18 @@ export function analysisOf(doc: GraphDocument): Analysis {
     analyses.set(doc, a);
   }
   return a;
+}
+
+const savings = new WeakMap<GraphDocument, Savings>();
+
+/** What the document's pruning masks save (parameters, FLOPs, bytes), once per document version. */
+export function savingsOf(doc: GraphDocument): Savings {
+  let s = savings.get(doc);
+  if (!s) {
+    s = pruningSavings(doc, analysisOf(doc));
+    savings.set(doc, s);
+  }
+  return s;
 }
 
 export function createEditorStore(initial: GraphDocument = emptyDocument()) {

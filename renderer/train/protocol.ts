@@ -9,7 +9,8 @@ export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type ToWorker =
   | {
       type: 'start';
-      doc: Pick<GraphDocument, 'nodes' | 'edges'>;
+      /** The graph, with its pruning masks when it has any. */
+      doc: Pick<GraphDocument, 'nodes' | 'edges' | 'masks'>;
       backend: BackendPreference;
       /** Continue from these weights (saved in the file, or the last good ones of a run). */
       weights?: WeightsBlock | null;
@@ -27,7 +28,7 @@ export type ToWorker =
   | { type: 'setLearningRate'; value: number }
   | { type: 'exportWeights'; requestId: number }
   /** Validation metrics and dashboard views of `weights` (or of the running trainer's current weights). */
-  | { type: 'evaluate'; requestId: number; doc: Pick<GraphDocument, 'nodes' | 'edges'>; weights: WeightsBlock | null; backend: BackendPreference; mnistUrl: string; wasmUrls: Record<string, string> };
+  | { type: 'evaluate'; requestId: number; doc: Pick<GraphDocument, 'nodes' | 'edges' | 'masks'>; weights: WeightsBlock | null; backend: BackendPreference; mnistUrl: string; wasmUrls: Record<string, string> };
 
 export interface Views {
   boundary: BoundaryView | null;

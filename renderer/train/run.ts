@@ -77,6 +77,11 @@ export function mergeRuns(fileRuns: RunRecord[] | undefined, sessionRuns: RunRec
   return [...(fileRuns ?? []), ...sessionRuns.filter((r) => !known.has(r.id))];
 }
 
+/** What the worker needs of a document: the graph and its pruning masks (not runs or metadata). */
+function graphOf(doc: Pick<GraphDocument, 'nodes' | 'edges' | 'masks'>): Pick<GraphDocument, 'nodes' | 'edges' | 'masks'> {
+  return { nodes: doc.nodes, edges: doc.edges, ...(doc.masks ? { masks: doc.masks } : {}) };
+}
+
 export function createRunStore() {
   return createStore<RunState>()(() => ({ ...initial, backendPreference: 'auto', runs: [], checkpoint: null, histogramMode: 'weights' }));
 }
@@ -105,13 +110,13 @@ export class TrainingClient {
   }
 
   /** Start a run on `doc`, from `weights` when given (continue) or from fresh initial weights. */
-  start(doc: Pick<GraphDocument, 'nodes' | 'edges'>, weights: WeightsBlock | null): void {
+  start(doc: Pick<GraphDocument, 'nodes' | 'edges' | 'masks'>, weights: WeightsBlock | null): void {
     this.ensureWorker();
     const s = this.store.getState();
     this.store.setState({ ...initial, status: 'starting', backendPreference: s.backendPreference, checkpoint: weights, runs: s.runs, learningRate: s.learningRate, histogramMode: s.histogramMode });
     this.send({
       type: 'start',
-      doc: { nodes: doc.nodes, edges: doc.edges },
+      doc: graphOf(doc),
       backend: s.backendPreference,
       weights,
       mnistUrl: this.assets.mnistUrl,
@@ -162,11 +167,11 @@ export class TrainingClient {
   }
 
   /** Measure `weights` on the validation set and show their views, without training. */
-  async evaluate(doc: Pick<GraphDocument, 'nodes' | 'edges'>, weights: WeightsBlock | null): Promise<RunState['evaluation']> {
+  async evaluate(doc: Pick<GraphDocument, 'nodes' | 'edges' | 'masks'>, weights: WeightsBlock | null): Promise<RunState['evaluation']> {
     if (this.live) return null;
     const s = this.store.getState();
     this.store.setState({ status: 'starting', error: null, fault: null });
-    const reply = await this.request({ type: 'evaluate', requestId: 0, doc: { nodes: doc.nodes, edges: doc.edges }, weights, backend: s.backendPreference, mnistUrl: this.assets.mnistUrl, wasmUrls: this.assets.wasmUrls });
+    const reply = await this.request({ type: 'evaluate', requestId: 0, doc: graphOf(doc), weights, backend: s.backendPreference, mnistUrl: this.assets.mnistUrl, wasmUrls: this.assets.wasmUrls });
     if (reply.type !== 'evaluated') {
       this.store.setState({ status: 'failed' });
       return null;

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { decodeMnistBinary, type MnistData } from '../../core/data/mnist.ts';
 import type { TF } from '../../core/graph/types.ts';
+import { masksFromBlock } from '../../core/io/masks.ts';
 import { selectBackend } from '../../core/train/backend.ts';
 import { NotTrainableError, Trainer } from '../../core/train/trainer.ts';
 import { boundaryView, confusionView, curveView, digitsView } from '../../core/train/views.ts';
@@ -144,6 +145,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const usesMnist = m.doc.nodes.some((n) => n.kind === 'dataset' && n.params.source === 'mnist');
   const t = Trainer.create(tf as unknown as TF, m.doc, {
     backend: choice.backend,
+    ...(m.doc.masks ? { masks: masksFromBlock(m.doc.masks) } : {}),
     intervalMs: m.intervalMs,
     ...(usesMnist ? { mnist: await loadMnist(m.mnistUrl) } : {}),
     onEvent: (e) => {
@@ -225,7 +227,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
           const choice = await useBackend(m.backend, m.wasmUrls);
           tf.enableProdMode();
           const usesMnist = m.doc.nodes.some((n) => n.kind === 'dataset' && n.params.source === 'mnist');
-          const t = Trainer.create(tf as unknown as TF, m.doc, { backend: choice.backend, ...(usesMnist ? { mnist: await loadMnist(m.mnistUrl) } : {}) });
+          const t = Trainer.create(tf as unknown as TF, m.doc, { backend: choice.backend, ...(m.doc.masks ? { masks: masksFromBlock(m.doc.masks) } : {}), ...(usesMnist ? { mnist: await loadMnist(m.mnistUrl) } : {}) });
           if (m.weights) t.importWeights(m.weights);
           trainer = t;
           post({ type: 'started', mode: 'evaluate', backend: choice.backend, fallbacks: choice.fallbacks, totalSteps: t.totalSteps, epochs: t.epochs, points: dataPoints(t), task: t.dataset.info.task, classes: t.dataset.info.classes });

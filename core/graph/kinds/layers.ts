@@ -1,7 +1,7 @@
 /** Layers: affine maps and the plumbing between them. */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, num, oneOf, shape } from '../params.ts';
-import { defineKind, type InitSpec, type LocalIssue, type OnnxContext, type Shape, type TF, type Tensor } from '../types.ts';
+import { defineKind, type InitSpec, type LocalIssue, type OnnxContext, type Shape, type TF, type Tensor, type WeightSpec } from '../types.ts';
 import { error, fmt, needsFlat, single, size } from './util.ts';
 
 export const INITIALIZERS = ['zeros', 'normal', 'glorotNormal', 'glorotUniform', 'heNormal', 'heUniform'] as const;
@@ -81,8 +81,8 @@ export const dense = defineKind({
   },
   weights(p, inputs) {
     const fanIn = inputs.in?.[0]?.[0] ?? 0;
-    const w = [
-      { name: 'kernel', shape: [fanIn, p.units], init: initSpec(p.initializer, p.sigma, fanIn, p.units), trainable: true, penalized: true },
+    const w: WeightSpec[] = [
+      { name: 'kernel', shape: [fanIn, p.units], init: initSpec(p.initializer, p.sigma, fanIn, p.units), trainable: true, penalized: true, prunable: true },
     ];
     if (p.bias) w.push({ name: 'bias', shape: [p.units], init: { name: 'zeros' }, trainable: true, penalized: false });
     return w;
@@ -103,6 +103,8 @@ export const dense = defineKind({
     return { out: tf.fused.matMul({ a: x, b: kernel as tfTypes.Tensor2D, ...(ctx.params.bias ? { bias: ctx.weights.bias! } : {}), activation }) };
   },
   onnx: (ctx) => ({ out: onnxAffine(ctx, ctx.params.bias) }),
+  // One multiply-add per kept weight, one add per bias.
+  flops: (p, _in, _out, nz) => 2 * (nz.kernel ?? 0) + (p.bias ? p.units : 0),
 });
 
 export const rbf = defineKind({
@@ -126,7 +128,8 @@ export const rbf = defineKind({
   weights(p, inputs) {
     const fanIn = inputs.in?.[0]?.[0] ?? 0;
     return [
-      { name: 'centers', shape: [fanIn, p.units], init: { name: 'normal', value: p.centerSpread }, trainable: true, penalized: true },
+      // A pruned centre coordinate c_ij removes input i from unit j's distance (see forward).
+      { name: 'centers', shape: [fanIn, p.units], init: { name: 'normal', value: p.centerSpread }, trainable: true, penalized: true, prunable: true },
       { name: 'logBeta', shape: [p.units], init: { name: 'constant', value: Math.log(1 / (p.width * p.width)) }, trainable: true, penalized: false },
     ];
   },
@@ -134,10 +137,12 @@ export const rbf = defineKind({
     const { tf } = ctx;
     const x = inputs.in![0]!;
     const c = ctx.weights.centers!;
-    // ‖x − c‖² = ‖x‖² − 2 x·c + ‖c‖², one matMul instead of a [batch, units, in] tensor.
-    const d2 = tf.relu(
-      tf.add(tf.sub(tf.sum(tf.square(x), 1, true), tf.mul(tf.matMul(x, c), 2)), tf.sum(tf.square(c), 0, true)),
-    );
+    const m = ctx.masks?.centers;
+    // ‖x − c‖² = ‖x‖² − 2 x·c + ‖c‖², one matMul instead of a [batch, units, in] tensor. With
+    // a pruning mask, unit j sums only over its kept inputs: Σ_i m_ij (x_i − c_ij)², whose
+    // first term is (x⊙x)·M (c arrives already masked, so the other two need no change).
+    const xx = m ? tf.matMul(tf.square(x), m) : tf.sum(tf.square(x), 1, true);
+    const d2 = tf.relu(tf.add(tf.sub(xx, tf.mul(tf.matMul(x, c), 2)), tf.sum(tf.square(c), 0, true)));
     return { out: tf.exp(tf.neg(tf.mul(d2, tf.exp(ctx.weights.logBeta!)))) };
   },
   // The same expansion of ‖x − c‖² in standard ops (ReduceSum takes its axes as an input).
@@ -151,6 +156,9 @@ export const rbf = defineKind({
     const beta = ctx.op('Exp', [ctx.weight('logBeta')], {}, 'beta');
     return { out: ctx.op('Exp', [ctx.op('Neg', [ctx.op('Mul', [d2, beta])])]) };
   },
+  // Per kept (i, j): a multiply-add in (x⊙x)·M and one in x·C; then x², and per unit the
+  // sum, the scale by β and the exp (‖c‖² is shared by the batch and not counted).
+  flops: (p, inputs, _out, nz) => 4 * (nz.centers ?? 0) + (inputs.in?.[0]?.[0] ?? 0) + 4 * p.units,
 });
 
 export const maxout = defineKind({
@@ -175,7 +183,7 @@ export const maxout = defineKind({
     const fanIn = inputs.in?.[0]?.[0] ?? 0;
     const n = p.units * p.pieces;
     return [
-      { name: 'kernel', shape: [fanIn, n], init: initSpec(p.initializer, p.sigma, fanIn, p.units), trainable: true, penalized: true },
+      { name: 'kernel', shape: [fanIn, n], init: initSpec(p.initializer, p.sigma, fanIn, p.units), trainable: true, penalized: true, prunable: true },
       { name: 'bias', shape: [n], init: { name: 'zeros' }, trainable: true, penalized: false },
     ];
   },
@@ -189,6 +197,8 @@ export const maxout = defineKind({
     const z = ctx.op('Reshape', [onnxAffine(ctx, true), ctx.constant('pieces_shape', [-1, ctx.params.units, ctx.params.pieces], [3], 'int64')]);
     return { out: ctx.op('ReduceMax', [z], { axes: { ints: [2] }, keepdims: { int: 0 } }) };
   },
+  // A multiply-add per kept weight, an add per piece's bias, k − 1 comparisons per unit.
+  flops: (p, _in, _out, nz) => 2 * (nz.kernel ?? 0) + p.units * p.pieces + p.units * (p.pieces - 1),
 });
 
 export const flatten = defineKind({
