@@ -8,6 +8,7 @@ import { createRng } from '../data/rng.ts';
 import { analyzeGraph } from '../graph/analyze.ts';
 import type { GraphDocument, WeightsBlock } from '../graph/document.ts';
 import { decodeFloat32, encodeFloat32 } from './base64.ts';
+import { masksFromBlock } from './masks.ts';
 
 /** One weight tensor: its shape and row-major float32 values. */
 export interface WeightArray {
@@ -69,8 +70,23 @@ export function initialWeights(doc: Pick<GraphDocument, 'nodes' | 'edges'>, seed
   return out;
 }
 
-/** The document's trained weights, or the initial ones when it has none. */
-export function documentWeights(doc: Pick<GraphDocument, 'nodes' | 'edges' | 'weights'>): { weights: NodeWeights; trained: boolean } {
-  if (doc.weights) return { weights: decodeWeightsBlock(doc.weights), trained: true };
-  return { weights: initialWeights(doc), trained: false };
+/**
+ * The document's trained weights, or the initial ones when it has none, with its pruning
+ * masks applied: a pruned weight is exported as 0 (trained weights already hold exact zeros
+ * there; initial ones and weights saved before the mask do not).
+ */
+export function documentWeights(doc: Pick<GraphDocument, 'nodes' | 'edges' | 'weights' | 'masks'>): { weights: NodeWeights; trained: boolean } {
+  const weights = doc.weights ? decodeWeightsBlock(doc.weights) : initialWeights(doc);
+  if (doc.masks) {
+    const masks = masksFromBlock(doc.masks);
+    for (const [nodeId, byName] of Object.entries(masks)) {
+      for (const [name, m] of Object.entries(byName)) {
+        const w = weights[nodeId]?.[name];
+        if (!w) continue;
+        if (w.values.length !== m.bits.length) throw new Error(`the pruning mask of the ${name} of node '${nodeId}' has ${m.bits.length} entries but the weight has ${w.values.length}`);
+        m.bits.forEach((b, i) => b || (w.values[i] = 0));
+      }
+    }
+  }
+  return { weights, trained: !!doc.weights };
 }

@@ -23,7 +23,10 @@ import type { TF } from '../../core/graph/types.ts';
 import { decodeFloat32 } from '../../core/io/base64.ts';
 import { loadGraph } from '../../core/io/load.ts';
 import { keptCount, masksFromBlock, masksToBlock, packMask, unpackMask, type MaskSet } from '../../core/io/masks.ts';
+import { exportOnnx } from '../../core/io/export/onnx.ts';
+import { decodeModel } from '../../core/io/onnx/proto.ts';
 import { saveGraph } from '../../core/io/save.ts';
+import { documentWeights } from '../../core/io/weights.ts';
 import { OPTIMIZER_KINDS } from '../../core/train/optimizers.ts';
 import { denseMasks, keptSchedule, magnitudePrune, prunableWeights, pruneCount, randomMasksLike, roundRate, type WeightValues } from '../../core/train/pruning.ts';
 import { Trainer } from '../../core/train/trainer.ts';
@@ -268,6 +271,32 @@ describe('masks in the file', () => {
     expect(saveGraph(r.document)).toBe(text);
     const kernel = decodeFloat32(r.document.weights!.tensors.fc1!.kernel!.data)!;
     masks.fc1!.kernel!.bits.forEach((b, i) => b || expect(kernel[i]).toBe(0));
+  });
+
+  it('exports honour the masks: pruned weights are zeros in the ONNX file, trained or not', async () => {
+    const doc = mlp();
+    const masks = halfMasks(planOf(doc), 8);
+    const untrained = documentWeights({ ...doc, masks: masksToBlock(masks) });
+    expect(untrained.trained).toBe(false);
+    const trainer = Trainer.create(TFNS, doc, { maxSteps: 3 });
+    await trainer.run();
+    // Weights trained without the mask (saved before pruning): the export still zeros them.
+    const trained = documentWeights({ ...doc, weights: await trainer.exportWeights(), masks: masksToBlock(masks) });
+    trainer.dispose();
+    for (const { weights } of [untrained, trained]) {
+      const exported = exportOnnx(doc, weights);
+      if (!exported.ok) throw new Error(exported.errors.join('\n'));
+      const init = decodeModel(exported.value).graph.initializer;
+      for (const nodeId of ['fc1', 'fc2']) {
+        const bits = masks[nodeId]!.kernel!.bits;
+        const kernel = weights[nodeId]!.kernel!.values;
+        bits.forEach((b, i) => (b ? expect(kernel[i]).not.toBe(0) : expect(kernel[i]).toBe(0)));
+        // The file's initializer for this kernel (named after the canvas label) holds exactly these values.
+        const t = init.find((x) => x.name === `${nodeId}.kernel`)!;
+        const stored = new Float32Array(new Uint8Array(t.rawData!).buffer);
+        expect(Array.from(stored)).toEqual(Array.from(kernel));
+      }
+    }
   });
 
   const good = () => {
