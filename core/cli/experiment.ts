@@ -141,7 +141,9 @@ export async function runExperimentCommand(args: string[], io: Io): Promise<numb
     io.out(`wrote ${values.out}\n`);
   }
   if (values.save) {
-    const saved: GraphDocument = withResult({ ...doc, metadata: { ...doc.metadata, modified: new Date().toISOString(), appVersion: APP_VERSION } }, result);
+    const withIt: GraphDocument = withResult({ ...doc, metadata: { ...doc.metadata, modified: new Date().toISOString(), appVersion: APP_VERSION } }, result);
+    // An experiment that changes the graph (the lottery ticket's masks) applies its result too.
+    const saved = def.apply ? def.apply(withIt, result.data) : withIt;
     await writeAtomic(values.save as string, saveGraph(saved));
     io.out(`wrote ${values.save}\n`);
   }

@@ -82,6 +82,11 @@ export interface ExperimentDef<S extends ParamSpecs = ParamSpecs, D extends Json
   run(ctx: ExperimentContext, settings: SettingsOf<S>): Promise<D>;
   /** Lines summarising a result, for the terminal. */
   describe(data: D, settings: SettingsOf<S>): string[];
+  /**
+   * What a result changes in the graph when it is applied (the app's Apply, the CLI's
+   * --save): e.g. the lottery ticket's pruning masks. Most experiments only measure.
+   */
+  apply?(doc: GraphDocument, data: D): GraphDocument;
 }
 
 /** Define an experiment with its settings and data types checked against each other. */

@@ -26,17 +26,25 @@
  */
 import { z } from 'zod';
 import { createRng } from '../data/rng.ts';
-import type { GraphDocument, JsonValue, WeightsBlock } from '../graph/document.ts';
+import type { GraphDocument, WeightsBlock } from '../graph/document.ts';
 import { bool, int, num, oneOf, type ParamSpecs } from '../graph/params.ts';
 import type { Tensor, TF } from '../graph/types.ts';
-import { keptCount, type MaskSet } from '../io/masks.ts';
+import { keptCount, masksFromBlock, masksSchema, masksToBlock, type MaskSet } from '../io/masks.ts';
 import { decodeWeightsBlock, encodeWeightsBlock, initialWeights } from '../io/weights.ts';
 import { denseMasks, magnitudePrune, prunableWeights, randomMasksLike, roundRate, type PrunableWeight, type WeightValues } from '../train/pruning.ts';
 import type { Trainer, TrainerOptions } from '../train/trainer.ts';
+import { defineExperiment, type JsonRecord } from './framework.ts';
 import { compilePlan } from '../compile/plan.ts';
 
 /** The experiment's settings: validated like node parameters, each also a CLI flag. */
 export const lotterySettings = {
+  preset: oneOf({
+    label: 'Preset',
+    help: 'Ready-made settings that replace rounds, schedule, rate, pruning, scope, rewinding, controls, trials, epochs and measuring. Quick: LeNet-300-100 through five rounds at 50 % with both controls, in a few minutes on a laptop CPU. Paper: Frankle & Carbin\'s 20 % a round, 15 rounds, 5 trials (hours on a CPU).',
+    default: 'none',
+    options: ['none', 'quick', 'paper'] as const,
+    optionLabels: { none: 'None (use the settings below)', quick: 'Quick (a few minutes)', paper: 'The paper (hours)' },
+  }),
   rounds: int({ label: 'Rounds', help: 'Pruning rounds n after the dense run. Each round prunes, rewinds and retrains; n = 1 is one-shot pruning.', default: 5, min: 1, max: 30 }),
   schedule: oneOf({
     label: 'Schedule',
@@ -62,13 +70,14 @@ export const lotterySettings = {
     optionLabels: { layer: 'Per layer', global: 'Global' },
   }),
   rewindStep: int({ label: 'Rewind to step', help: 'Reset the surviving weights to their values at this step of the dense run: 0 is W₀ (the paper); k > 0 is late rewinding (open_lth rewinding_steps). Later rounds then train for the remaining steps.', default: 0, min: 0, max: 1_000_000 }),
-  controls: bool({ label: 'Controls', help: 'Also train, every round, the same masks from a fresh random initialization and random masks of the same per-layer sparsity.', default: true }),
+  controls: bool({ label: 'Controls', help: 'Also train, every round, the same masks from a fresh random initialization and random masks of the same per-layer sparsity.', default: false }),
   trials: int({ label: 'Trials', help: 'Independent repetitions with seeds seed, seed + 1, …: the plots show their mean with min–max error bars.', default: 1, min: 1, max: 10 }),
   epochs: int({ label: 'Epochs per round', help: 'Training epochs of each run; 0 uses the optimizer node\'s epochs.', default: 0, min: 0, max: 10_000 }),
   evalEvery: int({ label: 'Measure every', help: 'Steps between measurements of validation loss and test accuracy (the learning curves and the early-stopping iteration); 0 measures about 8 times an epoch.', default: 0, min: 0, max: 1_000_000 }),
 } satisfies ParamSpecs;
 
 export type LotterySettings = {
+  preset?: 'none' | 'quick' | 'paper';
   rounds: number;
   schedule: 'rate' | 'target';
   rate: number;
@@ -88,10 +97,15 @@ export type LotterySettings = {
  * minutes on two CPU cores; 'paper' is Frankle & Carbin's schedule (20 % a round, 15 rounds,
  * five trials), which takes hours on a CPU.
  */
-export const LOTTERY_PRESETS: Record<string, { label: string; settings: Partial<LotterySettings> }> = {
-  quick: { label: 'Quick (a few minutes)', settings: { rounds: 5, schedule: 'rate', rate: 0.5, pruning: 'iterative', scope: 'layer', rewindStep: 0, controls: true, trials: 1, epochs: 2, evalEvery: 0 } },
-  paper: { label: 'The paper (hours)', settings: { rounds: 15, schedule: 'rate', rate: 0.2, pruning: 'iterative', scope: 'layer', rewindStep: 0, controls: true, trials: 5, epochs: 0, evalEvery: 100 } },
+export const LOTTERY_PRESETS: Record<'quick' | 'paper', Omit<LotterySettings, 'preset' | 'target'>> = {
+  quick: { rounds: 5, schedule: 'rate', rate: 0.5, pruning: 'iterative', scope: 'layer', rewindStep: 0, controls: true, trials: 1, epochs: 2, evalEvery: 0 },
+  paper: { rounds: 15, schedule: 'rate', rate: 0.2, pruning: 'iterative', scope: 'layer', rewindStep: 0, controls: true, trials: 5, epochs: 0, evalEvery: 100 },
 };
+
+/** The settings a run uses: a preset's values over the given ones. */
+export function resolveLotterySettings(s: LotterySettings): LotterySettings {
+  return s.preset && s.preset !== 'none' ? { ...s, ...LOTTERY_PRESETS[s.preset] } : s;
+}
 
 /** The three arms of every round. */
 export const ARMS = ['ticket', 'randomReinit', 'randomPruning'] as const;
@@ -141,6 +155,8 @@ export const lotteryData = z.strictObject({
   ratePerRound: z.number(),
   stepsPerRun: z.number().int().min(0),
   rounds: z.array(roundSchema),
+  /** The sparsest winning ticket's masks (first trial), bit-packed as in the file's masks block: what Apply puts on the canvas. */
+  ticketMasks: masksSchema.nullable(),
 });
 export type LotteryData = z.infer<typeof lotteryData>;
 export type LotteryRound = z.infer<typeof roundSchema>;
@@ -313,8 +329,9 @@ export interface LotteryOutcome {
 }
 
 /** Run the procedure. Deterministic for a file, seed and backend. */
-export async function runLottery(host: LotteryHost, s: LotterySettings): Promise<LotteryOutcome> {
+export async function runLottery(host: LotteryHost, settings: LotterySettings): Promise<LotteryOutcome> {
   const { tf, doc } = host;
+  const s = resolveLotterySettings(settings);
   const problem = lotteryProblem(doc);
   if (problem) throw new Error(problem);
   const plan = (compilePlan(doc) as Extract<ReturnType<typeof compilePlan>, { ok: true }>).plan;
@@ -326,6 +343,7 @@ export async function runLottery(host: LotteryHost, s: LotterySettings): Promise
     ratePerRound: r7(rate)!,
     stepsPerRun: 0,
     rounds: [],
+    ticketMasks: null,
   };
   const arms = s.controls ? 3 : 1;
   const totalRuns = s.trials * (1 + s.rounds * arms);
@@ -379,9 +397,12 @@ export async function runLottery(host: LotteryHost, s: LotterySettings): Promise
     });
   };
 
+  // Trial 0 trains on the file's own data and initial weights (the Dataset's seed); each
+  // further trial takes the next seed. The controls' random choices follow the experiment's seed.
+  const dataSeed = plan.dataset.params.seed;
   for (let trial = 0; trial < s.trials; trial++) {
-    const seed = host.seed + trial;
-    const controlRng = createRng(seed ^ 0x10771e);
+    const seed = dataSeed + trial;
+    const controlRng = createRng((host.seed * 7919 + trial) ^ 0x10771e);
     const dense = denseMasks(weights);
     // Round 0: the dense network, from W₀ (and W_k kept for late rewinding).
     const d = await trainRun(trial, seed, { ...(s.rewindStep > 0 ? { keepAt: s.rewindStep } : {}) });
@@ -404,13 +425,16 @@ export async function runLottery(host: LotteryHost, s: LotterySettings): Promise
       const ticket = await trainRun(trial, seed, { masks, start: rewindTo, ...roundSteps });
       slot.runs.ticket.push(ticket.run);
       trainedValues = valuesOf(ticket.trained, weights);
-      if (trial === 0 && round === s.rounds) outcome = { masks, weights: ticket.trained };
+      if (trial === 0 && round === s.rounds) {
+        outcome = { masks, weights: ticket.trained };
+        data.ticketMasks = masksToBlock(masks);
+      }
       done++;
       emit();
       host.progress(done, totalRuns, data);
       if (!s.controls) continue;
       // Random reinitialization: the ticket's masks, a fresh W₀′ (another seed's initializers).
-      const fresh = encodeWeightsBlock(initialWeights(doc, (seed ^ 0x2e1417) + round), { step: 0, epoch: 0, backend: 'init' });
+      const fresh = encodeWeightsBlock(initialWeights(doc, controlRng.int(2 ** 31)), { step: 0, epoch: 0, backend: 'init' });
       slot.runs.randomReinit.push((await trainRun(trial, seed, { masks, start: fresh, ...roundSteps })).run);
       done++;
       emit();
@@ -441,20 +465,52 @@ export function describeLottery(data: LotteryData): string[] {
   return lines;
 }
 
-/** The result as one record per round, named plainly (what `--out` writes). */
-export function lotteryRecords(data: LotteryData): JsonValue[] {
-  return data.rounds.map((r) => ({
-    round: r.round,
-    fractionOfWeightsRemaining: r.fractionRemaining,
-    fractionOfWeightsRemainingByLayer: r.fractionRemainingByLayer,
-    ticketTestAccuracyAtEarlyStop: r.ticket.testAccuracyAtEarlyStop,
-    ticketEarlyStopIteration: r.ticket.earlyStopIteration,
-    ticketFinalTestAccuracy: r.ticket.finalTestAccuracy,
-    randomReinitTestAccuracyAtEarlyStop: r.randomReinit?.testAccuracyAtEarlyStop ?? null,
-    randomReinitEarlyStopIteration: r.randomReinit?.earlyStopIteration ?? null,
-    randomReinitFinalTestAccuracy: r.randomReinit?.finalTestAccuracy ?? null,
-    randomPruningTestAccuracyAtEarlyStop: r.randomPruning?.testAccuracyAtEarlyStop ?? null,
-    randomPruningEarlyStopIteration: r.randomPruning?.earlyStopIteration ?? null,
-    randomPruningFinalTestAccuracy: r.randomPruning?.finalTestAccuracy ?? null,
-  }));
+/**
+ * The graph with a result's sparsest winning ticket on it: its masks (the canvas then shows
+ * each layer's sparsity and the mask view). Trained weights the file holds are kept; the
+ * trainer zeros their pruned entries when it loads them.
+ */
+export function applyLotteryTicket(doc: GraphDocument, data: LotteryData): GraphDocument {
+  if (!data.ticketMasks) return doc;
+  // Decoding checks every mask (length, kept count) before it reaches the document.
+  masksFromBlock(data.ticketMasks);
+  return { ...doc, masks: data.ticketMasks };
 }
+
+/** The experiment, as the framework, the CLI, the file and the app's Experiments panel see it. */
+export const lottery = defineExperiment({
+  name: 'lottery',
+  title: 'Lottery tickets',
+  summary: 'Iterative magnitude pruning with rewinding (Frankle & Carbin 2019): test accuracy and early-stopping iteration against the fraction of weights remaining, for winning tickets, random reinitialization and random pruning.',
+  settings: lotterySettings,
+  dataVersion: 1,
+  data: lotteryData,
+  check: (doc, s) => {
+    const problem = lotteryProblem(doc);
+    if (problem) return problem;
+    try {
+      lotteryRate(resolveLotterySettings(s as LotterySettings));
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  },
+  run: async (ctx, s) => {
+    const outcome = await runLottery(
+      {
+        tf: ctx.tf,
+        doc: ctx.doc,
+        seed: ctx.seed,
+        // Every run starts from fresh initial weights; the runner loads W₀, W_k or W₀′ itself.
+        trainer: (options) => ctx.trainer({ weights: null, options }),
+        train: (t) => ctx.train(t),
+        checkpoint: () => ctx.checkpoint(),
+        progress: (done, total, partial) => ctx.progress(done, total, partial as unknown as JsonRecord),
+      },
+      s as LotterySettings,
+    );
+    return outcome.data;
+  },
+  describe: (data) => describeLottery(data),
+  apply: (doc, data) => applyLotteryTicket(doc, data),
+});

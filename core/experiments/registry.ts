@@ -1,8 +1,9 @@
 /** Every experiment Gradflow can run, by name: the CLI, the file format and the app read this list. */
 import type { ExperimentDef } from './framework.ts';
 import { landscape } from './landscape.ts';
+import { lottery } from './lottery.ts';
 
-export const EXPERIMENTS: readonly ExperimentDef[] = [landscape as unknown as ExperimentDef];
+export const EXPERIMENTS: readonly ExperimentDef[] = [landscape as unknown as ExperimentDef, lottery as unknown as ExperimentDef];
 
 /** The experiment with this name, or undefined. */
 export function experimentDef(name: string): ExperimentDef | undefined {

@@ -8,8 +8,17 @@
  * in the file it is bit-packed (8 weights a byte, least significant bit first) and base64
  * encoded, so a 784×300 layer's mask takes 39 KB of text instead of ~1 MB of float32.
  */
+import { z } from 'zod';
 import type { MaskBlock, StoredMask } from '../graph/document.ts';
 import { base64ToBytes, bytesToBase64 } from './base64.ts';
+
+/** The file's masks block (structure only; readStoredMask checks the bits). */
+export const storedMaskSchema = z.strictObject({
+  shape: z.array(z.number().int().min(0)).max(8),
+  kept: z.number().int().min(0),
+  data: z.string(),
+});
+export const masksSchema = z.record(z.string(), z.record(z.string(), storedMaskSchema));
 
 /** One weight's mask: 1 = kept, 0 = pruned, in the weight's row-major order. */
 export interface WeightMask {

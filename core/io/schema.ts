@@ -1,6 +1,7 @@
 /** The zod schema of a `.nngraph` file (format version 1): its structure, before the catalogue checks params. */
 import { z } from 'zod';
 import { experimentsBlockSchema } from './experiments.ts';
+import { masksSchema } from './masks.ts';
 
 const id = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const finite = z.number();
@@ -47,14 +48,6 @@ export const weightsSchema = z.strictObject({
   savedAt: z.string().max(100),
   tensors: z.record(z.string(), z.record(z.string(), storedTensorSchema)),
 });
-
-export const storedMaskSchema = z.strictObject({
-  shape: z.array(z.number().int().min(0)).max(8),
-  kept: z.number().int().min(0),
-  data: z.string(),
-});
-
-export const masksSchema = z.record(z.string(), z.record(z.string(), storedMaskSchema));
 
 const nullableNumber = z.number().nullable();
 export const epochSchema = z.strictObject({

@@ -7,7 +7,7 @@ import { temporal } from 'zundo';
 import { createStore } from 'zustand/vanilla';
 import { analyzeGraph, type Analysis } from '../../core/graph/analyze.ts';
 import { pruningSavings, type Savings } from '../../core/graph/savings.ts';
-import { emptyDocument, APP_VERSION, type GraphDocument, type Position, type RunRecord, type WeightsBlock } from '../../core/graph/document.ts';
+import { emptyDocument, APP_VERSION, type GraphDocument, type MaskBlock, type Position, type RunRecord, type WeightsBlock } from '../../core/graph/document.ts';
 import * as edit from '../../core/graph/edit.ts';
 import type { ParamValue } from '../../core/graph/params.ts';
 import { loadGraph } from '../../core/io/load.ts';
@@ -62,6 +62,8 @@ export interface EditorState {
   setLocked(locked: boolean): void;
   /** Trained weights and runs kept in the document ("save with weights"); null removes the weights. */
   setWeights(weights: WeightsBlock | null, runs?: RunRecord[]): void;
+  /** Put pruning masks on the graph (a lottery ticket), or remove them all (null); one undo step. */
+  setMasks(masks: MaskBlock | null): void;
   notify(kind: Notice['kind'], text: string): void;
   clearNotice(): void;
 }
@@ -273,6 +275,13 @@ export function createEditorStore(initial: GraphDocument = emptyDocument()) {
             else delete next.weights;
             if (runs) next.runs = runs;
             change(next, false);
+          },
+          setMasks(masks) {
+            const d = get().doc;
+            const next: GraphDocument = { ...d };
+            if (masks) next.masks = masks;
+            else delete next.masks;
+            change(next);
           },
           notify(kind, text) {
             set({ notice: { kind, text, seq: ++noticeSeq } });

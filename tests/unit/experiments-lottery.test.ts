@@ -8,7 +8,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lotteryData, lotteryProblem, lotteryRecords, runLottery, describeLottery, type LotteryHost, type LotterySettings } from '../../core/experiments/lottery.ts';
+import { applyLotteryTicket, describeLottery, lottery, lotteryData, lotteryProblem, runLottery, type LotteryHost, type LotterySettings } from '../../core/experiments/lottery.ts';
+import { runExperiment } from '../../core/experiments/framework.ts';
+import { main } from '../../core/cli/main.ts';
+import { loadGraph } from '../../core/io/load.ts';
+import { saveGraph } from '../../core/io/save.ts';
+import { masksFromBlock } from '../../core/io/masks.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compilePlan } from '../../core/compile/plan.ts';
 import { GraphBuilder } from '../../core/graph/builder.ts';
 import type { GraphDocument, WeightsBlock } from '../../core/graph/document.ts';
@@ -128,10 +136,9 @@ describe('lottery tickets', () => {
     expect(outcome.masks).toEqual(seen[1 + 3 * (SETTINGS.rounds - 1)]!.masks);
     const trained = decodeWeightsBlock(outcome.weights);
     outcome.masks.fc1!.kernel!.bits.forEach((b, i) => b || expect(trained.fc1!.kernel!.values[i]).toBe(0));
-    // Named plainly, one record per round.
-    const records = lotteryRecords(data) as Record<string, unknown>[];
-    expect(records).toHaveLength(3);
-    expect(Object.keys(records[1]!)).toEqual(expect.arrayContaining(['fractionOfWeightsRemaining', 'ticketTestAccuracyAtEarlyStop', 'randomReinitTestAccuracyAtEarlyStop', 'randomPruningTestAccuracyAtEarlyStop']));
+    // The ticket's masks travel in the result, and Apply puts them on the graph.
+    expect(masksFromBlock(data.ticketMasks!)).toEqual(outcome.masks);
+    expect(applyLotteryTicket(doc, data).masks).toEqual(data.ticketMasks);
     expect(describeLottery(data)).toHaveLength(4);
   });
 
@@ -141,7 +148,7 @@ describe('lottery tickets', () => {
     const k = 4;
     const outcome = await runLottery(host(doc, seen), { ...SETTINGS, rounds: 1, controls: false, rewindStep: k });
     // W_k, independently: the dense run stopped after k steps (same file, seed and backend).
-    const probe = Trainer.create(TFNS, doc, { instrument: false, seed: 1, maxSteps: k });
+    const probe = Trainer.create(TFNS, doc, { instrument: false, maxSteps: k });
     await probe.run();
     const wk = decodeWeightsBlock(await probe.exportWeights());
     probe.dispose();
@@ -167,7 +174,8 @@ describe('lottery tickets', () => {
     const b = await runLottery(host(doc), s);
     expect(a.data).toEqual(b.data);
     const arm = a.data.rounds[1]!.ticket;
-    expect(arm.trials.map((t) => t.seed)).toEqual([1, 2]);
+    // Trial 0 is the file's own run (the Dataset's seed, 4); the next takes the next seed.
+    expect(arm.trials.map((t) => t.seed)).toEqual([4, 5]);
     const accs = arm.trials.map((t) => t.testAccuracyAtEarlyStop!);
     expect(arm.testAccuracyRange).toEqual([Math.min(...accs), Math.max(...accs)]);
   });
@@ -180,5 +188,45 @@ describe('lottery tickets', () => {
     g.add('sgd', 'optimizer').wire('loss.loss', 'optimizer.loss');
     expect(lotteryProblem(g.build())).toMatch(/classifier/);
     expect(lotteryProblem(blobs())).toBeNull();
+  });
+
+  it('runs through the experiments framework: settings checked, presets applied, the result stored and read back', async () => {
+    const doc = blobs();
+    const before = tf.memory().numTensors;
+    const result = await runExperiment(lottery, { tf: TFNS, doc, settings: { rounds: 1, rate: 0.3, controls: true, epochs: 1 }, seed: 2 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(result.status).toBe('completed');
+    const data = lotteryData.parse(result.data);
+    expect(data.rounds).toHaveLength(2);
+    expect(data.rounds[1]!.randomPruning!.trials).toHaveLength(1);
+    await expect(runExperiment(lottery, { tf: TFNS, doc, settings: { rate: 1.5 } })).rejects.toThrow(/rate.*Rate per round/);
+    await expect(runExperiment(lottery, { tf: TFNS, doc, settings: { rounds: 0 } })).rejects.toThrow(/rounds/);
+  });
+
+  it('gradflow experiment lottery FILE --rounds N --rate P --controls --out --save', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradflow-lottery-'));
+    try {
+      const file = join(dir, 'blobs.nngraph');
+      writeFileSync(file, saveGraph(blobs()));
+      let out = '';
+      const io = { out: (t: string) => void (out += t), err: (t: string) => void (out += t), isTTY: false };
+      const code = await main(['experiment', 'lottery', file, '--rounds', '2', '--rate', '0.4', '--controls', '--epochs', '1', '--backend', 'cpu', '--out', join(dir, 'r.json'), '--save', join(dir, 'ticket.nngraph')], io);
+      expect(out).toMatch(/round\s+P_m/);
+      expect(code).toBe(0);
+      const r = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { experiment: string; data: { rounds: { fractionRemaining: number; ticket: { testAccuracyAtEarlyStop: number }; randomReinit: unknown; randomPruning: unknown }[] } };
+      expect(r.experiment).toBe('lottery');
+      expect(r.data.rounds.map((x) => x.fractionRemaining)).toEqual([1, expect.any(Number), expect.any(Number)]);
+      expect(r.data.rounds[2]!.randomReinit).not.toBeNull();
+      const saved = loadGraph(readFileSync(join(dir, 'ticket.nngraph')));
+      if (!saved.ok) throw saved.error;
+      // The saved graph carries the ticket's masks and the result.
+      expect(saved.document.masks?.fc1?.kernel?.kept).toBe(Math.round(40 * 0.6 * 0.6));
+      expect(saved.document.experiments?.results[0]?.experiment).toBe('lottery');
+      out = '';
+      expect(await main(['experiment', 'lottery', file, '--rate', '2'], io)).toBe(1);
+      expect(out).toMatch(/Rate per round/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

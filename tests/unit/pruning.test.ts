@@ -30,6 +30,7 @@ import { documentWeights } from '../../core/io/weights.ts';
 import { OPTIMIZER_KINDS } from '../../core/train/optimizers.ts';
 import { denseMasks, keptSchedule, magnitudePrune, prunableWeights, pruneCount, randomMasksLike, roundRate, type WeightValues } from '../../core/train/pruning.ts';
 import { Trainer } from '../../core/train/trainer.ts';
+import { createEditorStore, savingsOf, undo } from '../../renderer/store/editor.ts';
 
 tf.enableProdMode();
 const TFNS = tf as unknown as TF;
@@ -322,6 +323,23 @@ describe('masks in the file', () => {
     const r = loadGraph(JSON.stringify(f));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(`${r.error.message}`).toMatch(message);
+  });
+});
+
+describe('masks in the editor', () => {
+  it('applying masks is one undo step; deleting a node drops its mask; the savings follow', () => {
+    const doc = mlp();
+    const store = createEditorStore(doc);
+    const block = masksToBlock(halfMasks(planOf(doc), 6));
+    store.getState().setMasks(block);
+    expect(store.getState().doc.masks).toEqual(block);
+    expect(savingsOf(store.getState().doc).nodes.find((n) => n.nodeId === 'fc1')!.pruned).toBe(true);
+    store.getState().select(['fc2']);
+    store.getState().deleteSelection();
+    expect(Object.keys(store.getState().doc.masks!)).toEqual(['fc1']);
+    undo(store);
+    undo(store);
+    expect(store.getState().doc.masks).toBeUndefined();
   });
 });
 
