@@ -1,10 +1,12 @@
 /** `gradflow check FILE [--json]`: validate a graph file and print its shapes and parameters. */
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { DEFAULT_MEMORY_LIMIT, describeMemory, estimateMemory, memoryProblem, type MemoryEstimate } from '../compile/memory.ts';
 import { analyzeGraph, formatShape, type Analysis } from '../graph/analyze.ts';
 import { kindDef } from '../graph/catalogue.ts';
 import type { GraphDocument } from '../graph/document.ts';
 import { formatBytes, formatCount, pruningSavings, type Savings } from '../graph/savings.ts';
+import { echo, jsonTerminalSafe, terminalSafe } from '../graph/text.ts';
 import { loadGraph, MAX_FILE_BYTES } from '../io/load.ts';
 import { UsageError, type Io } from './main.ts';
 
@@ -41,6 +43,10 @@ export async function runCheck(args: string[], io: Io): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'check takes one FILE' : 'check needs a FILE');
   const path = positionals[0]!;
+  // Everything printed passes through here: labels and messages hold a stranger's text, and
+  // none of it may reach the terminal as control sequences.
+  const terminal = io;
+  io = { ...io, out: (t) => terminal.out(values.json ? jsonTerminalSafe(t) : terminalSafe(t)), err: (t) => terminal.err(terminalSafe(t)) };
   const loaded = await readGraphFile(path);
   if (!loaded.ok) {
     if (values.json) io.out(`${JSON.stringify({ file: path, valid: false, loadError: loaded.message }, null, 2)}\n`);
@@ -49,11 +55,15 @@ export async function runCheck(args: string[], io: Io): Promise<number> {
   }
   const analysis = analyzeGraph(loaded.document);
   const valid = analysis.errors === 0;
+  const memory = estimateMemory(loaded.document, analysis);
+  const tooBig = memoryProblem(memory);
   if (values.json) {
-    io.out(`${JSON.stringify(jsonReport(path, loaded.document, analysis, loaded.warnings), null, 2)}\n`);
+    io.out(`${JSON.stringify(jsonReport(path, loaded.document, analysis, loaded.warnings, memory), null, 2)}\n`);
   } else {
     io.out(table(loaded.document, analysis));
     io.out(savingsText(pruningSavings(loaded.document, analysis)));
+    io.out(`Memory to train: ${describeMemory(memory)}\n`);
+    if (tooBig) io.out(`warning: ${tooBig}\n`);
     for (const w of loaded.warnings) io.out(`warning: ${w}\n`);
     for (const i of analysis.issues) (i.severity === 'error' ? io.err : io.out)(`${i.severity}: ${i.message}\n`);
     io.out(valid ? `\n${path}: valid${analysis.canTrain ? '' : ` (cannot train: ${analysis.blockers.join('; ')})`}\n` : `\n${path}: ${analysis.errors} error${analysis.errors === 1 ? '' : 's'}\n`);
@@ -66,16 +76,18 @@ const group = (n: number) => n.toLocaleString('en-US');
 function table(doc: GraphDocument, a: Analysis): string {
   const rows: string[][] = [['node', 'kind', 'output shape', 'parameters']];
   const byId = new Map(doc.nodes.map((n) => [n.id, n]));
-  for (const id of [...a.order, ...doc.nodes.map((n) => n.id).filter((id) => !a.order.includes(id))]) {
+  const ordered = new Set(a.order);
+  for (const id of [...a.order, ...doc.nodes.map((n) => n.id).filter((id) => !ordered.has(id))]) {
     const n = byId.get(id)!;
     const na = a.nodes[id]!;
     const outs = Object.entries(na.outputs);
     const shape =
       outs.length === 0 ? '-' : outs.length === 1 ? shapeText(outs[0]![1]) : outs.map(([p, s]) => `${p}: ${shapeText(s)}`).join('  ');
     const count = na.params.trainable + na.params.nonTrainable;
-    rows.push([n.label ? `${n.id} (${n.label})` : n.id, kindDef(n.kind)?.title ?? `${n.kind} (unknown)`, shape, count ? group(count) : '-']);
+    rows.push([n.label ? `${echo(n.id)} (${echo(n.label)})` : echo(n.id), kindDef(n.kind)?.title ?? `${echo(n.kind)} (unknown)`, shape, count ? group(count) : '-']);
   }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  // A loop, not Math.max(...rows): spreading 100,000 rows into arguments overflows the stack.
+  const widths = rows[0]!.map((_, c) => rows.reduce((w, r) => Math.max(w, r[c]!.length), 0));
   const line = (r: string[]) => r.map((cell, c) => (c === 3 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
   const t = a.totals;
   return [
@@ -113,7 +125,7 @@ function shapeText(s: number[] | null): string {
   return s === null ? '?' : s.length === 0 ? 'scalar' : formatShape(s);
 }
 
-function jsonReport(path: string, doc: GraphDocument, a: Analysis, warnings: string[]) {
+function jsonReport(path: string, doc: GraphDocument, a: Analysis, warnings: string[], memory: MemoryEstimate) {
   return {
     file: path,
     valid: a.errors === 0,
@@ -130,5 +142,6 @@ function jsonReport(path: string, doc: GraphDocument, a: Analysis, warnings: str
     savings: pruningSavings(doc, a),
     issues: a.issues,
     loadWarnings: warnings,
+    memory: { ...memory, limit: DEFAULT_MEMORY_LIMIT, withinLimit: memory.total <= DEFAULT_MEMORY_LIMIT, text: formatBytes(memory.total) },
   };
 }

@@ -1,5 +1,6 @@
 /** The `gradflow` command line: check, train, experiment, bench, export. */
 import { parseArgs } from 'node:util';
+import { echo, terminalSafe } from '../graph/text.ts';
 import { runCheck } from './check.ts';
 
 export const USAGE = `Usage: gradflow <command> [options]
@@ -71,10 +72,23 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       io.err(`gradflow: ${(e as Error).message}\n\n${USAGE}\n`);
       return 2;
     }
-    // Anything else is our bug: say so plainly, with the stack for the report.
-    io.err(`gradflow: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    // Anything else is our bug, whatever file caused it: say so plainly, as a bug report, and
+    // keep the stack trace out of the way (it says nothing to a user, and a hostile file's
+    // text could ride along in it) unless the reporter asks for it.
+    io.err(internalErrorReport(e, process.env.GRADFLOW_DEBUG === '1'));
     return 70;
   }
+}
+
+/** How an unexpected exception reads: a bug report with what to send, the stack only on request. */
+export function internalErrorReport(e: unknown, withStack: boolean): string {
+  const message = echo(e instanceof Error ? e.message : String(e), 300);
+  const stack = withStack && e instanceof Error && e.stack ? `\n${terminalSafe(e.stack)}` : '';
+  return (
+    `gradflow: internal error: ${message}\n` +
+    'This is a bug in Gradflow, not a mistake in your file or command. Please report it with the command you ran and the file it read' +
+    `${withStack ? '.' : ' (run it again with GRADFLOW_DEBUG=1 to add the details).'}${stack}\n`
+  );
 }
 
 export { parseArgs };

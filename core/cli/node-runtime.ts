@@ -46,6 +46,8 @@ export async function readTrainableGraph(path: string, io: Io, verb: string): Pr
     return null;
   }
   const doc = loaded.document;
+  // Load warnings (weights that do not fit the graph, placeholders) are said, never dropped.
+  for (const w of loaded.warnings) io.err(`warning: ${w}\n`);
   const analysis = analyzeGraph(doc);
   if (!analysis.canTrain) {
     io.err(`error: ${path} ${verb}:\n`);

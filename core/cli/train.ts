@@ -1,5 +1,7 @@
 /** `gradflow train FILE`: train a graph in Node and report like a person would want to read it. */
 import { parseArgs } from 'node:util';
+import { parseBytes } from '../compile/memory.ts';
+import { echo, terminalSafe } from '../graph/text.ts';
 import { APP_VERSION, type GraphDocument, type RunRecord } from '../graph/document.ts';
 import { masksFromBlock } from '../io/masks.ts';
 import { saveGraph } from '../io/save.ts';
@@ -19,7 +21,9 @@ Trains the graph in FILE and prints per-epoch loss and accuracy.
   --save FILE        write the graph with its trained weights and this run
   --read-every N     read losses back (and check them for NaN) every N steps (default 10)
   --fresh            start from new initial weights even if FILE holds trained ones
-                     (by default training continues from them)`;
+                     (by default training continues from them)
+  --memory-limit M   refuse graphs whose training needs more memory than M, e.g. 8GB or 8GiB
+                     (default 4GB; gradflow check shows the estimate)`;
 
 function positiveInt(name: string, v: string | undefined, min = 1): number | undefined {
   if (v === undefined) return undefined;
@@ -40,6 +44,7 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
       save: { type: 'string' },
       'read-every': { type: 'string' },
       fresh: { type: 'boolean' },
+      'memory-limit': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
@@ -53,14 +58,20 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
   const steps = positiveInt('--steps', values.steps);
   const seed = positiveInt('--seed', values.seed, 0);
   const readEvery = positiveInt('--read-every', values['read-every']);
+  const memoryLimit = values['memory-limit'] === undefined ? undefined : parseBytes(values['memory-limit']);
+  if (memoryLimit === null) throw new UsageError(`--memory-limit must be a size such as 8GiB, 512MiB or 2GB, got '${echo(values['memory-limit']!)}'`);
   checkNodeBackend(values.backend);
   const path = positionals[0]!;
+  // The progress bar draws with \r and ESC[K itself; everything else printed may carry a
+  // file's text (names, messages) and goes through terminalSafe.
+  const terminal = io;
+  io = { ...io, out: (t) => terminal.out(terminalSafe(t)), err: (t) => terminal.err(terminalSafe(t)) };
   const doc = await readTrainableGraph(path, io, 'cannot train');
   if (!doc) return 1;
   const runtime = await nodeTfOrReport(values.backend, io);
   if (!runtime) return 1;
   const { tf, choice } = runtime;
-  io.out(`Training ${doc.metadata.name || path} on ${choice.backend}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}\n`);
+  io.out(`Training ${echo(doc.metadata.name || path)} on ${choice.backend}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}\n`);
 
   let trainer: Trainer;
   try {
@@ -70,6 +81,7 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
       ...(epochs !== undefined ? { epochs } : {}),
       ...(steps !== undefined ? { maxSteps: steps } : {}),
       ...(readEvery !== undefined ? { readEvery } : {}),
+      ...(memoryLimit !== undefined ? { memoryLimit } : {}),
       ...(mnist ? { mnist } : {}),
       ...(doc.masks ? { masks: masksFromBlock(doc.masks) } : {}),
       backend: choice.backend,
@@ -95,7 +107,7 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
     }
   }
 
-  const bar = new ProgressLine(io);
+  const bar = new ProgressLine(terminal);
   function report(e: TrainEvent): void {
     switch (e.type) {
       case 'progress':

@@ -1,5 +1,6 @@
 /** The graph document: what the canvas edits, the trainer runs and the file stores. */
 import type { ParamValue } from './params.ts';
+import { quoted } from './text.ts';
 
 export const FORMAT_NAME = 'gradflow-graph';
 export const FORMAT_VERSION = 1;
@@ -155,7 +156,7 @@ export function edgeId(source: string, sourcePort: string, target: string, targe
   return `${source}.${sourcePort}->${target}.${targetPort}`;
 }
 
-/** How a node is named in messages: its label if it has one, else its id. */
+/** How a node is named in messages: its label if it has one, else its id (quoted, escaped and bounded: labels hold any text). */
 export function displayName(node: Pick<GraphNode, 'id' | 'label'>): string {
-  return `'${node.label || node.id}'`;
+  return quoted(node.label || node.id);
 }

@@ -3,6 +3,7 @@
  * file schema (zod), the inspector form (labels, ranges, help text) and the defaults derive.
  */
 import { z } from 'zod';
+import { escapeControls } from './text.ts';
 
 interface ParamBase<T> {
   /** Label shown in the inspector. */
@@ -171,8 +172,10 @@ export function describeValue(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+/** A value as a message echoes it: control characters escaped (it may come from a stranger's file), at most 40 characters. */
 function truncate(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+  const e = escapeControls(s.length > 160 ? s.slice(0, 160) : s);
+  return e.length > 40 ? `${e.slice(0, 37)}...` : e;
 }
 
 /** The defaults of a ParamSpecs record, as a fresh object. */

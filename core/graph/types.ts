@@ -216,6 +216,17 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
    * (the probabilities their activation gives). A kind without it cannot be exported to ONNX.
    */
   onnx?(ctx: OnnxContext<ParamValues<S>>): Record<string, string>;
+  /** Layers whose weights a DropConnect node may mask (validation checks what a DropConnect feeds). */
+  acceptsDropConnect?: boolean;
+  /**
+   * DropConnect kinds: the rate p at which this node masks the weights of the one layer it
+   * feeds (that layer must `acceptsDropConnect`). The node itself passes its input through.
+   */
+  dropConnectRate?(params: ParamValues<S>): number;
+  /** Losses that apply an output activation to pred themselves: the same activation just before pred is applied twice. */
+  appliesActivation?: OutputActivation;
+  /** Activation kinds that compute an output activation a loss may apply itself. */
+  activation?: OutputActivation;
 }
 
 /** An ONNX attribute value, tagged with its type (ONNX distinguishes ints from floats). */
@@ -245,6 +256,9 @@ export interface OnnxContext<P> {
   /** Add an op; returns the name of its (first) output. */
   op(opType: string, inputs: string[], attributes?: Record<string, OnnxAttribute>, hint?: string): string;
 }
+
+/** Output activations that a loss may apply itself (softmax cross-entropy, binary cross-entropy). */
+export type OutputActivation = 'softmax' | 'sigmoid';
 
 /** Activations whose gradient TensorFlow.js can compute through a fused matMul. */
 export type FusableActivation = 'relu';

@@ -4,9 +4,11 @@
  * Anything that cannot be understood gives one readable error naming the node, port or
  * field; nothing is half-loaded and no content is silently dropped.
  */
+import { analyzeGraph } from '../graph/analyze.ts';
 import { kindDef } from '../graph/catalogue.ts';
-import { FORMAT_NAME, FORMAT_VERSION, type GraphDocument, type GraphNode } from '../graph/document.ts';
+import { displayName, FORMAT_NAME, FORMAT_VERSION, type GraphDocument, type GraphNode } from '../graph/document.ts';
 import { checkParam, type ParamSpecs } from '../graph/params.ts';
+import { echo, hasControlCharacters, preview, quoted, summarize } from '../graph/text.ts';
 import { decodeFloat32 } from './base64.ts';
 import { MIGRATIONS, migrate, type Migration } from './migrations.ts';
 import { documentSchema } from './schema.ts';
@@ -48,8 +50,12 @@ export function loadGraph(input: string | Uint8Array, options: LoadOptions = {})
     return { ok: true, ...loadOrThrow(input, options) };
   } catch (e) {
     if (e instanceof GraphFileError) return { ok: false, error: e };
-    // A bug of ours must still not crash the caller or half-load anything.
-    return { ok: false, error: new GraphFileError(`the file could not be read (${e instanceof Error ? e.message : String(e)})`) };
+    // A bug of ours must still not crash the caller or half-load anything, and must read as
+    // what it is: not a problem the user can fix in the file.
+    return {
+      ok: false,
+      error: new GraphFileError(`Gradflow failed while reading this file: this is a bug in Gradflow, not necessarily a problem with the file; please report it with the file (internal error: ${echo(e instanceof Error ? e.message : String(e), 200)})`),
+    };
   }
 }
 
@@ -70,17 +76,17 @@ function loadOrThrow(input: string | Uint8Array, options: LoadOptions): { docume
   const file = raw as Record<string, unknown>;
   checkValues(file, file, []);
   if (file.format !== FORMAT_NAME) {
-    throw new GraphFileError(`not a Gradflow graph file: expected "format": "${FORMAT_NAME}"${file.format === undefined ? '' : `, got ${JSON.stringify(file.format)}`}`);
+    throw new GraphFileError(`not a Gradflow graph file: expected "format": "${FORMAT_NAME}"${file.format === undefined ? '' : `, got ${preview(file.format)}`}`);
   }
   const current = options.currentVersion ?? FORMAT_VERSION;
   const version = file.version;
   if (version === undefined) throw new GraphFileError('"version" is missing (expected a whole number ≥ 1)', 'version');
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    throw new GraphFileError(`"version" must be a whole number ≥ 1, got ${JSON.stringify(version)}`, 'version');
+    throw new GraphFileError(`"version" must be a whole number ≥ 1, got ${preview(version)}`, 'version');
   }
   if (version > current) {
     const meta = file.metadata as Record<string, unknown> | undefined;
-    const made = typeof meta?.appVersion === 'string' ? `Gradflow ${meta.appVersion}` : 'a newer Gradflow';
+    const made = typeof meta?.appVersion === 'string' ? `Gradflow ${echo(meta.appVersion)}` : 'a newer Gradflow';
     throw new GraphFileError(
       `this file was made by ${made} with file format version ${version}; this Gradflow reads format version ${current} and older. Update Gradflow to open it`,
     );
@@ -90,7 +96,7 @@ function loadOrThrow(input: string | Uint8Array, options: LoadOptions): { docume
     migrated = migrate(file, version, current, options.migrations ?? MIGRATIONS);
   } catch (e) {
     throw new GraphFileError(
-      `this file uses file format version ${version} and could not be upgraded to version ${current} (${e instanceof Error ? e.message : String(e)})`,
+      `this file uses file format version ${version} and could not be upgraded to version ${current} (${echo(e instanceof Error ? e.message : String(e), 200)})`,
       'version',
     );
   }
@@ -108,7 +114,9 @@ function loadOrThrow(input: string | Uint8Array, options: LoadOptions): { docume
   }
   const doc = parsed.data as GraphDocument;
   const warnings = checkGraph(doc);
-  return { document: normalize(doc), warnings };
+  const document = normalize(doc);
+  if (document.weights) warnings.push(...weightsAgainstGraph(document));
+  return { document, warnings };
 }
 
 function mib(n: number): string {
@@ -181,7 +189,7 @@ function parseJson(text: string): unknown {
       .replace(/ in JSON at position \d+.*$/s, '')
       .replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '')
       .replace(/^JSON\.parse: /, '');
-    throw new GraphFileError(`the file is not valid JSON (${reason})`, at >= 0 ? lineCol(text, at) : undefined);
+    throw new GraphFileError(`the file is not valid JSON (${echo(reason, 120)})`, at >= 0 ? lineCol(text, at) : undefined);
   }
 }
 
@@ -235,10 +243,10 @@ function where(file: Record<string, unknown>, path: (string | number)[]): string
   if (path.length === 0) return undefined;
   const [head, index, ...rest] = path;
   const tail = (parts: (string | number)[]) =>
-    parts.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
+    parts.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${echo(p)}` : echo(p)), '');
   if ((head === 'nodes' || head === 'edges') && typeof index === 'number') {
     const item = (file[head] as Record<string, unknown>[] | undefined)?.[index];
-    const itemId = item && typeof item.id === 'string' ? ` '${item.id}'` : '';
+    const itemId = item && typeof item.id === 'string' ? ` ${quoted(item.id)}` : '';
     const label = `${head === 'nodes' ? 'node' : 'edge'}${itemId} (${head}[${index}])`;
     return rest.length ? `${label} → ${tail(rest)}` : label;
   }
@@ -248,7 +256,7 @@ function where(file: Record<string, unknown>, path: (string | number)[]): string
 type ZodIssueLike = { code: string; message: string; path: PropertyKey[]; [k: string]: unknown };
 
 function describeZodIssue(issue: ZodIssueLike): string {
-  const field = issue.path.length ? String(issue.path[issue.path.length - 1]) : 'the file';
+  const field = issue.path.length ? echo(String(issue.path[issue.path.length - 1])) : 'the file';
   switch (issue.code) {
     case 'invalid_type': {
       const expected = issue.expected as string;
@@ -257,14 +265,14 @@ function describeZodIssue(issue: ZodIssueLike): string {
       return `"${field}" must be ${article(expected)}${received ? `, got ${article(received)}` : ''}`;
     }
     case 'unrecognized_keys':
-      return `unknown field${(issue.keys as string[]).length > 1 ? 's' : ''} ${(issue.keys as string[]).map((k) => `"${k}"`).join(', ')}`;
+      return `unknown field${(issue.keys as string[]).length > 1 ? 's' : ''} ${summarize((issue.keys as string[]).map((k) => `"${echo(k)}"`))}`;
     case 'invalid_value':
-      return `"${field}" must be ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join(' or ')}`;
+      return `"${field}" must be ${(issue.values as unknown[]).map((v) => preview(v)).join(' or ')}`;
     case 'too_small':
     case 'too_big':
     case 'invalid_union':
     default:
-      return `"${field}" is invalid: ${issue.message.replace(/^Invalid input: /, '')}`;
+      return `"${field}" is invalid: ${echo(issue.message.replace(/^Invalid input: /, ''), 200)}`;
   }
 }
 
@@ -272,28 +280,34 @@ function article(t: string): string {
   return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
 }
 
-/** Ids, wiring, parameters and weights, against the catalogue. Returns warnings. */
+/**
+ * Ids, wiring, parameters and the weights block, against the catalogue. Returns warnings.
+ * Every value from the file that a message echoes is quoted, escaped and bounded.
+ */
 function checkGraph(doc: GraphDocument): string[] {
   const warnings: string[] = [];
   const byId = new Map<string, GraphNode>();
   doc.nodes.forEach((n, i) => {
-    if (byId.has(n.id)) throw new GraphFileError(`two nodes have the id '${n.id}'; every node needs its own`, `node '${n.id}' (nodes[${i}]) → id`);
+    const at = (field: string) => `node ${quoted(n.id)} (nodes[${i}]) → ${field}`;
+    noControls(n.id, 'a node id', at('id'));
+    noControls(n.kind, 'a node kind', at('kind'));
+    if (byId.has(n.id)) throw new GraphFileError(`two nodes have the id ${quoted(n.id)}; every node needs its own`, at('id'));
     byId.set(n.id, n);
     const def = kindDef(n.kind);
-    const at = (field: string) => `node '${n.id}' (nodes[${i}]) → ${field}`;
     if (!def) {
-      warnings.push(`node '${n.id}' is a '${n.kind}' node, which this version of Gradflow does not know: it is kept as a placeholder with its data and wiring, and the graph cannot train until it is replaced or removed`);
+      warnings.push(`node ${quoted(n.id)} is a ${quoted(n.kind)} node, which this version of Gradflow does not know: it is kept as a placeholder with its data and wiring, and the graph cannot train until it is replaced or removed`);
       return;
     }
     const specs = def.params as ParamSpecs;
     for (const key of Object.keys(n.params)) {
-      if (!(key in specs)) {
+      // Own keys only: `key in specs` is true for "toString", "valueOf", … and would drop them unseen.
+      if (!Object.hasOwn(specs, key)) {
         const known = Object.keys(specs);
-        throw new GraphFileError(`${def.title} has no parameter "${key}"${known.length ? ` (it has ${known.map((k) => `"${k}"`).join(', ')})` : ''}`, at(`params.${key}`));
+        throw new GraphFileError(`${def.title} has no parameter "${echo(key)}"${known.length ? ` (it has ${known.map((k) => `"${k}"`).join(', ')})` : ''}`, at(`params.${echo(key)}`));
       }
     }
     for (const [key, spec] of Object.entries(specs)) {
-      if (!(key in n.params)) continue; // filled with its default by normalize()
+      if (!Object.hasOwn(n.params, key)) continue; // filled with its default by normalize()
       const problem = checkParam(spec, n.params[key]);
       if (problem) throw new GraphFileError(`${spec.label}: ${problem}`, at(`params.${key}`));
     }
@@ -301,56 +315,142 @@ function checkGraph(doc: GraphDocument): string[] {
   const edgeIds = new Set<string>();
   const single = new Map<string, string>();
   doc.edges.forEach((e, i) => {
-    const at = `edge '${e.id}' (edges[${i}])`;
-    if (edgeIds.has(e.id)) throw new GraphFileError(`two edges have the id '${e.id}'`, at);
+    const at = `edge ${quoted(e.id)} (edges[${i}])`;
+    noControls(e.id, 'an edge id', `${at} → id`);
+    noControls(e.sourcePort, 'a port name', `${at} → sourcePort`);
+    noControls(e.targetPort, 'a port name', `${at} → targetPort`);
+    if (edgeIds.has(e.id)) throw new GraphFileError(`two edges have the id ${quoted(e.id)}`, at);
     edgeIds.add(e.id);
     const source = byId.get(e.source);
     const target = byId.get(e.target);
-    if (!source) throw new GraphFileError(`the edge comes from node '${e.source}', which is not in the file`, `${at} → source`);
-    if (!target) throw new GraphFileError(`the edge goes to node '${e.target}', which is not in the file`, `${at} → target`);
+    if (!source) throw new GraphFileError(`the edge comes from node ${quoted(e.source)}, which is not in the file`, `${at} → source`);
+    if (!target) throw new GraphFileError(`the edge goes to node ${quoted(e.target)}, which is not in the file`, `${at} → target`);
     const sDef = kindDef(source.kind);
     const tDef = kindDef(target.kind);
     if (sDef && !sDef.outputs.some((p) => p.name === e.sourcePort)) {
-      throw new GraphFileError(`${sDef.title} '${source.id}' has no output port '${e.sourcePort}' (it has ${sDef.outputs.map((p) => `'${p.name}'`).join(', ') || 'none'})`, `${at} → sourcePort`);
+      throw new GraphFileError(`${sDef.title} ${quoted(source.id)} has no output port ${quoted(e.sourcePort)} (it has ${sDef.outputs.map((p) => `'${p.name}'`).join(', ') || 'none'})`, `${at} → sourcePort`);
     }
     const tPort = tDef?.inputs.find((p) => p.name === e.targetPort);
     if (tDef && !tPort) {
-      throw new GraphFileError(`${tDef.title} '${target.id}' has no input port '${e.targetPort}' (it has ${tDef.inputs.map((p) => `'${p.name}'`).join(', ') || 'none'})`, `${at} → targetPort`);
+      throw new GraphFileError(`${tDef.title} ${quoted(target.id)} has no input port ${quoted(e.targetPort)} (it has ${tDef.inputs.map((p) => `'${p.name}'`).join(', ') || 'none'})`, `${at} → targetPort`);
     }
-    if (tPort && !tPort.multiple) {
+    // A node wired into itself is a cycle, which the analysis reports as such; it must not
+    // read as a second edge into a single port.
+    if (tPort && !tPort.multiple && e.source !== e.target) {
       const key = `${e.target}\u0000${e.targetPort}`;
       const other = single.get(key);
-      if (other) throw new GraphFileError(`input '${e.targetPort}' of ${tDef!.title} '${target.id}' takes one edge, but edges '${other}' and '${e.id}' both go into it`, at);
+      if (other !== undefined) throw new GraphFileError(`input ${quoted(e.targetPort)} of ${tDef!.title} ${quoted(target.id)} takes one edge, but edges ${quoted(other)} and ${quoted(e.id)} both go into it`, at);
       single.set(key, e.id);
     }
   });
-  if (doc.weights) {
-    for (const [nodeId, tensors] of Object.entries(doc.weights.tensors)) {
-      if (!byId.has(nodeId)) throw new GraphFileError(`trained weights for node '${nodeId}', which is not in the file`, `weights.tensors.${nodeId}`);
-      for (const [name, t] of Object.entries(tensors)) {
-        const values = decodeFloat32(t.data);
-        const expected = t.shape.reduce((a, b) => a * b, 1);
-        if (!values) throw new GraphFileError('the weight data is not valid base64 float32', `weights.tensors.${nodeId}.${name}.data`);
-        if (values.length !== expected) {
-          throw new GraphFileError(`shape [${t.shape.join(', ')}] needs ${expected} values but the data holds ${values.length}`, `weights.tensors.${nodeId}.${name}`);
+  if (doc.weights) checkWeightValues(doc.weights, byId);
+  checkMasks(doc, byId);
+  return warnings;
+}
+
+/** Ids, kinds and ports are names, printed in tables and messages: no control characters in them. */
+function noControls(value: string, what: string, at: string): void {
+  if (hasControlCharacters(value)) {
+    throw new GraphFileError(`${what} must not contain control characters (such as ESC, BEL, CR or NUL), but this one reads ${quoted(value)}`, at);
+  }
+}
+
+/**
+ * The weights block on its own: each tensor belongs to a node of the file that owns weights,
+ * decodes, holds as many values as its shape says, and every value is finite. A damaged
+ * block is refused, naming the node and tensor.
+ */
+function checkWeightValues(weights: NonNullable<GraphDocument['weights']>, byId: Map<string, GraphNode>): void {
+  for (const [nodeId, tensors] of Object.entries(weights.tensors)) {
+    const at = `weights.tensors.${echo(nodeId)}`;
+    const node = byId.get(nodeId);
+    if (!node) throw new GraphFileError(`trained weights for node ${quoted(nodeId)}, which is not in the file`, at);
+    const def = kindDef(node.kind);
+    if (def && !def.weights) {
+      throw new GraphFileError(`${def.title} ${displayName(node)} has no weights, but the file holds trained weights for it (${summarize(Object.keys(tensors).map((k) => quoted(k)))})`, at);
+    }
+    for (const [name, t] of Object.entries(tensors)) {
+      const tAt = `${at}.${echo(name)}`;
+      const values = decodeFloat32(t.data);
+      const expected = t.shape.reduce((a, b) => a * b, 1);
+      if (!values) throw new GraphFileError('the weight data is not valid base64 float32', `${tAt}.data`);
+      if (values.length !== expected) {
+        throw new GraphFileError(`shape [${t.shape.join(', ')}] needs ${expected} values but the data holds ${values.length}`, tAt);
+      }
+      for (let i = 0; i < values.length; i++) {
+        if (!Number.isFinite(values[i]!)) {
+          throw new GraphFileError(
+            `the trained ${quoted(name)} of ${def?.title ?? 'node'} ${displayName(node)} holds ${values[i]} (value ${i.toLocaleString('en-US')} of ${values.length.toLocaleString('en-US')}): trained weights must be finite numbers`,
+            tAt,
+          );
         }
       }
     }
   }
-  if (doc.masks) {
-    for (const [nodeId, masks] of Object.entries(doc.masks)) {
-      if (!byId.has(nodeId)) throw new GraphFileError(`a pruning mask for node '${nodeId}', which is not in the file`, `masks.${nodeId}`);
-      for (const [name, m] of Object.entries(masks)) {
-        const stored = doc.weights?.tensors[nodeId]?.[name];
-        if (stored && stored.shape.join(',') !== m.shape.join(',')) {
-          throw new GraphFileError(`the mask has shape [${m.shape.join(', ')}] but the trained ${name} has [${stored.shape.join(', ')}]`, `masks.${nodeId}.${name}`);
-        }
-        const r = readStoredMask(m);
-        if (!r.ok) throw new GraphFileError(r.problem, `masks.${nodeId}.${name}`);
-      }
+}
+
+/**
+ * The weights block against the graph: every tensor a node needs, of the shape the graph
+ * gives it, and nothing else. A graph edited after training (a Dense widened, a bias turned
+ * off) no longer fits its saved weights; that is not damage, so the file loads, but the
+ * weights are flagged as unusable, naming each node and tensor, and training refuses them.
+ */
+function weightsAgainstGraph(doc: GraphDocument): string[] {
+  const stored = doc.weights!.tensors;
+  const analysis = analyzeGraph(doc);
+  const problems: string[] = [];
+  let unchecked = 0;
+  for (const n of doc.nodes) {
+    const def = kindDef(n.kind);
+    if (!def?.weights) continue;
+    const a = analysis.nodes[n.id]!;
+    const own = Object.hasOwn(stored, n.id) ? stored[n.id]! : undefined;
+    const title = `${def.title} ${displayName(n)}`;
+    const inputsKnown = Object.values(a.inputs).every((shapes) => shapes.every((s) => s !== null));
+    if (!inputsKnown || Object.values(a.outputs).some((s) => s === null)) {
+      if (own) unchecked++;
+      continue;
     }
+    if (a.weights.length === 0) continue;
+    if (!own) {
+      problems.push(`${title} has none`);
+      continue;
+    }
+    for (const spec of a.weights) {
+      const t = Object.hasOwn(own, spec.name) ? own[spec.name]! : undefined;
+      if (!t) problems.push(`${title} has no ${spec.name}`);
+      else if (t.shape.join(',') !== spec.shape.join(',')) problems.push(`the ${spec.name} of ${title} is [${t.shape.join(', ')}] but the graph needs [${spec.shape.join(', ')}]`);
+    }
+    const names = new Set(a.weights.map((w) => w.name));
+    for (const name of Object.keys(own)) if (!names.has(name)) problems.push(`${title} has no tensor ${quoted(name)} in this graph`);
+  }
+  const warnings: string[] = [];
+  if (problems.length) {
+    warnings.push(`the trained weights in the file do not fit the graph, so they cannot be used (train with --fresh, or reset the weights, to start from new ones): ${summarize(problems, 3, '; ')}`);
+  }
+  if (unchecked) {
+    warnings.push(`the trained weights of ${unchecked} node${unchecked === 1 ? '' : 's'} could not be checked against the graph, whose shapes are unknown there: fix the graph's errors first`);
   }
   return warnings;
+}
+
+/** Pruning masks: each for a node of the file, of its trained tensor's shape, and readable. */
+function checkMasks(doc: GraphDocument, byId: Map<string, GraphNode>): void {
+  if (!doc.masks) return;
+  const tensors = doc.weights?.tensors ?? {};
+  for (const [nodeId, masks] of Object.entries(doc.masks)) {
+    const at = `masks.${echo(nodeId)}`;
+    if (!byId.has(nodeId)) throw new GraphFileError(`a pruning mask for node ${quoted(nodeId)}, which is not in the file`, at);
+    const trained = Object.hasOwn(tensors, nodeId) ? tensors[nodeId]! : {};
+    for (const [name, m] of Object.entries(masks)) {
+      const stored = Object.hasOwn(trained, name) ? trained[name] : undefined;
+      if (stored && stored.shape.join(',') !== m.shape.join(',')) {
+        throw new GraphFileError(`the mask has shape [${m.shape.join(', ')}] but the trained ${echo(name)} has [${stored.shape.join(', ')}]`, `${at}.${echo(name)}`);
+      }
+      const r = readStoredMask(m);
+      if (!r.ok) throw new GraphFileError(r.problem, `${at}.${echo(name)}`);
+    }
+  }
 }
 
 /** Fill in parameters the file leaves out with their defaults, and fix the order of nothing else. */
@@ -362,7 +462,7 @@ function normalize(doc: GraphDocument): GraphDocument {
       if (!def) return n;
       const params: GraphNode['params'] = {};
       for (const [key, spec] of Object.entries(def.params as ParamSpecs)) {
-        const v = key in n.params ? n.params[key]! : spec.default;
+        const v = Object.hasOwn(n.params, key) ? n.params[key]! : spec.default;
         params[key] = Array.isArray(v) ? [...(v as number[])] : v;
       }
       return { ...n, params };

@@ -6,6 +6,7 @@
  * with `await data()`, batched and throttled, never with a per-step synchronous read.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
+import { DEFAULT_MEMORY_LIMIT, estimateMemory, memoryProblem } from '../compile/memory.ts';
 import { compilePlan, type Plan } from '../compile/plan.ts';
 import { Program } from '../compile/program.ts';
 import { buildDataset, epochBatches, gatherBatch, rowSize } from '../data/dataset.ts';
@@ -58,6 +59,8 @@ export interface TrainerOptions {
    * experiments use it to keep the weights of step k or to measure every N steps.
    */
   onStep?: (step: number) => void;
+  /** Refuse graphs whose estimated training memory is above this many bytes (default DEFAULT_MEMORY_LIMIT). */
+  memoryLimit?: number;
 }
 
 export interface Progress {
@@ -218,6 +221,10 @@ export class Trainer {
   static create(tf: TF, doc: Pick<GraphDocument, 'nodes' | 'edges'>, o: TrainerOptions = {}): Trainer {
     const compiled = compilePlan(doc);
     if (!compiled.ok) throw new NotTrainableError(compiled.errors);
+    // Before anything is allocated: an absurd model must be refused with a message, not run
+    // the machine out of memory.
+    const tooBig = memoryProblem(estimateMemory(doc, compiled.analysis), o.memoryLimit ?? DEFAULT_MEMORY_LIMIT);
+    if (tooBig) throw new NotTrainableError([tooBig]);
     const plan = compiled.plan;
     const seed = o.seed !== undefined ? { seed: o.seed } : {};
     const dataset =
@@ -752,9 +759,12 @@ export class Trainer {
   importWeights(block: WeightsBlock): void {
     const tf = this.tf;
     const values: Float32Array[] = [];
+    const planNodes = new Map(this.plan.nodes.map((n) => [n.id, n]));
     for (const w of this.program.weights) {
-      const node = this.plan.nodes.find((n) => n.id === w.nodeId)!;
-      const stored = block.tensors[w.nodeId]?.[w.name];
+      const node = planNodes.get(w.nodeId)!;
+      // Own entries only: a node called "toString" must not find Object.prototype.toString.
+      const forNode = Object.hasOwn(block.tensors, w.nodeId) ? block.tensors[w.nodeId]! : {};
+      const stored = Object.hasOwn(forNode, w.name) ? forNode[w.name] : undefined;
       if (!stored) throw new Error(`the saved weights have no ${w.name} for ${node.title} ${node.name}: the graph changed since they were saved; reset the weights to train from scratch`);
       const shape = [...w.variable.shape];
       if (stored.shape.join(',') !== shape.join(',')) {

@@ -1,5 +1,7 @@
 /** The inspector: a form for the selected node generated from its parameter specs, or the document's details. */
 import { useEffect, useState } from 'react';
+import { DEFAULT_MEMORY_LIMIT, describeMemory, estimateMemory } from '../../core/compile/memory.ts';
+import { formatBytes } from '../../core/graph/savings.ts';
 import { cachedTable } from '../../core/data/table.ts';
 import { kindDef } from '../../core/graph/catalogue.ts';
 import { checkParam, describeRange, type ParamSpec, type ParamSpecs, type ParamValue } from '../../core/graph/params.ts';
@@ -140,6 +142,7 @@ export function Inspector() {
   const node = selected.length === 1 ? doc.nodes.find((n) => n.id === selected[0]) : undefined;
   if (!node) {
     const t = analysis.totals;
+    const memory = estimateMemory(doc, analysis);
     return (
       <aside className="inspector" aria-label="Inspector">
         <h2>Graph</h2>
@@ -163,6 +166,11 @@ export function Inspector() {
           <dt>Nodes / edges</dt>
           <dd>
             {t.nodes} / {t.edges}
+          </dd>
+          <dt>Memory to train</dt>
+          <dd data-testid="train-memory" title={describeMemory(memory)} className={memory.total > DEFAULT_MEMORY_LIMIT ? 'error' : undefined}>
+            {formatBytes(memory.total)}
+            {memory.total > DEFAULT_MEMORY_LIMIT ? ` — above the ${formatBytes(DEFAULT_MEMORY_LIMIT)} limit, training will refuse it` : ''}
           </dd>
         </dl>
         {pruned ? <SavingsTable figures={savings.total} fractionKept={savings.total.fractionKept} label="What pruning saves in the graph" /> : null}

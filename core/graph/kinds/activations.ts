@@ -1,6 +1,6 @@
 /** Activations (hidden and output units), element by element unless noted. */
 import { num } from '../params.ts';
-import { defineKind, type AnyKindDef, type ForwardContext, type FusableActivation, type Tensor } from '../types.ts';
+import { defineKind, type AnyKindDef, type ForwardContext, type FusableActivation, type OutputActivation, type Tensor } from '../types.ts';
 import type { ParamSpecs } from '../params.ts';
 import { onnxUnary, single } from './util.ts';
 
@@ -18,6 +18,9 @@ export function elementwise<S extends ParamSpecs>(def: {
   fusableAs?: FusableActivation;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   onnx?: AnyKindDef['onnx'];
+  activation?: OutputActivation;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  dropConnectRate?: (params: any) => number;
 }): AnyKindDef {
   return defineKind({
     kind: def.kind,
@@ -35,6 +38,8 @@ export function elementwise<S extends ParamSpecs>(def: {
     ...(def.weights ? { weights: def.weights } : {}),
     ...(def.fusableAs ? { fusableAs: def.fusableAs } : {}),
     ...(def.onnx ? { onnx: def.onnx } : {}),
+    ...(def.activation ? { activation: def.activation } : {}),
+    ...(def.dropConnectRate ? { dropConnectRate: def.dropConnectRate } : {}),
     forward: (ctx, inputs) => ({ out: def.forward(ctx, inputs.in![0]!) }),
   });
 }
@@ -86,6 +91,7 @@ export const sigmoid = elementwise({
   title: 'Sigmoid',
   description: 'Logistic σ(z) = 1/(1 + e^−z), an output unit for Bernoulli outputs; saturates for large |z|.',
   params: {},
+  activation: 'sigmoid',
   forward: (ctx, x) => ctx.tf.sigmoid(x),
   onnx: onnxUnary('Sigmoid'),
 });
@@ -104,6 +110,7 @@ export const softmax = elementwise({
   title: 'Softmax',
   description: 'softmax(z)_i = e^{z_i} / Σ_j e^{z_j}: turns scores into a probability distribution over classes (Multinoulli output).',
   params: {},
+  activation: 'softmax',
   forward: (ctx, x) => ctx.tf.softmax(x),
   onnx: onnxUnary('Softmax', () => ({ axis: { int: -1 } })),
 });

@@ -37,6 +37,7 @@ export const softmaxCE = defineKind({
   title: 'Softmax cross-entropy',
   category: 'Losses',
   role: 'loss',
+  appliesActivation: 'softmax',
   description:
     'Cross-entropy between one-hot targets and softmax(pred); applies softmax itself, so wire raw scores (a Dense) into pred. Minimizing it is maximum likelihood for a Multinoulli output. Reports accuracy.',
   ...lossPorts,
@@ -64,6 +65,7 @@ export const binaryCE = defineKind({
   title: 'Binary cross-entropy',
   category: 'Losses',
   role: 'loss',
+  appliesActivation: 'sigmoid',
   description:
     'Cross-entropy for 0/1 targets with a sigmoid output: applies the sigmoid itself, so wire raw scores (a Dense with 1 unit) into pred. Reports accuracy.',
   ...lossPorts,

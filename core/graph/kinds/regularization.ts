@@ -46,6 +46,7 @@ export const dropConnect = elementwise({
   description:
     'Drops each weight of the Dense (or Maxout) layer it feeds with probability rate during training: f(h) = g(hᵀ(W ⊙ M)), M_ij ~ Bernoulli(p). Its output must go straight into that one layer.',
   params: { rate: rateParam('a weight') },
+  dropConnectRate: (p: { rate: number }) => p.rate,
   forward: (_ctx, x) => x,
   // The layer it feeds exports p·W; the node itself passes its input on.
   onnx: onnxUnary('Identity'),
