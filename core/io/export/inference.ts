@@ -108,7 +108,9 @@ export function inferenceGraph(doc: Pick<GraphDocument, 'nodes' | 'edges' | 'met
     if (!def) continue; // reported as an issue above
     const ins = incoming.get(id) ?? {};
     const feeder = ins.in?.[0];
-    const dropConnectRate = feeder && byId.get(feeder.source)?.kind === 'dropConnect' ? (byId.get(feeder.source)!.params.rate as number) : 0;
+    const feederNode = feeder && byId.get(feeder.source);
+    const feederDef = feederNode && kindDef(feederNode.kind);
+    const dropConnectRate = feederNode && feederDef?.dropConnectRate && def.acceptsDropConnect ? feederDef.dropConnectRate(feederNode.params) : 0;
     nodes.push({
       id,
       kind: n.kind,
