@@ -25,7 +25,11 @@ import { loadGraph } from '../../core/io/load.ts';
 import { NotTrainableError, Trainer } from '../../core/train/trainer.ts';
 
 const SEED = 20261201;
-/** Stop after this many mutants, or this many milliseconds, whichever comes first. */
+/**
+ * At least MIN_MUTANTS (the same ones on every machine: the seed is fixed), then more until
+ * the time budget or MAX_MUTANTS runs out, so a slow or busy machine still tests the same core.
+ */
+const MIN_MUTANTS = 400;
 const MAX_MUTANTS = 4000;
 const TIME_BUDGET_MS = 15_000;
 /** Trainable mutants that also take one real training step (each costs tens of milliseconds). */
@@ -281,7 +285,7 @@ describe('fuzzing the loader, the analysis and the plan', () => {
     const start = performance.now();
     const seen = { mutants: 0, refused: 0, loaded: 0, trainable: 0, trained: 0 };
     const tensorsBefore = tf.memory().numTensors;
-    for (let index = 0; index < MAX_MUTANTS && performance.now() - start < TIME_BUDGET_MS; index++) {
+    for (let index = 0; index < MAX_MUTANTS && (index < MIN_MUTANTS || performance.now() - start < TIME_BUDGET_MS); index++) {
       const m = makeMutant(index, rng);
       seen.mutants++;
       let result: ReturnType<typeof loadGraph>;
@@ -330,9 +334,10 @@ describe('fuzzing the loader, the analysis and the plan', () => {
     }
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     // The mutants must reach every stage, or the properties above say little.
-    expect(seen.refused).toBeGreaterThan(50);
-    expect(seen.loaded).toBeGreaterThan(50);
-    expect(seen.trainable).toBeGreaterThan(10);
+    // (Among the first 400 mutants of this seed: 351 refused, 49 loaded, 28 trainable.)
+    expect(seen.refused).toBeGreaterThan(100);
+    expect(seen.loaded).toBeGreaterThan(20);
+    expect(seen.trainable).toBeGreaterThan(5);
     console.log(`fuzz: ${JSON.stringify(seen)} in ${Math.round(performance.now() - start)} ms`);
-  }, 60_000);
+  }, 120_000);
 });
