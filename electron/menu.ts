@@ -5,6 +5,7 @@
  * (`routeMenuAction`) decides whether the main process acts (quit, close, recent files,
  * about, developer tools) or the renderer gets the MenuCommand.
  */
+import { COMMANDS, PAGE_SHORTCUT_COMMANDS } from '../core/commands.ts';
 import type { MenuCommand, RecentFile } from '../core/platform.ts';
 import { isMenuCommand } from './channels.ts';
 
@@ -44,24 +45,8 @@ export interface MenuContext {
   isDev: boolean;
 }
 
-/** Keystrokes the renderer handles on its own (see renderer/App.tsx's shortcutCommand). */
-export const RENDERER_SHORTCUTS: ReadonlySet<MenuAction> = new Set<MenuAction>([
-  'new',
-  'open',
-  'save',
-  'saveAs',
-  'undo',
-  'redo',
-  'cut',
-  'copy',
-  'paste',
-  'duplicate',
-  'selectAll',
-  'delete',
-  'zoomIn',
-  'zoomOut',
-  'fitView',
-]);
+/** Keystrokes the renderer handles on its own: the command table's page shortcuts (core/commands.ts). */
+export const RENDERER_SHORTCUTS: ReadonlySet<MenuAction> = PAGE_SHORTCUT_COMMANDS;
 
 const sep: MenuItemSpec = { type: 'separator' };
 
@@ -80,6 +65,9 @@ export function buildMenu(ctx: MenuContext): MenuItemSpec[] {
     return it;
   };
 
+  /** A command's item, labelled from the command table (core/commands.ts); accelerators follow each platform's conventions. */
+  const cmd = (id: MenuCommand, accelerator?: string): MenuItemSpec => item(id, COMMANDS[id].label, accelerator);
+
   const recent: MenuItemSpec[] =
     ctx.recent.length === 0
       ? [{ label: 'No Recent Files', enabled: false }]
@@ -87,13 +75,13 @@ export function buildMenu(ctx: MenuContext): MenuItemSpec[] {
   const file: MenuItemSpec = {
     label: top('File'),
     submenu: [
-      item('new', 'New', 'CmdOrCtrl+N'),
-      item('open', 'Open…', 'CmdOrCtrl+O'),
+      cmd('new', 'CmdOrCtrl+N'),
+      cmd('open', 'CmdOrCtrl+O'),
       { label: 'Open Recent', submenu: [...recent, sep, { ...item('recent.clear', 'Clear Recent'), enabled: ctx.recent.length > 0 }] },
       sep,
-      item('save', 'Save', 'CmdOrCtrl+S'),
-      item('saveAs', 'Save As…', 'CmdOrCtrl+Shift+S'),
-      item('export', 'Export…', 'CmdOrCtrl+E'),
+      cmd('save', 'CmdOrCtrl+S'),
+      cmd('saveAs', 'CmdOrCtrl+Shift+S'),
+      cmd('export', 'CmdOrCtrl+E'),
       sep,
       item('close', mac ? 'Close Window' : 'Close', mac ? 'Cmd+W' : 'Ctrl+W'),
       // Quit lives in the app menu on macOS; Windows calls it Exit and uses Alt+F4.
@@ -104,30 +92,30 @@ export function buildMenu(ctx: MenuContext): MenuItemSpec[] {
   const edit: MenuItemSpec = {
     label: top('Edit'),
     submenu: [
-      item('undo', 'Undo', 'CmdOrCtrl+Z'),
-      item('redo', 'Redo', win ? 'Ctrl+Y' : 'Shift+CmdOrCtrl+Z'),
+      cmd('undo', 'CmdOrCtrl+Z'),
+      cmd('redo', win ? 'Ctrl+Y' : 'Shift+CmdOrCtrl+Z'),
       sep,
-      item('cut', 'Cut', 'CmdOrCtrl+X'),
-      item('copy', 'Copy', 'CmdOrCtrl+C'),
-      item('paste', 'Paste', 'CmdOrCtrl+V'),
-      item('duplicate', 'Duplicate', 'CmdOrCtrl+D'),
+      cmd('cut', 'CmdOrCtrl+X'),
+      cmd('copy', 'CmdOrCtrl+C'),
+      cmd('paste', 'CmdOrCtrl+V'),
+      cmd('duplicate', 'CmdOrCtrl+D'),
       // A bare key as a registered macOS accelerator would fire while typing, so Delete has
       // none there (as in macOS's own Edit menus).
-      mac ? item('delete', 'Delete') : item('delete', 'Delete', 'Delete'),
+      mac ? cmd('delete') : cmd('delete', 'Delete'),
       sep,
-      item('selectAll', 'Select All', 'CmdOrCtrl+A'),
+      cmd('selectAll', 'CmdOrCtrl+A'),
     ],
   };
 
   const view: MenuItemSpec = {
     label: top('View'),
     submenu: [
-      item('zoomIn', 'Zoom In', 'CmdOrCtrl+='),
-      item('zoomOut', 'Zoom Out', 'CmdOrCtrl+-'),
-      mac ? item('fitView', 'Fit to Window') : item('fitView', 'Fit to Window', 'F'),
-      item('tidyUp', 'Tidy Up'),
+      cmd('zoomIn', 'CmdOrCtrl+='),
+      cmd('zoomOut', 'CmdOrCtrl+-'),
+      mac ? cmd('fitView') : cmd('fitView', 'F'),
+      cmd('tidyUp'),
       sep,
-      item('toggleTheme', 'Toggle Light/Dark Theme'),
+      cmd('toggleTheme'),
       item('view.toggleFullScreen', 'Toggle Full Screen', mac ? 'Ctrl+Cmd+F' : 'F11'),
       ...(ctx.isDev ? [sep, item('view.toggleDevTools', 'Toggle Developer Tools', mac ? 'Alt+Cmd+I' : 'Ctrl+Shift+I')] : []),
     ],
@@ -138,18 +126,18 @@ export function buildMenu(ctx: MenuContext): MenuItemSpec[] {
   const train: MenuItemSpec = {
     label: top('Train'),
     submenu: [
-      item('train.start', 'Start or Resume', 'F5'),
-      item('train.pause', 'Pause', 'F6'),
-      item('train.step', 'Step', 'F10'),
-      item('train.stop', 'Stop', 'Shift+F5'),
+      cmd('train.start', 'F5'),
+      cmd('train.pause', 'F6'),
+      cmd('train.step', 'F10'),
+      cmd('train.stop', 'Shift+F5'),
     ],
   };
 
   const help: MenuItemSpec = {
     label: top('Help'),
     submenu: [
-      item('examples', 'Examples…'),
-      item('help.fileFormat', 'The .nngraph File Format'),
+      cmd('examples'),
+      cmd('help.fileFormat'),
       ...(mac ? [] : [sep, item('help.about', `About ${ctx.appName}`)]),
     ],
   };

@@ -1,76 +1,51 @@
-/** The editor shell: toolbar, palette, canvas, inspector, problems; commands, shortcuts, files, autosave. */
+/**
+ * The editor shell: lays out the toolbar, palette, canvas, inspector and the resizable bottom
+ * panels, and defines what each command does (renderer/commands.tsx turns that into the
+ * registry that the keyboard, toolbar, menus and context menus share).
+ */
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { Group, Panel, Separator, useDefaultLayout, usePanelRef } from 'react-resizable-panels';
+import { commandForKey } from '../core/commands.ts';
 import type { Position } from '../core/graph/document.ts';
 import type { MenuCommand } from '../core/platform.ts';
+import { importTable, type TableImport } from '../core/data/table.ts';
+import { CommandsProvider, useCommandEnablement, useCommandRegistry, useShortcuts, type CommandHandlers } from './commands.tsx';
 import { Canvas } from './components/Canvas.tsx';
 import { ConfirmDiscard, ExamplesDialog, FileFormatDialog, RecoverBanner } from './components/Dialogs.tsx';
-import { runsToCsv } from './export.ts';
-import { downloadText, pickFile } from './platform/dom-files.ts';
 import { ImportDialog, type TableChoice } from './components/ImportDialog.tsx';
 import { Inspector } from './components/Inspector.tsx';
-import { importTable, type TableImport } from '../core/data/table.ts';
 import { Palette } from './components/Palette.tsx';
 import { ProblemsPanel } from './components/ProblemsPanel.tsx';
-import { analysisOf, isDirty, redo, undo } from './store/editor.ts';
+import { Toolbar, type Theme } from './components/Toolbar.tsx';
+import { runsToCsv } from './export.ts';
+import { downloadText, pickFile } from './platform/dom-files.ts';
+import { redo, undo } from './store/editor.ts';
 import { useEditor, useEditorStore, usePlatform } from './store/context.tsx';
 import { useRun, useTraining } from './train/context.tsx';
 import { Dashboard } from './train/Dashboard.tsx';
 import { GradientLegend } from './train/Legend.tsx';
 import { RunBar } from './train/RunBar.tsx';
 import { mergeRuns } from './train/run.ts';
+import { useDocumentFiles } from './useDocumentFiles.ts';
 
-type Theme = 'system' | 'light' | 'dark';
-
-/** Keyboard shortcuts, desktop conventions (Ctrl on Linux/Windows, Cmd on macOS). */
+/** Keyboard shortcuts, desktop conventions (Ctrl on Linux/Windows, Cmd on macOS); the keys are in core/commands.ts. */
 export function shortcutCommand(e: KeyboardEvent): MenuCommand | null {
-  const mod = e.ctrlKey || e.metaKey;
-  const k = e.key.toLowerCase();
-  if (mod && !e.altKey) {
-    if (k === 'n') return 'new';
-    if (k === 'o') return 'open';
-    if (k === 's') return e.shiftKey ? 'saveAs' : 'save';
-    if (k === 'z') return e.shiftKey ? 'redo' : 'undo';
-    if (k === 'y') return 'redo';
-    if (k === 'c') return 'copy';
-    if (k === 'x') return 'cut';
-    if (k === 'v') return 'paste';
-    if (k === 'd') return 'duplicate';
-    if (k === 'a') return 'selectAll';
-    if (k === '=' || k === '+') return 'zoomIn';
-    if (k === '-') return 'zoomOut';
-    return null;
-  }
-  if (!mod && !e.altKey) {
-    if (e.key === 'Delete' || e.key === 'Backspace') return 'delete';
-    if (k === 'f' && !e.shiftKey) return 'fitView';
-  }
-  return null;
-}
-
-function isTyping(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null;
-  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+  return commandForKey(e);
 }
 
 function Shell() {
   const store = useEditorStore();
   const platform = usePlatform();
   const flow = useReactFlow();
-  const fileName = useEditor((s) => s.fileName);
-  const dirty = useEditor(isDirty);
+  const training = useTraining();
+  const files = useDocumentFiles();
   const notice = useEditor((s) => s.notice);
-  const doc = useEditor((s) => s.doc);
-  const canUndo = useEditor(() => store.temporal.getState().pastStates.length > 0);
   const [showExamples, setShowExamples] = useState(false);
   const [imported, setImported] = useState<TableImport | null>(null);
   const [showFormat, setShowFormat] = useState(false);
-  const [confirm, setConfirm] = useState<null | (() => void)>(null);
-  const [recovery, setRecovery] = useState(() => platform.autosave.read());
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('gradflow.theme') as Theme | null) ?? 'system');
   const clipboard = useRef<string | null>(null);
-  const a = analysisOf(doc);
-  const training = useTraining();
   const fault = useRun((s) => s.fault);
   const runError = useRun((s) => s.error);
 
@@ -88,6 +63,16 @@ function Shell() {
     if (runError) store.getState().notify('error', runError);
   }, [runError, store]);
 
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem('gradflow.theme', theme);
+  }, [theme]);
+  useEffect(() => {
+    if (!notice) return;
+    const t = setTimeout(() => store.getState().clearNotice(), notice.kind === 'error' ? 12_000 : 6_000);
+    return () => clearTimeout(t);
+  }, [notice, store]);
+
   /** Train: continue from the last run's weights, or the weights saved in the file, or start fresh. */
   const train = useCallback(() => {
     const s = store.getState();
@@ -96,7 +81,7 @@ function Shell() {
   }, [store, training]);
 
   /** Put the trained weights and the runs into the document, then save it. */
-  const saveWithWeights = useCallback(async () => {
+  const saveWithWeights = async () => {
     const weights = await training.exportWeights();
     if (!weights) {
       store.getState().notify('warning', 'There are no trained weights yet: train the network first');
@@ -104,203 +89,25 @@ function Shell() {
     }
     const d = store.getState().doc;
     store.getState().setWeights(weights, mergeRuns(d.runs, training.store.getState().runs));
-    await saveRef.current(false);
-  }, [store, training]);
-  const saveRef = useRef<(as: boolean) => Promise<boolean>>(async () => false);
+    await files.save(false);
+  };
 
-  useEffect(() => {
-    document.documentElement.dataset.theme = theme;
-    localStorage.setItem('gradflow.theme', theme);
-  }, [theme]);
-  useEffect(() => platform.setTitle(fileName, dirty), [platform, fileName, dirty]);
-  useEffect(() => {
-    if (!notice) return;
-    const t = setTimeout(() => store.getState().clearNotice(), notice.kind === 'error' ? 12_000 : 6_000);
-    return () => clearTimeout(t);
-  }, [notice, store]);
-
-  // Autosave unsaved work (debounced), so a crash never loses it; cleared once saved.
-  useEffect(() => {
-    const t = setTimeout(() => {
-      const s = store.getState();
-      if (isDirty(s)) platform.autosave.write(s.serialize().text);
-      else if (!recovery) platform.autosave.clear();
-    }, 800);
-    return () => clearTimeout(t);
-  }, [doc, platform, store, recovery]);
-
-  useEffect(() => {
-    const warn = (e: BeforeUnloadEvent) => {
-      if (isDirty(store.getState())) e.preventDefault();
-    };
-    window.addEventListener('beforeunload', warn);
-    return () => window.removeEventListener('beforeunload', warn);
-  }, [store]);
-
-  const save = useCallback(
-    async (as: boolean): Promise<boolean> => {
-      const s = store.getState();
-      const { text, doc: stamped } = s.serialize();
-      try {
-        const r = await platform.saveFile({ suggestedName: s.fileName, text, ...(as || !s.filePath ? {} : { path: s.filePath }) });
-        if (!r) return false;
-        if (store.getState().doc === s.doc) {
-          // Saving stamps `modified`; the stamped document becomes the current and saved one,
-          // without an undo step of its own (undo would only mark the file unsaved).
-          const t = store.temporal.getState();
-          t.pause();
-          store.setState({ doc: stamped });
-          t.resume();
-          store.getState().markSaved(r.name, r.path ?? null, stamped);
-          platform.autosave.clear();
-        } else {
-          // Edited while the file was being written: the file is saved, the newer edits are not.
-          store.getState().markSaved(r.name, r.path ?? null, s.doc);
-        }
-        store.getState().notify('info', `Saved ${r.name}`);
-        return true;
-      } catch (e) {
-        store.getState().notify('error', `Could not save ${s.fileName}: ${(e as Error).message}. Your graph is still open and unchanged.`);
-        return false;
-      }
-    },
-    [platform, store],
-  );
-
-  saveRef.current = save;
-
-  /** Run `action` now, or after asking to save unsaved changes. */
-  const guard = useCallback(
-    (action: () => void) => {
-      if (!isDirty(store.getState())) action();
-      else setConfirm(() => action);
-    },
-    [store],
-  );
-
-  /** Open a graph; false when it was refused (the message says why) and nothing changed. */
-  const openBytes = useCallback(
-    (bytes: string | Uint8Array, name: string, path?: string): boolean => {
-      if (training.live) {
-        store.getState().notify('warning', 'Stop the training run before opening another graph');
-        return false;
-      }
-      if (!store.getState().openText(bytes, name, path ?? null)) return false;
-      training.resetWeights();
-      requestAnimationFrame(() => void flow.fitView({ duration: 0, maxZoom: 1.2 }));
-      return true;
-    },
-    [store, flow, training],
-  );
-
-  const paste = useCallback(
-    async (at?: Position) => {
-      let text = clipboard.current;
-      try {
-        const sys = await navigator.clipboard?.readText?.();
-        if (sys && sys.includes('gradflow-clipboard')) text = sys;
-      } catch {
-        // No permission to read the system clipboard: use the app's own.
-      }
-      if (text) store.getState().paste(text, at);
-    },
-    [store],
-  );
-  const copy = useCallback(
-    (cut: boolean) => {
-      const text = cut ? store.getState().cutSelection() : store.getState().copySelection();
-      if (!text) return;
-      clipboard.current = text;
-      navigator.clipboard?.writeText?.(text).catch(() => {});
-    },
-    [store],
-  );
-
-  const run = useCallback(
-    (command: MenuCommand) => {
-      const s = store.getState();
-      switch (command) {
-        case 'new':
-          if (training.live) return s.notify('warning', 'Stop the training run before starting a new graph');
-          return guard(() => {
-            training.resetWeights();
-            s.newDocument();
-            platform.autosave.clear();
-          });
-        case 'open':
-          if (training.live) return s.notify('warning', 'Stop the training run before opening another graph');
-          return guard(async () => {
-            try {
-              const f = await platform.openFile();
-              if (f) openBytes(f.bytes, f.name, f.path);
-            } catch (e) {
-              s.notify('error', `Could not open the file: ${(e as Error).message}`);
-            }
-          });
-        case 'export':
-          return void exportRuns();
-        case 'help.fileFormat':
-          return setShowFormat(true);
-        case 'save':
-          return void save(false);
-        case 'saveAs':
-          return void save(true);
-        case 'undo':
-          return undo(store);
-        case 'redo':
-          return redo(store);
-        case 'copy':
-          return copy(false);
-        case 'cut':
-          return copy(true);
-        case 'paste':
-          return void paste();
-        case 'delete':
-          return s.deleteSelection();
-        case 'duplicate':
-          return s.duplicateSelection();
-        case 'selectAll':
-          return s.selectAll();
-        case 'fitView':
-          return void flow.fitView({ duration: 200, maxZoom: 1.5 });
-        case 'zoomIn':
-          return void flow.zoomIn();
-        case 'zoomOut':
-          return void flow.zoomOut();
-        case 'tidyUp':
-          return void s.tidyUp().then(() => flow.fitView({ duration: 200 }));
-        case 'toggleTheme':
-          return setTheme((t) => (t === 'dark' ? 'light' : 'dark'));
-        case 'examples':
-          return setShowExamples(true);
-        case 'train.start':
-          return training.live ? training.resume() : train();
-        case 'train.pause':
-          return training.pause();
-        case 'train.step':
-          return training.step();
-        case 'train.stop':
-          return training.stop();
-        default:
-          return;
-      }
-    },
-    [store, guard, platform, openBytes, save, copy, paste, flow, training, train],
-  );
-
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (isTyping(e.target) || document.querySelector('.modal')) return;
-      const command = shortcutCommand(e);
-      if (!command) return;
-      e.preventDefault();
-      run(command);
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [run]);
-  useEffect(() => platform.onCommand(run), [platform, run]);
-  useEffect(() => platform.onOpenFile((f) => guard(() => openBytes(f.bytes, f.name, f.path))), [platform, guard, openBytes]);
+  const paste = async (at?: Position) => {
+    let text = clipboard.current;
+    try {
+      const sys = await navigator.clipboard?.readText?.();
+      if (sys && sys.includes('gradflow-clipboard')) text = sys;
+    } catch {
+      // No permission to read the system clipboard: use the app's own.
+    }
+    if (text) store.getState().paste(text, at);
+  };
+  const copy = (cut: boolean) => {
+    const text = cut ? store.getState().cutSelection() : store.getState().copySelection();
+    if (!text) return;
+    clipboard.current = text;
+    navigator.clipboard?.writeText?.(text).catch(() => {});
+  };
 
   /** Export: the curves of every run (this session's and the file's) as CSV, for a spreadsheet or a paper. */
   const exportRuns = async () => {
@@ -350,108 +157,127 @@ function Shell() {
     store.getState().addNode(kind, { x: p.x - 90 + (n % 5) * 20, y: p.y - 40 + (n % 5) * 20 });
   };
 
+  // What each command does. Menus, keys, toolbar and context menus all come here.
+  const s = () => store.getState();
+  const handlers: CommandHandlers = {
+    new: () => {
+      if (training.live) return s().notify('warning', 'Stop the training run before starting a new graph');
+      files.guard(() => {
+        training.resetWeights();
+        s().newDocument();
+        platform.autosave.clear();
+      });
+    },
+    open: files.openDialog,
+    save: () => void files.save(false),
+    saveAs: () => void files.save(true),
+    export: () => void exportRuns(),
+    'help.fileFormat': () => setShowFormat(true),
+    undo: () => undo(store),
+    redo: () => redo(store),
+    copy: () => copy(false),
+    cut: () => copy(true),
+    paste: () => void paste(),
+    delete: () => s().deleteSelection(),
+    duplicate: () => s().duplicateSelection(),
+    selectAll: () => s().selectAll(),
+    fitView: () => void flow.fitView({ duration: 200, maxZoom: 1.5 }),
+    zoomIn: () => void flow.zoomIn(),
+    zoomOut: () => void flow.zoomOut(),
+    tidyUp: () => void s().tidyUp().then(() => flow.fitView({ duration: 200 })),
+    toggleTheme: () => setTheme((t) => (t === 'dark' ? 'light' : 'dark')),
+    examples: () => setShowExamples(true),
+    'train.start': () => (training.live ? training.resume() : train()),
+    'train.pause': () => training.pause(),
+    'train.step': () => training.step(),
+    'train.stop': () => training.stop(),
+  };
+  const registry = useCommandRegistry(handlers, useCommandEnablement());
+  useShortcuts(registry);
+  useEffect(() => platform.onCommand(registry.run), [platform, registry]);
+
+  // The split between the canvas and the plots, and between problems and dashboard, is the
+  // user's: kept in localStorage (per user on the desktop app, whose profile holds it).
+  const vertical = useDefaultLayout({ id: 'gradflow.layout.centre', storage: localStorage });
+  const bottom = useDefaultLayout({ id: 'gradflow.layout.bottom', storage: localStorage });
+  // "Enlarge plots" folds the canvas away so the dashboard takes the whole centre; the
+  // canvas comes back at its last size.
+  const canvasPanel = usePanelRef();
+  const [plotsLarge, setPlotsLarge] = useState(false);
+  const togglePlots = () => {
+    const p = canvasPanel.current;
+    if (!p) return;
+    if (p.isCollapsed()) p.expand();
+    else p.collapse();
+  };
+
   return (
-    <div className="app">
-      <header className="toolbar" role="toolbar" aria-label="Main toolbar">
-        <span className="brand">Gradflow</span>
-        <span className="doc-title" aria-label="Document title">
-          {fileName}
-          {dirty ? <span className="dirty" aria-label="unsaved changes"> ●</span> : null}
-        </span>
-        <button onClick={() => run('new')} title="New (Ctrl+N)">New</button>
-        <button onClick={() => run('open')} title="Open (Ctrl+O)">Open</button>
-        <button onClick={() => run('save')} title="Save (Ctrl+S)">Save</button>
-        <button onClick={() => run('saveAs')} title="Save as (Ctrl+Shift+S)">Save as</button>
-        <button onClick={() => void saveWithWeights()} title="Save the graph with its trained weights and runs">Save with weights</button>
-        <button onClick={() => run('examples')}>Examples</button>
-        <button onClick={() => void importData()} title="Make a Table dataset from a CSV or JSON file">Import data…</button>
-        <button onClick={() => run('export')} title="Export the curves of every run as CSV">Export runs</button>
-        <span className="sep" />
-        <button onClick={() => run('undo')} disabled={!canUndo} title="Undo (Ctrl+Z)">Undo</button>
-        <button onClick={() => run('redo')} title="Redo (Ctrl+Shift+Z)">Redo</button>
-        <button onClick={() => run('tidyUp')} title="Arrange the graph left to right">Tidy up</button>
-        <button onClick={() => run('fitView')} title="Fit view (F)">Fit</button>
-        <span className="sep" />
-        <label className="theme">
-          Theme{' '}
-          <select aria-label="Theme" value={theme} onChange={(e) => setTheme(e.target.value as Theme)}>
-            <option value="system">System</option>
-            <option value="light">Light</option>
-            <option value="dark">Dark</option>
-          </select>
-        </label>
-        <span className="totals-inline" aria-label="Parameter count">
-          {(a.totals.trainable + a.totals.nonTrainable).toLocaleString('en-US')} parameters
-        </span>
-      </header>
-      {recovery ? (
-        <RecoverBanner
-          savedAt={recovery.savedAt}
-          onRestore={() => {
-            // Only a successful restore consumes the recovered work; otherwise it stays offered.
-            if (!openBytes(recovery.text, 'Recovered.nngraph')) return;
-            // A recovered graph is unsaved work: keep it dirty until the user saves it.
-            store.setState({ savedDoc: { ...store.getState().doc } });
-            setRecovery(null);
-          }}
-          onDiscard={() => {
-            platform.autosave.clear();
-            setRecovery(null);
-          }}
-        />
-      ) : null}
-      <div className="workspace">
-        <Palette onAdd={addAtCentre} />
-        <main className="centre">
-          <RunBar onTrain={train} />
-          <div className="canvas-wrap">
-            <Canvas commands={{ copy: () => copy(false), cut: () => copy(true), paste: (at) => void paste(at) }} />
-            <GradientLegend />
-          </div>
-          <div className="bottom-panels">
-            <ProblemsPanel />
-            <Dashboard />
-          </div>
-        </main>
-        <Inspector />
-      </div>
-      {notice ? (
-        <div className={`notice ${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} key={notice.seq}>
-          <span>{notice.text}</span>
-          <button aria-label="Dismiss message" onClick={() => store.getState().clearNotice()}>
-            ×
-          </button>
+    <CommandsProvider registry={registry}>
+      <div className="app">
+        <Toolbar theme={theme} onTheme={setTheme} onSaveWithWeights={() => void saveWithWeights()} onImportData={() => void importData()} />
+        {files.recovery ? <RecoverBanner savedAt={files.recovery.savedAt} onRestore={files.restoreRecovery} onDiscard={files.discardRecovery} /> : null}
+        <div className="workspace">
+          <Palette onAdd={addAtCentre} />
+          <main className="centre">
+            <RunBar onTrain={train} />
+            <Group orientation="vertical" className="centre-split" {...vertical}>
+              <Panel id="canvas" minSize={120} collapsible collapsedSize={0} panelRef={canvasPanel} onResize={(size) => setPlotsLarge(size.inPixels < 1)}>
+                <div className="canvas-wrap">
+                  <Canvas commands={{ paste: (at) => void paste(at) }} />
+                  <GradientLegend />
+                </div>
+              </Panel>
+              <Separator className="split-handle horizontal" aria-label="Resize the canvas and the panels below it" />
+              <Panel id="bottom" defaultSize="36%" minSize={80}>
+                <Group orientation="horizontal" className="bottom-panels" {...bottom}>
+                  <Panel id="problems" defaultSize="30%" minSize={120}>
+                    <ProblemsPanel />
+                  </Panel>
+                  <Separator className="split-handle vertical" aria-label="Resize the problems list and the dashboard" />
+                  <Panel id="dashboard" minSize={240} className={plotsLarge ? 'plots-large' : undefined}>
+                    <Dashboard
+                      actions={
+                        <button className="enlarge" onClick={togglePlots} aria-pressed={plotsLarge} title={plotsLarge ? 'Show the canvas again' : 'Give the plots the whole centre (the canvas folds away)'}>
+                          {plotsLarge ? 'Show canvas' : 'Enlarge plots'}
+                        </button>
+                      }
+                    />
+                  </Panel>
+                </Group>
+              </Panel>
+            </Group>
+          </main>
+          <Inspector />
         </div>
-      ) : null}
-      {showExamples ? (
-        <ExamplesDialog
-          onClose={() => setShowExamples(false)}
-          onOpen={(file, text) => {
-            setShowExamples(false);
-            guard(() => openBytes(text, file));
-          }}
-        />
-      ) : null}
-      {showFormat ? <FileFormatDialog onClose={() => setShowFormat(false)} /> : null}
-      {imported ? <ImportDialog imported={imported} onCreate={createTableDataset} onCancel={() => setImported(null)} /> : null}
-      {confirm ? (
-        <ConfirmDiscard
-          fileName={fileName}
-          onCancel={() => setConfirm(null)}
-          onDiscard={() => {
-            const action = confirm;
-            setConfirm(null);
-            platform.autosave.clear();
-            action();
-          }}
-          onSave={async () => {
-            const action = confirm;
-            setConfirm(null);
-            if (await save(false)) action();
-          }}
-        />
-      ) : null}
-    </div>
+        {notice ? (
+          <div className={`notice ${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'} key={notice.seq}>
+            <span>{notice.text}</span>
+            <button aria-label="Dismiss message" onClick={() => store.getState().clearNotice()}>
+              ×
+            </button>
+          </div>
+        ) : null}
+        {showExamples ? (
+          <ExamplesDialog
+            onClose={() => setShowExamples(false)}
+            onOpen={(file, text) => {
+              setShowExamples(false);
+              files.guard(() => files.openBytes(text, file));
+            }}
+          />
+        ) : null}
+        {showFormat ? <FileFormatDialog onClose={() => setShowFormat(false)} /> : null}
+        {imported ? <ImportDialog imported={imported} onCreate={createTableDataset} onCancel={() => setImported(null)} /> : null}
+        {files.pending ? (
+          <ConfirmDiscard
+            fileName={store.getState().fileName}
+            onCancel={() => files.resolvePending('cancel')}
+            onDiscard={() => files.resolvePending('discard')}
+            onSave={() => files.resolvePending('save')}
+          />
+        ) : null}
+      </div>
+    </CommandsProvider>
   );
 }
 

@@ -21,8 +21,9 @@ declare global {
 
 // The desktop app's preload exposes a bridge; the web build has none.
 const platform = window.gradflowPlatform ?? (window.gradflowBridge ? createElectronPlatform(window.gradflowBridge) : createBrowserPlatform());
-const store = createEditorStore();
 const training = new TrainingClient(createRunStore(), assetUrls(), createTrainingWorker);
+// The graph is locked exactly while the run store says a run is live.
+const store = createEditorStore(undefined, { isLocked: () => training.live });
 // Exposed for end-to-end tests and debugging (reading state only).
 (window as unknown as { __gradflow: unknown }).__gradflow = { store, run: training.store };
 

@@ -22,6 +22,7 @@ import { nodeTypes, type GraphFlowNode } from '../nodes/NodeCard.tsx';
 import { NodeViewCache, shapeText } from '../nodes/view.ts';
 import { analysisOf, savingsOf } from '../store/editor.ts';
 import { useEditor, useEditorStore } from '../store/context.tsx';
+import { commandMenuItem, useCommands } from '../commands.tsx';
 import { ContextMenu, type MenuItem } from './ContextMenu.tsx';
 import { QuickAdd, type QuickAddRequest } from './QuickAdd.tsx';
 
@@ -33,12 +34,13 @@ interface PendingWire {
   side: 'source' | 'target';
 }
 
-export function Canvas({ commands }: { commands: { copy(): void; cut(): void; paste(at?: XY): void } }) {
+export function Canvas({ commands }: { commands: { paste(at?: XY): void } }) {
   const store = useEditorStore();
   const doc = useEditor((s) => s.doc);
   const selectedNodes = useEditor((s) => s.selectedNodes);
   const selectedEdges = useEditor((s) => s.selectedEdges);
   const flow = useReactFlow();
+  const registry = useCommands();
   const cache = useRef(new NodeViewCache());
   const [measured, setMeasured] = useState(() => new Map<string, { width: number; height: number }>());
   const [quickAdd, setQuickAdd] = useState<(QuickAddRequest & { wire?: PendingWire }) | null>(null);
@@ -211,12 +213,8 @@ export function Canvas({ commands }: { commands: { copy(): void; cut(): void; pa
     setMenu({
       x: e.clientX,
       y: e.clientY,
-      items: [
-        { label: 'Duplicate', shortcut: 'Ctrl+D', run: () => store.getState().duplicateSelection() },
-        { label: 'Copy', shortcut: 'Ctrl+C', run: commands.copy },
-        { label: 'Cut', shortcut: 'Ctrl+X', run: commands.cut },
-        { label: 'Delete', shortcut: 'Del', run: () => store.getState().deleteSelection() },
-      ],
+      // The selection changes just above; the commands run on it, so they are offered enabled.
+      items: (['duplicate', 'copy', 'cut', 'delete'] as const).map((id) => ({ ...commandMenuItem(registry.get(id)), disabled: false })),
     });
   };
   const paneMenu = (e: ReactMouseEvent | MouseEvent) => {
@@ -227,10 +225,11 @@ export function Canvas({ commands }: { commands: { copy(): void; cut(): void; pa
       y: e.clientY,
       items: [
         { label: 'Add node…', run: () => openQuickAdd(e.clientX, e.clientY) },
-        { label: 'Paste', shortcut: 'Ctrl+V', run: () => commands.paste(at) },
-        { label: 'Select all', shortcut: 'Ctrl+A', run: () => store.getState().selectAll() },
-        { label: 'Tidy up', run: () => void store.getState().tidyUp(measured) },
-        { label: 'Fit view', shortcut: 'F', run: () => void flow.fitView({ duration: 200 }) },
+        commandMenuItem(registry.get('paste'), () => commands.paste(at)),
+        commandMenuItem(registry.get('selectAll')),
+        // With the measured node sizes, so the layout leaves room for tall nodes.
+        commandMenuItem(registry.get('tidyUp'), () => void store.getState().tidyUp(measured)),
+        commandMenuItem(registry.get('fitView')),
       ],
     });
   };

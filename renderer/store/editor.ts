@@ -29,8 +29,6 @@ export interface EditorState {
   selectedNodes: string[];
   selectedEdges: string[];
   notice: Notice | null;
-  /** Structural edits are refused while a run is live (the trainer owns the compiled graph). */
-  locked: boolean;
 
   newDocument(): void;
   /** Replace the document with a file's content; on failure keep the current one and say why. */
@@ -59,7 +57,6 @@ export interface EditorState {
   select(nodes: string[], edges?: string[]): void;
   selectAll(): void;
   tidyUp(sizes?: Map<string, { width: number; height: number }>): Promise<void>;
-  setLocked(locked: boolean): void;
   /** Trained weights and runs kept in the document ("save with weights"); null removes the weights. */
   setWeights(weights: WeightsBlock | null, runs?: RunRecord[]): void;
   /** Put pruning masks on the graph (a lottery ticket), or remove them all (null); one undo step. */
@@ -93,15 +90,25 @@ export function savingsOf(doc: GraphDocument): Savings {
   return s;
 }
 
-export function createEditorStore(initial: GraphDocument = emptyDocument()) {
+export interface EditorOptions {
+  /**
+   * Whether a run holds the graph now. Structural edits, undo and redo are refused while it
+   * does (the trainer owns the compiled graph). Read from the run store at each edit rather
+   * than copied into this one, so the two can never disagree.
+   */
+  isLocked?: () => boolean;
+}
+
+export function createEditorStore(initial: GraphDocument = emptyDocument(), options: EditorOptions = {}) {
   let gestureStart: GraphDocument | null = null;
+  const isLocked = options.isLocked ?? (() => false);
   const store = createStore<EditorState>()(
     temporal(
       (set, get) => {
         /** Apply a document change, unless locked for a structural edit. */
         const change = (next: GraphDocument, structural = true): boolean => {
           if (next === get().doc) return false;
-          if (structural && get().locked) {
+          if (structural && isLocked()) {
             get().notify('warning', 'The graph is locked while training runs: stop the run to change its structure');
             return false;
           }
@@ -116,7 +123,6 @@ export function createEditorStore(initial: GraphDocument = emptyDocument()) {
           selectedNodes: [],
           selectedEdges: [],
           notice: null,
-          locked: false,
 
           newDocument() {
             const doc = emptyDocument();
@@ -150,7 +156,7 @@ export function createEditorStore(initial: GraphDocument = emptyDocument()) {
             return r.id;
           },
           connect(c) {
-            if (get().locked) return change(get().doc) && false;
+            if (isLocked()) return change(get().doc) && false;
             const r = edit.connect(get().doc, c);
             if (r.problem) {
               get().notify('error', `Cannot connect: ${r.problem}`);
@@ -162,7 +168,7 @@ export function createEditorStore(initial: GraphDocument = emptyDocument()) {
             const r = edit.setParam(get().doc, nodeId, key, value);
             if (r.problem) return r.problem;
             // Parameters are structural while a run holds the graph (the learning rate changes live in the run bar).
-            if (get().locked && r.doc !== get().doc) return 'the graph is locked while training runs: stop the run to change it';
+            if (isLocked() && r.doc !== get().doc) return 'the graph is locked while training runs: stop the run to change it';
             change(r.doc);
             return null;
           },
@@ -265,9 +271,6 @@ export function createEditorStore(initial: GraphDocument = emptyDocument()) {
             if (get().doc !== before) return; // the graph changed while ELK worked; don't clobber it
             change(edit.moveNodes(before, positions), false);
           },
-          setLocked(locked) {
-            set({ locked });
-          },
           setWeights(weights, runs) {
             const d = get().doc;
             const next: GraphDocument = { ...d };
@@ -299,7 +302,7 @@ export function createEditorStore(initial: GraphDocument = emptyDocument()) {
       },
     ),
   );
-  return store;
+  return Object.assign(store, { isLocked });
 }
 
 function same(a: string[], b: string[]): boolean {
@@ -323,7 +326,7 @@ export function redo(store: EditorStore): void {
   pruneSelection(store);
 }
 function refuseWhileLocked(store: EditorStore): boolean {
-  if (!store.getState().locked) return false;
+  if (!store.isLocked()) return false;
   store.getState().notify('warning', 'The graph is locked while training runs: stop the run to undo or redo');
   return true;
 }

@@ -3,7 +3,7 @@
  * layer, the decision boundary under the data (2-D), the fitted curve (regression), the
  * confusion matrix (classification), test digits with predictions (MNIST), and runs to compare.
  */
-import { memo, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { RunRecord } from '../../core/graph/document.ts';
@@ -314,7 +314,8 @@ function Runs() {
 
 type Tab = 'curves' | 'data' | 'histograms' | 'confusion' | 'digits' | 'runs';
 
-export function Dashboard() {
+/** `actions`: buttons the shell puts at the end of the tab bar (e.g. enlarging the plots). */
+export function Dashboard({ actions }: { actions?: ReactNode } = {}) {
   const [tab, setTab] = useState<Tab>('curves');
   const views = useRun((s) => s.views);
   const points = useRun((s) => s.points);
@@ -350,6 +351,7 @@ export function Dashboard() {
         <span className="status" data-testid="run-status">
           {status}
         </span>
+        {actions}
       </div>
       <div className="tab-body" role="tabpanel">
         {tab === 'curves' ? <Curves /> : null}

@@ -4,6 +4,7 @@ import { analysisOf } from '../store/editor.ts';
 import { useEditor, useEditorStore } from '../store/context.tsx';
 import { useRun, useTraining } from './context.tsx';
 import type { BackendPreference } from './protocol.ts';
+import { isLiveStatus } from './run.ts';
 import { fmt } from './scale.ts';
 
 const BACKENDS: { value: BackendPreference; label: string }[] = [
@@ -34,11 +35,10 @@ export function RunBar({ onTrain }: { onTrain: () => void }) {
   const evaluation = useRun((s) => s.evaluation);
   const doc = useEditor((s) => s.doc);
   const canTrain = analysisOf(doc).canTrain;
-  const live = status === 'starting' || status === 'running' || status === 'paused';
+  const live = isLiveStatus(status);
   const optimizerLr = doc.nodes.find((n) => ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam'].includes(n.kind))?.params.learningRate as number | undefined;
   const [lrDraft, setLrDraft] = useState('');
   useEffect(() => setLrDraft(String(lr ?? optimizerLr ?? '')), [lr, optimizerLr]);
-  useEffect(() => store.getState().setLocked(live), [live, store]);
   const done = progress ? Math.min(1, progress.step / Math.max(1, progress.totalSteps)) : 0;
   const commitLr = () => {
     const v = Number(lrDraft);

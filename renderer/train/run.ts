@@ -11,6 +11,11 @@ import type { BackendPreference, DataPoints, FromWorker, ToWorker, Views } from 
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'finished' | 'failed';
 
+/** A live run holds the graph: starting, running or paused. */
+export function isLiveStatus(status: RunStatus): boolean {
+  return status === 'starting' || status === 'running' || status === 'paused';
+}
+
 export interface HistogramFrame {
   step: number;
   min: number;
@@ -105,8 +110,7 @@ export class TrainingClient {
   ) {}
 
   get live(): boolean {
-    const s = this.store.getState().status;
-    return s === 'starting' || s === 'running' || s === 'paused';
+    return isLiveStatus(this.store.getState().status);
   }
 
   /** Start a run on `doc`, from `weights` when given (continue) or from fresh initial weights. */

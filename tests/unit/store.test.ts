@@ -84,8 +84,7 @@ describe('editor store: undo and redo', () => {
   });
 
   it('refuses structural edits while a run holds the graph', () => {
-    const s = createEditorStore(mlp());
-    s.getState().setLocked(true);
+    const s = createEditorStore(mlp(), { isLocked: () => true });
     expect(s.getState().addNode('dense', { x: 0, y: 0 })).toBeNull();
     s.getState().select(['fc1']);
     s.getState().deleteSelection();
@@ -242,9 +241,10 @@ describe('editor store: what it lets into the document can always be saved and r
   });
 
   it('while a run holds the graph, undo, redo and parameter edits are refused with the reason', () => {
-    const s = createEditorStore(mlp());
+    let live = false;
+    const s = createEditorStore(mlp(), { isLocked: () => live });
     s.getState().addNode('relu', { x: 0, y: 0 });
-    s.getState().setLocked(true);
+    live = true;
     const doc = s.getState().doc;
     undo(s);
     expect(s.getState().doc).toBe(doc);
