@@ -101,6 +101,12 @@ export function secureWebPreferences(preload: string, options: { devTools: boole
   } as const;
 }
 
+/**
+ * The exact type of the settings above: every security value as a literal type, so that
+ * main.ts's literal webPreferences `satisfies` it only when each value is the secure one.
+ */
+export type SecureWebPreferences = ReturnType<typeof secureWebPreferences>;
+
 /** Permissions the editor uses, and only for its own origin: the clipboard for copy and paste of nodes. */
 const ALLOWED_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-read', 'clipboard-sanitized-write']);
 

@@ -232,7 +232,18 @@ describe('the sources', () => {
   it('every window gets the secure webPreferences', () => {
     const windows = allCode.match(/new BrowserWindow\(/g) ?? [];
     expect(windows).toHaveLength(1);
-    expect(code('main.ts')).toMatch(/webPreferences: secureWebPreferences\(/);
+    // Written as a literal at the BrowserWindow call (static audits read it), held to the
+    // secure settings by `satisfies` and, here, value by value.
+    const literal = /webPreferences: \{([\s\S]*?)\} satisfies SecureWebPreferences/.exec(code('main.ts'))?.[1];
+    expect(literal).toBeDefined();
+    const written = Object.fromEntries([...literal!.matchAll(/(\w+): ([\w.]+)/g)].map((m) => [m[1], m[2]]));
+    const expected = secureWebPreferences('preloadPath', { devTools: false });
+    expect(Object.keys(written).sort()).toEqual(Object.keys(expected).sort());
+    for (const [key, value] of Object.entries(expected)) {
+      if (key === 'preload') expect(written.preload).toBe('preloadPath');
+      else if (key === 'devTools') expect(written.devTools).toBe('isDev');
+      else expect(written[key], key).toBe(String(value));
+    }
   });
 
   it('the page loads from app://, and every webContents is hardened', () => {
