@@ -17,6 +17,7 @@ import { ImportDialog, type TableChoice } from './components/ImportDialog.tsx';
 import { Inspector } from './components/Inspector.tsx';
 import { Palette } from './components/Palette.tsx';
 import { ProblemsPanel } from './components/ProblemsPanel.tsx';
+import { GuidePanel, StartPanel } from './components/StartPanel.tsx';
 import { Toolbar, type Theme } from './components/Toolbar.tsx';
 import { runsToCsv } from './export.ts';
 import { downloadText, pickFile } from './platform/dom-files.ts';
@@ -44,6 +45,8 @@ function Shell() {
   const [showExamples, setShowExamples] = useState(false);
   const [imported, setImported] = useState<TableImport | null>(null);
   const [showFormat, setShowFormat] = useState(false);
+  const [guide, setGuide] = useState(false);
+  const empty = useEditor((s) => s.doc.nodes.length === 0);
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('gradflow.theme') as Theme | null) ?? 'system');
   const clipboard = useRef<string | null>(null);
   const fault = useRun((s) => s.fault);
@@ -225,6 +228,11 @@ function Shell() {
                 <div className="canvas-wrap">
                   <Canvas commands={{ paste: (at) => void paste(at) }} />
                   <GradientLegend />
+                  {guide ? (
+                    <GuidePanel onClose={() => setGuide(false)} />
+                  ) : empty ? (
+                    <StartPanel onOpenExample={(file, text) => files.guard(() => files.openBytes(text, file))} onGuide={() => setGuide(true)} onImportData={() => void importData()} />
+                  ) : null}
                 </div>
               </Panel>
               <Separator className="split-handle horizontal" aria-label="Resize the canvas and the panels below it" />

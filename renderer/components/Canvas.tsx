@@ -275,7 +275,10 @@ export function Canvas({ commands }: { commands: { paste(at?: XY): void } }) {
         // No `fitView` prop: it would zoom onto the first node dropped on an empty canvas.
         // Documents are fitted when opened (App), with a zoom cap so small graphs stay readable.
         defaultViewport={{ x: 0, y: 0, zoom: 1 }}
-        proOptions={{ hideAttribution: true }}
+        // React Flow's attribution stays visible, as its MIT licence's maintainers ask of
+        // projects without a Pro subscription (hiding it warns on every load); top right, it clears
+        // the zoom controls, the legend and the minimap.
+        attributionPosition="top-right"
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1} />
         <MiniMap pannable zoomable ariaLabel="Minimap" />

@@ -73,3 +73,56 @@ test.describe('dashboard layout', () => {
     expect(Math.abs((await dashboard.boundingBox())!.height - taller.height)).toBeLessThan(4);
   });
 });
+
+/** A field of the inspector, by its label. */
+const field = (page: Page, label: string) => page.getByRole('complementary', { name: 'Inspector' }).getByLabel(label, { exact: true });
+
+test.describe('an empty canvas', () => {
+  test('offers examples, the step-by-step MNIST MLP, your own data and a file, and is gone once there is a node', async ({ page }) => {
+    await page.goto('/');
+    const start = page.getByRole('region', { name: 'Start' });
+    await expect(start).toBeVisible();
+    for (const name of ['Load MNIST MLP', 'More sample graphs…', 'Build the MNIST MLP step by step', 'Use your own data (CSV or JSON)…', 'Open a graph file…']) {
+      await expect(start.getByRole('button', { name, exact: true })).toBeVisible();
+    }
+    await start.getByRole('button', { name: 'Load MNIST MLP' }).click();
+    await expect(start).toBeHidden();
+    expect((await docOf(page)).nodes.length).toBeGreaterThan(5);
+    await toolbar(page).getByRole('button', { name: 'New', exact: true }).click();
+    await expect(start).toBeVisible();
+
+    await start.getByRole('button', { name: 'More sample graphs…' }).click();
+    await expect(page.getByRole('dialog', { name: 'Examples' })).toBeVisible();
+  });
+
+  test('the guide ticks each step when the graph shows it done', async ({ page }) => {
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Build the MNIST MLP step by step' }).click();
+    const guide = page.getByRole('region', { name: 'Guide: the MNIST MLP step by step' });
+    await expect(guide.locator('[aria-current="step"]')).toContainText('Add a Dataset');
+    await page.getByRole('button', { name: 'Dataset', exact: true }).dragTo(page.locator('.canvas'), { targetPosition: { x: 120, y: 150 } });
+    // The dataset alone is not the step: its source must be MNIST.
+    await expect(guide.locator('[aria-current="step"]')).toContainText('Add a Dataset');
+    await field(page, 'Source').selectOption('mnist');
+    await expect(guide.locator('[aria-current="step"]')).toContainText('Add Flatten');
+    await expect(guide.getByLabel('done')).toHaveCount(1);
+    await guide.getByRole('button', { name: 'Close the guide' }).click();
+    await expect(guide).toBeHidden();
+  });
+});
+
+test.describe('a clean start', () => {
+  test('loads and opens an example without console warnings, with React Flow’s attribution shown', async ({ page }) => {
+    const messages: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning' || m.type() === 'error') messages.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => messages.push(`pageerror: ${e.message}`));
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Load Spirals with a deep MLP' }).click();
+    await expect(page.locator('.react-flow__node')).not.toHaveCount(0);
+    await expect(page.locator('.react-flow__attribution a')).toHaveAttribute('href', /reactflow\.dev/);
+    await expect(page.locator('.react-flow__attribution')).toBeVisible();
+    expect(messages).toEqual([]);
+  });
+});
