@@ -35,7 +35,7 @@ const clickMenu = (app: ElectronApplication, id: string) =>
   }, id);
 
 const skipReason = !binary.ok
-  ? `the Electron binary is not installed here: ${binary.reason}. Run "npm rebuild electron" where Electron can be downloaded`
+  ? `the Electron binary is not installed here: ${binary.reason}. Run "npm run install:electron" where Electron can be downloaded`
   : !hasDisplay
     ? 'there is no display for Electron; run the tests under xvfb-run'
     : null;
