@@ -52,15 +52,23 @@ async function startWeb(why) {
   const { preview } = await import('vite');
   const port = Number(process.env.PORT ?? 4173);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail([`PORT=${process.env.PORT} is not a port number.`]);
-  // The project's vite.config.ts serves dist/renderer with the cross-origin isolation headers.
-  const server = await preview({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn', preview: { host: '127.0.0.1', port, strictPort: false, open: false } });
+  // The project's vite.config.ts serves dist/renderer with the cross-origin isolation headers;
+  // its paths are relative to the project folder.
+  process.chdir(root);
+  const server = await preview({ configFile: join(root, 'vite.config.ts'), logLevel: 'warn', preview: { host: '127.0.0.1', port, strictPort: false, open: false } });
   const url = server.resolvedUrls?.local[0] ?? `http://127.0.0.1:${port}/`;
   console.log(`Gradflow is running at ${url}`);
   console.log(`This is the web app, not the desktop app, because ${why}.`);
   console.log('Press Ctrl+C to stop.');
   if (process.argv.length > 2) console.log('(Files named on the command line open in the desktop app only: use Open in the web app.)');
   openBrowser(url);
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => void server.close().then(() => process.exit(0)));
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+      // Open keep-alive connections would hold close() up; do not wait on them for long.
+      setTimeout(() => process.exit(0), 1000).unref();
+      void server.close().then(() => process.exit(0));
+    });
+  }
 }
 
 /** Open the system browser where there is one; never fails the start. */
