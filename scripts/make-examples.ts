@@ -38,10 +38,12 @@ function classifier(
   return g.build();
 }
 
-/** Columns per band: long chains wrap onto a second band so the graph fits a window readably. */
-const COLUMNS = 6;
-
-/** Left-to-right columns by depth, wrapping every COLUMNS columns, so the examples open tidy. */
+/**
+ * Left-to-right columns by depth, one row of columns however long the chain: every wire then
+ * runs from left to right. (Wrapping long chains onto a second band drew a wire from the end
+ * of the first band back across the canvas to the start of the second.) Nodes at the same
+ * depth stack downwards. tests/unit/layout.test.ts checks every example and Tidy up for it.
+ */
 function layout(doc: GraphDocument): void {
   const depth = new Map<string, number>();
   for (const n of doc.nodes) {
@@ -53,7 +55,7 @@ function layout(doc: GraphDocument): void {
     const d = depth.get(n.id)!;
     const row = rows.get(d) ?? 0;
     rows.set(d, row + 1);
-    n.position = { x: (d % COLUMNS) * 240, y: Math.floor(d / COLUMNS) * 320 + row * 140 };
+    n.position = { x: d * 240, y: row * 140 };
   }
 }
 
