@@ -10,6 +10,7 @@ import { commandForKey } from '../core/commands.ts';
 import type { Position } from '../core/graph/document.ts';
 import type { MenuCommand } from '../core/platform.ts';
 import { importTable, type TableImport } from '../core/data/table.ts';
+import { fragmentToGraphText, graphToFragment, isGraphFragment } from '../core/io/link.ts';
 import { CommandsProvider, useCommandEnablement, useCommandRegistry, useShortcuts, type CommandHandlers } from './commands.tsx';
 import { Canvas } from './components/Canvas.tsx';
 import { ConfirmDiscard, ExamplesDialog, FileFormatDialog, RecoverBanner } from './components/Dialogs.tsx';
@@ -75,6 +76,38 @@ function Shell() {
     const t = setTimeout(() => store.getState().clearNotice(), notice.kind === 'error' ? 12_000 : 6_000);
     return () => clearTimeout(t);
   }, [notice, store]);
+
+  /** Share by link: the graph (no weights) compressed into the URL fragment, on the clipboard. */
+  const copyLink = async () => {
+    const link = await graphToFragment(store.getState().doc);
+    if (!link.ok) return store.getState().notify('warning', `No link made: ${link.error}`);
+    const url = `${location.href.replace(/#.*$/, '')}#${link.fragment}`;
+    try {
+      await navigator.clipboard.writeText(url);
+      store.getState().notify('info', `Link copied (${(link.chars / 1000).toFixed(1)} KB): whoever opens it in the web app gets this graph, without trained weights or runs`);
+    } catch (e) {
+      store.getState().notify('error', `Could not put the link on the clipboard: ${(e as Error).message}`);
+    }
+  };
+
+  // A shared link opens its graph through the same checks as a file; the fragment is then
+  // dropped from the address, so a reload does not replace the user's later edits.
+  const openLinkRef = useRef<() => void>(() => {});
+  openLinkRef.current = () => {
+    const hash = location.hash;
+    if (!isGraphFragment(hash)) return;
+    history.replaceState(null, '', location.href.replace(/#.*$/, ''));
+    void fragmentToGraphText(hash).then((r) => {
+      if (!r.ok) return store.getState().notify('error', `Could not open the link: ${r.error}`);
+      files.guard(() => files.openBytes(r.text, `${linkName(r.text)}.nngraph`));
+    });
+  };
+  useEffect(() => {
+    openLinkRef.current();
+    const onHash = () => openLinkRef.current();
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
 
   /** Train: continue from the last run's weights, or the weights saved in the file, or start fresh. */
   const train = useCallback(() => {
@@ -217,7 +250,20 @@ function Shell() {
   return (
     <CommandsProvider registry={registry}>
       <div className="app">
-        <Toolbar theme={theme} onTheme={setTheme} onSaveWithWeights={() => void saveWithWeights()} onImportData={() => void importData()} />
+        <Toolbar
+          theme={theme}
+          onTheme={setTheme}
+          onSaveWithWeights={() => void saveWithWeights()}
+          onImportData={() => void importData()}
+          extra={
+            // Links open in the web app; the desktop app's address is its own.
+            platform.kind === 'browser' ? (
+              <button onClick={() => void copyLink()} title="Copy a link that opens this graph (without trained weights) in the web app">
+                Copy link
+              </button>
+            ) : null
+          }
+        />
         {files.recovery ? <RecoverBanner savedAt={files.recovery.savedAt} onRestore={files.restoreRecovery} onDiscard={files.discardRecovery} /> : null}
         <div className="workspace">
           <Palette onAdd={addAtCentre} />
@@ -287,6 +333,17 @@ function Shell() {
       </div>
     </CommandsProvider>
   );
+}
+
+/** The graph's name for the title, read leniently (the loader checks the text properly). */
+function linkName(text: string): string {
+  try {
+    const name = (JSON.parse(text) as { metadata?: { name?: unknown } }).metadata?.name;
+    if (typeof name === 'string' && name.trim()) return name.trim().replace(/[\\/:*?"<>|]/g, '-').slice(0, 80);
+  } catch {
+    // Not JSON: openBytes reports that.
+  }
+  return 'Shared graph';
 }
 
 export function App() {
