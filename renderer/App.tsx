@@ -282,7 +282,7 @@ function Shell() {
                 </div>
               </Panel>
               <Separator className="split-handle horizontal" aria-label="Resize the canvas and the panels below it" />
-              <Panel id="bottom" defaultSize="36%" minSize={80}>
+              <Panel id="bottom" defaultSize="30%" minSize={80}>
                 <Group orientation="horizontal" className="bottom-panels" {...bottom}>
                   <Panel id="problems" defaultSize="30%" minSize={120}>
                     <ProblemsPanel />
