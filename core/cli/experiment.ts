@@ -95,7 +95,8 @@ export async function runExperimentCommand(args: string[], io: Io): Promise<numb
   const { tf, choice } = runtime;
   const weights = values.initial ? null : (doc.weights ?? null);
   io.out(`${def.title} of ${doc.metadata.name || path} on ${choice.backend}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}, seed ${seed}\n`);
-  if (!weights) io.out(values.initial ? 'On the initial weights (--initial)\n' : `${path} has no trained weights: running on the initial weights (train it first with gradflow train --save)\n`);
+  if (def.trainsFromScratch) io.out('Trains the graph from its initial weights (trained weights in the file are not used)\n');
+  else if (!weights) io.out(values.initial ? 'On the initial weights (--initial)\n' : `${path} has no trained weights: running on the initial weights (train it first with gradflow train --save)\n`);
   else io.out(`On the trained weights in ${path} (step ${weights.step})\n`);
 
   const control = new ExperimentControl();

@@ -87,6 +87,8 @@ export interface ExperimentDef<S extends ParamSpecs = ParamSpecs, D extends Json
    * --save): e.g. the lottery ticket's pruning masks. Most experiments only measure.
    */
   apply?(doc: GraphDocument, data: D): GraphDocument;
+  /** Trains the graph from its initial weights itself (lottery tickets), so trained weights in the file play no part. */
+  trainsFromScratch?: boolean;
 }
 
 /** Define an experiment with its settings and data types checked against each other. */

@@ -513,4 +513,5 @@ export const lottery = defineExperiment({
   },
   describe: (data) => describeLottery(data),
   apply: (doc, data) => applyLotteryTicket(doc, data),
+  trainsFromScratch: true,
 });

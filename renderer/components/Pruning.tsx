@@ -79,7 +79,7 @@ export function MaskView({ doc, nodeId }: { doc: GraphDocument; nodeId: string }
   const cell = side + 1;
   return (
     <figure className="mask-view" data-testid="mask-view">
-      <canvas ref={ref} width={cols * cell} height={Math.ceil(shown / cols) * cell} style={{ width: cols * cell * 2 }} aria-label={`pruning masks of ${shown} units of ${nodeId}, ${side} × ${side} each`} />
+      <canvas ref={ref} role="img" width={cols * cell} height={Math.ceil(shown / cols) * cell} style={{ width: cols * cell * 2 }} aria-label={`pruning masks of ${shown} units of ${nodeId}, ${side} × ${side} each`} />
       <figcaption>
         Each unit's mask over its {side} × {side} inputs (white: kept){units > shown ? `, first ${shown} of ${units} units` : ''}
       </figcaption>
