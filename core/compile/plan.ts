@@ -11,7 +11,7 @@ import { kindDef } from '../graph/catalogue.ts';
 import { displayName, type GraphDocument, type GraphEdge } from '../graph/document.ts';
 import type { AnyKindDef, AnyParams, FusableActivation, Shape, WeightSpec } from '../graph/types.ts';
 import type { ClipMode } from '../train/clip.ts';
-import type { OptimizerSettings } from '../train/optimizers.ts';
+import { optimizerSettings, type OptimizerSettings } from '../train/optimizers.ts';
 import type { Schedule } from '../train/schedule.ts';
 
 /** Where a node input comes from: another node's output port, through an edge. */
@@ -46,7 +46,8 @@ export interface TrainingSettings {
   optimizer: OptimizerSettings;
   schedule: { schedule: Schedule; learningRate: number; decayRate: number; decaySteps: number; minLearningRate: number };
   clip: { mode: ClipMode; threshold: number };
-  penalties: { kind: 'l1' | 'l2'; alpha: number; nodeId: string }[];
+  /** Penalty nodes on the loss path (their kinds' `penalty` terms join the objective), from the loss down. */
+  penalties: { kind: string; nodeId: string; def: AnyKindDef; params: AnyParams }[];
   earlyStopping: { patience: number; minDelta: number; restoreBest: boolean; nodeId: string } | null;
 }
 
@@ -121,8 +122,9 @@ export function compilePlan(doc: Pick<GraphDocument, 'nodes' | 'edges'>, analysi
     const from = incomingPort.get(cur)?.loss?.[0];
     if (!from) break;
     const n = byId.get(from.source)!;
-    if (n.kind === 'l1' || n.kind === 'l2') penalties.push({ kind: n.kind, alpha: n.params.alpha as number, nodeId: n.id });
-    if (n.kind === 'earlyStopping') {
+    const def = kindDef(n.kind)!;
+    if (def.penalty) penalties.push({ kind: n.kind, nodeId: n.id, def, params: n.params as AnyParams });
+    if (def.role === 'earlyStopping') {
       earlyStopping = { patience: n.params.patience as number, minDelta: n.params.minDelta as number, restoreBest: n.params.restoreBest as boolean, nodeId: n.id };
     }
     cur = n.id;
@@ -219,14 +221,7 @@ export function compilePlan(doc: Pick<GraphDocument, 'nodes' | 'edges'>, analysi
       training: {
         epochs: p.epochs as number,
         batchSize: datasetParams.batchSize,
-        optimizer: {
-          kind: optimizerNode.kind as OptimizerSettings['kind'],
-          momentum: (p.momentum as number) ?? 0.9,
-          rho: (p.rho as number) ?? 0.9,
-          beta1: (p.beta1 as number) ?? 0.9,
-          beta2: (p.beta2 as number) ?? 0.999,
-          epsilon: (p.epsilon as number) ?? 1e-7,
-        },
+        optimizer: optimizerSettings(optimizerNode.kind, p),
         schedule: {
           schedule: p.schedule as Schedule,
           learningRate: p.learningRate as number,

@@ -203,13 +203,10 @@ export class Program {
     let objective: Tensor = dataLoss;
     if (o.training) {
       for (const p of plan.training.penalties) {
-        if (p.alpha === 0) continue;
         const terms = this.trainable
           .filter((w) => w.penalized)
-          .map((w) => {
-            const t = value(w);
-            return p.kind === 'l2' ? tf.mul(tf.sum(tf.square(t)), p.alpha / 2) : tf.mul(tf.sum(tf.abs(t)), p.alpha);
-          });
+          .map((w) => p.def.penalty!(tf, value(w), p.params))
+          .filter((t): t is Tensor => t !== null);
         if (terms.length) objective = tf.add(objective, tf.addN(terms));
       }
     }

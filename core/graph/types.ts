@@ -227,6 +227,16 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
   appliesActivation?: OutputActivation;
   /** Activation kinds that compute an output activation a loss may apply itself. */
   activation?: OutputActivation;
+  /**
+   * Penalty kinds (role 'penalty'): the term this node adds to the training objective for
+   * one penalized weight tensor `w` (weight matrices, not biases; see WeightSpec.penalized),
+   * or null when the term is zero for these params (α = 0), so the step adds no op.
+   * Called inside the forward pass's tf.tidy; training steps only (validation reports the
+   * data loss).
+   */
+  penalty?(tf: TF, w: Tensor, params: ParamValues<S>): Tensor | null;
+  /** Optimizer kinds (role 'optimizer'): the update rule and its state (core/train/optimizers.ts runs it). */
+  optimizer?: OptimizerRule;
 }
 
 /** An ONNX attribute value, tagged with its type (ONNX distinguishes ints from floats). */
@@ -259,6 +269,41 @@ export interface OnnxContext<P> {
 
 /** Output activations that a loss may apply itself (softmax cross-entropy, binary cross-entropy). */
 export type OutputActivation = 'softmax' | 'sigmoid';
+
+/**
+ * What an optimizer's update rule sees on one step. Everything runs inside the optimizer's
+ * tf.tidy, so tensors the rule makes are freed after the step.
+ */
+export interface OptimizerStep<H = Record<string, number>> {
+  tf: TF;
+  /** The kind's hyper-parameters (momentum α, ρ, δ, …), already checked against their specs. */
+  hyper: H;
+  /** λ of this step, as a scalar tensor (cached by the optimizer while λ stays the same). */
+  lr: tfTypes.Scalar;
+  /** λ of this step as a number, for host-side arithmetic (Adam's bias corrections). */
+  lrValue: number;
+  /** The step count t: 1 on the first update after creation or reset. */
+  t: number;
+  /**
+   * A scalar tensor for a value that stays the same over the run (α, 1 − ρ, δ): made on
+   * first use and kept until the optimizer is disposed, rather than one new scalar per op per
+   * variable per step.
+   */
+  constant(x: number): tfTypes.Scalar;
+}
+
+/** One variable's update: assign the new weight (and state) in place. `state` follows `slots`. */
+export type VariableUpdate = (w: tfTypes.Variable, g: Tensor, state: tfTypes.Variable[]) => void;
+
+/** An optimizer's update rule W ← W − Δ, with the per-variable state it keeps. */
+export interface OptimizerRule<H = Record<string, number>> {
+  /** Per-variable state tensors, named with the lecture's symbols ('v', 'r', 's'); each starts at zero. */
+  slots: readonly string[];
+  /** The names of the kind's params that the rule reads, checked against their specs. */
+  hyper: readonly string[];
+  /** Called once per step; returns the update applied to every variable of that step. */
+  step(s: OptimizerStep<H>): VariableUpdate;
+}
 
 /** Activations whose gradient TensorFlow.js can compute through a fused matMul. */
 export type FusableActivation = 'relu';

@@ -1,49 +1,58 @@
 /**
- * The trainer's optimizers, written out from the course's update rules
- * (deep-neural-networks-lecture.txt, "The basics" … "RMSProp + Momentum").
- *
- * Gradflow is a teaching tool: students compare what the app does with the slides, so each
- * optimizer below implements the lecture's formula literally (including where δ sits) rather
- * than calling `tf.train.*`, whose variants differ in small ways (TF.js AdaGrad starts the
- * accumulator at 0.1; TF.js RMSProp puts ε inside the square root; …).
- *
- * Notation follows the lecture: g = gradient of the mini-batch loss at the current weights,
- * λ = learning rate of this step (from ./schedule.ts), α = momentum, ρ = RMSProp decay,
- * ρ1/ρ2 = Adam's decays (called beta1/beta2 here, as in most libraries), δ = small constant.
+ * Runs the optimizer kinds' update rules (core/graph/kinds/optimizers.ts, written from the
+ * course's formulas): per-variable state, the step count, the learning-rate scalar, argument
+ * checks and disposal. The rules themselves, their state slots and their hyper-parameters
+ * are defined once, in the kinds.
  *
  * The tf namespace is passed in (only its *type* is imported) so this module does not pull a
  * TF.js runtime into whatever imports it: the page, the worker and the Node CLI each bring
  * their own backend.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
+import { catalogue, kindDef } from '../graph/catalogue.ts';
+import * as optimizerKinds from '../graph/kinds/optimizers.ts';
+import { OPTIMIZER_HYPER, type OptimizerHyperParams, type OptimizerKindDef } from '../graph/kinds/optimizers.ts';
+import { checkParam } from '../graph/params.ts';
+import type { OptimizerRule } from '../graph/types.ts';
 
 type Tf = typeof tfTypes;
 type Tensor = tfTypes.Tensor;
 type Variable = tfTypes.Variable;
 type Scalar = tfTypes.Scalar;
 
-/** Every optimizer the trainer offers, in the order the lecture introduces them. */
-export const OPTIMIZER_KINDS = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam'] as const;
-/** One of {@link OPTIMIZER_KINDS}. */
-export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
+/** The id of an optimizer kind: the union of the kinds defined in core/graph/kinds/optimizers.ts. */
+export type OptimizerKind = {
+  [K in keyof typeof optimizerKinds]: (typeof optimizerKinds)[K] extends OptimizerKindDef<infer I> ? I : never;
+}[keyof typeof optimizerKinds];
+
+/** Every optimizer kind in the catalogue, in the order the lecture introduces them. */
+export const OPTIMIZER_KINDS = catalogue.filter((d) => d.optimizer).map((d) => d.kind) as readonly OptimizerKind[];
+
+/** Whether `kind` names an optimizer kind. */
+export function isOptimizerKind(kind: string): kind is OptimizerKind {
+  return (OPTIMIZER_KINDS as readonly string[]).includes(kind);
+}
 
 /**
  * Hyper-parameters of an optimizer. All fields are always present (the editor keeps one
  * settings object and lets the user switch kinds); each kind reads only the ones it uses.
  * The learning rate is not here: it comes from the schedule, per step, in {@link Optimizer.apply}.
  */
-export interface OptimizerSettings {
-  kind: OptimizerKind;
-  /** α ∈ [0, 1): how fast past gradients decay in momentum / nesterov. */
-  momentum: number;
-  /** ρ ∈ (0, 1): decay of RMSProp's moving average of g⊙g. */
-  rho: number;
-  /** ρ1 ∈ [0, 1): Adam's decay of the first moment s. */
-  beta1: number;
-  /** ρ2 ∈ [0, 1): Adam's decay of the second moment r. */
-  beta2: number;
-  /** δ > 0: the small constant in the denominators of AdaGrad, RMSProp and Adam. */
-  epsilon: number;
+export type OptimizerSettings = { kind: OptimizerKind } & OptimizerHyperParams;
+
+/**
+ * Settings for an optimizer node from its kind and params, with the table's defaults for
+ * the hyper-parameters its kind does not have.
+ * @throws RangeError when `kind` is not an optimizer kind.
+ */
+export function optimizerSettings(kind: string, params: Readonly<Record<string, unknown>>): OptimizerSettings {
+  if (!isOptimizerKind(kind)) throw new RangeError(`unknown optimizer kind "${kind}"`);
+  const hyper = {} as Record<string, number>;
+  for (const [name, spec] of Object.entries(OPTIMIZER_HYPER)) {
+    const v = params[name];
+    hyper[name] = typeof v === 'number' ? v : spec.default;
+  }
+  return { kind, ...(hyper as OptimizerHyperParams) };
 }
 
 /** A stateful optimizer: one instance per training run (or call {@link Optimizer.reset}). */
@@ -73,78 +82,46 @@ export interface Optimizer {
   readonly iterations: number;
 }
 
-/** State slots per kind, named with the lecture's symbols. */
-const SLOTS: Record<OptimizerKind, readonly string[]> = {
-  sgd: [],
-  momentum: ['v'],
-  nesterov: ['v'],
-  adagrad: ['r'],
-  rmsprop: ['r'],
-  adam: ['s', 'r'],
-};
-
-function checkSettings(s: OptimizerSettings): void {
-  if (!(OPTIMIZER_KINDS as readonly string[]).includes(s.kind)) {
-    throw new RangeError(`unknown optimizer kind "${String(s.kind)}"`);
-  }
-  const inRange = (name: string, v: number, lo: number, loIncl: boolean, hi: number): void => {
-    const ok = Number.isFinite(v) && (loIncl ? v >= lo : v > lo) && v < hi;
-    if (!ok) throw new RangeError(`${s.kind}: ${name} must be in ${loIncl ? '[' : '('}${lo}, ${hi}), got ${v}`);
-  };
+function ruleOf(s: OptimizerSettings): OptimizerRule {
+  const rule = kindDef(s.kind)?.optimizer;
+  if (!rule) throw new RangeError(`unknown optimizer kind "${String(s.kind)}"`);
   // Only the fields a kind uses are checked, so a settings object carried over from another
   // kind (e.g. rho left at 0 while using SGD) is not rejected.
-  if (s.kind === 'momentum' || s.kind === 'nesterov') inRange('momentum α', s.momentum, 0, true, 1);
-  if (s.kind === 'rmsprop') inRange('rho ρ', s.rho, 0, false, 1);
-  if (s.kind === 'adam') {
-    inRange('beta1 ρ1', s.beta1, 0, true, 1);
-    inRange('beta2 ρ2', s.beta2, 0, true, 1);
+  for (const name of rule.hyper) {
+    const spec = OPTIMIZER_HYPER[name as keyof OptimizerHyperParams];
+    const problem = checkParam(spec, s[name as keyof OptimizerHyperParams]);
+    if (problem) throw new RangeError(`${s.kind}: ${name} (${spec.label}): ${problem}`);
   }
-  if (s.kind === 'adagrad' || s.kind === 'rmsprop' || s.kind === 'adam') {
-    // δ = 0 would turn a zero gradient on a fresh accumulator into 0/0 = NaN.
-    inRange('epsilon δ', s.epsilon, 0, false, Infinity);
-  }
+  return rule;
 }
 
 /**
- * Create an optimizer that follows the lecture's update rule for `s.kind`:
- *
- * - `sgd`      W ← W − λ g
- * - `momentum` v ← α v + λ g;  W ← W − v
- * - `nesterov` v ← α v + λ g;  W ← W − (α v + λ g)   (look-ahead form, see below)
- * - `adagrad`  r ← r + g⊙g;  W ← W − λ/(δ + √r) ⊙ g
- * - `rmsprop`  r ← ρ r + (1−ρ) g⊙g;  W ← W − λ/(δ + √r) ⊙ g
- * - `adam`     s ← ρ1 s + (1−ρ1) g;  r ← ρ2 r + (1−ρ2) g⊙g;
- *              ŝ = s/(1−ρ1^t);  r̂ = r/(1−ρ2^t);  W ← W − λ ŝ/(δ + √r̂),  t = 1, 2, …
- *
- * All state starts at zero. The denominators use the accumulator *after* this step's update
- * (r_{t+1}), as in the lecture's algorithm boxes.
+ * Create an optimizer that follows the update rule of the kind `s.kind` (see
+ * core/graph/kinds/optimizers.ts for each rule and its formula). All state starts at zero.
  *
  * @param tfns the TF.js namespace (e.g. `import * as tf from '@tensorflow/tfjs'`), with its
  *   backend already chosen.
+ * @throws RangeError for an unknown kind or a hyper-parameter the kind uses that is out of range.
  */
 export function createOptimizer(tfns: Tf, s: OptimizerSettings): Optimizer {
-  checkSettings(s);
+  const rule = ruleOf(s);
   const tf = tfns;
-  const kind = s.kind;
-  const slots = SLOTS[kind];
+  const slots = rule.slots;
+  const hyper: Record<string, number> = {};
+  for (const name of rule.hyper) hyper[name] = s[name as keyof OptimizerHyperParams];
 
   // Constant scalars are made once and kept: passing JS numbers to tf ops would create a
-  // fresh scalar tensor per op per variable on every step. `keep` protects them if the
-  // optimizer happens to be created inside the caller's tidy.
-  const consts: Scalar[] = [];
+  // fresh scalar tensor per op per variable on every step. `keep` protects them from the
+  // tidy they are first made in (apply's, or the caller's).
+  const consts = new Map<number, Scalar>();
   const constant = (x: number): Scalar => {
-    const t = tf.keep(tf.scalar(x, 'float32'));
-    consts.push(t);
-    return t;
+    let c = consts.get(x);
+    if (c === undefined) {
+      c = tf.keep(tf.scalar(x, 'float32'));
+      consts.set(x, c);
+    }
+    return c;
   };
-  const alpha = constant(s.momentum);
-  const rho = constant(s.rho);
-  const oneMinusRho = constant(1 - s.rho);
-  const beta1 = constant(s.beta1);
-  const oneMinusBeta1 = constant(1 - s.beta1);
-  const beta2 = constant(s.beta2);
-  const oneMinusBeta2 = constant(1 - s.beta2);
-  const delta = constant(s.epsilon);
 
   // The learning rate usually stays the same for many steps (constant / step schedules), so
   // its scalar is cached and only rebuilt when the value changes.
@@ -209,83 +186,8 @@ export function createOptimizer(tfns: Tf, s: OptimizerSettings): Optimizer {
     const lam = lrTensor(lr);
 
     tf.tidy(() => {
-      // Adam's per-step scalars. The lecture's update λ ŝ/(δ + √r̂) with ŝ = s/(1−ρ1^t) and
-      // r̂ = r/(1−ρ2^t) is rewritten (exactly, not approximately) as
-      //   [λ √(1−ρ2^t)/(1−ρ1^t)] · s / (δ √(1−ρ2^t) + √r)
-      // so that the bias corrections are two host-side numbers per step instead of two extra
-      // tensor ops per variable. Note: the slide prints the correction as "(s_t + 1)/(1−ρ1^t)";
-      // that is a typesetting slip for s_{t+1}/(1−ρ1^t) — the standard Adam bias correction
-      // (Kingma & Ba, 2015), which is what is implemented here, with t counting steps from 1.
-      let adamStep: Scalar | null = null;
-      let adamDelta: Scalar | null = null;
-      if (kind === 'adam') {
-        const c1 = 1 - Math.pow(s.beta1, t);
-        const c2 = Math.sqrt(1 - Math.pow(s.beta2, t));
-        adamStep = tf.scalar((lr * c2) / c1, 'float32');
-        adamDelta = tf.scalar(s.epsilon * c2, 'float32');
-      }
-
-      for (let i = 0; i < vars.length; i++) {
-        const w = vars[i]!;
-        const g = grads[i]!;
-        switch (kind) {
-          case 'sgd': {
-            // W ← W − λ g
-            w.assign(tf.sub(w, tf.mul(lam, g)));
-            break;
-          }
-          case 'momentum': {
-            // v ← α v + λ g;  W ← W − v
-            const [v] = stateFor(w) as [Variable];
-            const vNew = tf.add(tf.mul(alpha, v), tf.mul(lam, g));
-            v.assign(vNew);
-            w.assign(tf.sub(w, vNew));
-            break;
-          }
-          case 'nesterov': {
-            // The classic form  v ← α v + λ ∇J(W − α v);  W ← W − v  needs the gradient at a
-            // look-ahead point, i.e. a second forward/backward pass. Tracking Θ = W − α v
-            // instead of W (Sutskever et al. 2013; Bengio, Boulanger-Lewandowski & Pascanu
-            // 2013) gives, with g = ∇J(Θ) evaluated at the weights we actually hold,
-            //   v ← α v + λ g;   Θ ← Θ − (α v + λ g)
-            // (substitute W = Θ + α v into the classic update). Both start from v = 0, so
-            // Θ_0 = W_0 and the stored weights are exactly the classic W_t − α v_t at every
-            // step; they converge to the same minimum.
-            const [v] = stateFor(w) as [Variable];
-            const lg = tf.mul(lam, g);
-            const vNew = tf.add(tf.mul(alpha, v), lg);
-            v.assign(vNew);
-            w.assign(tf.sub(w, tf.add(tf.mul(alpha, vNew), lg)));
-            break;
-          }
-          case 'adagrad': {
-            // r ← r + g⊙g;  W ← W − λ/(δ + √r) ⊙ g
-            const [r] = stateFor(w) as [Variable];
-            const rNew = tf.add(r, tf.square(g));
-            r.assign(rNew);
-            w.assign(tf.sub(w, tf.div(tf.mul(lam, g), tf.add(delta, tf.sqrt(rNew)))));
-            break;
-          }
-          case 'rmsprop': {
-            // r ← ρ r + (1−ρ) g⊙g;  W ← W − λ/(δ + √r) ⊙ g
-            const [r] = stateFor(w) as [Variable];
-            const rNew = tf.add(tf.mul(rho, r), tf.mul(oneMinusRho, tf.square(g)));
-            r.assign(rNew);
-            w.assign(tf.sub(w, tf.div(tf.mul(lam, g), tf.add(delta, tf.sqrt(rNew)))));
-            break;
-          }
-          case 'adam': {
-            // s ← ρ1 s + (1−ρ1) g;  r ← ρ2 r + (1−ρ2) g⊙g;  W ← W − λ ŝ/(δ + √r̂)
-            const [sm, r] = stateFor(w) as [Variable, Variable];
-            const sNew = tf.add(tf.mul(beta1, sm), tf.mul(oneMinusBeta1, g));
-            const rNew = tf.add(tf.mul(beta2, r), tf.mul(oneMinusBeta2, tf.square(g)));
-            sm.assign(sNew);
-            r.assign(rNew);
-            w.assign(tf.sub(w, tf.div(tf.mul(adamStep!, sNew), tf.add(adamDelta!, tf.sqrt(rNew)))));
-            break;
-          }
-        }
-      }
+      const update = rule.step({ tf, hyper, lr: lam, lrValue: lr, t, constant });
+      for (let i = 0; i < vars.length; i++) update(vars[i]!, grads[i]!, stateFor(vars[i]!));
     });
   };
 
@@ -306,8 +208,8 @@ export function createOptimizer(tfns: Tf, s: OptimizerSettings): Optimizer {
       if (disposed) return;
       disposed = true;
       clearState();
-      for (const c of consts) c.dispose();
-      consts.length = 0;
+      for (const c of consts.values()) c.dispose();
+      consts.clear();
       lrScalar?.dispose();
       lrScalar = null;
     },

@@ -796,7 +796,7 @@ export class Trainer {
       batchSize: t.batchSize,
       epochs: this.epochs,
       clip: t.clip.mode,
-      penalties: t.penalties.map((p) => `${p.kind}(${p.alpha})`),
+      penalties: t.penalties.map((p) => `${p.kind}(${Object.values(p.params).join(', ')})`),
       earlyStopping: t.earlyStopping ? t.earlyStopping.patience : null,
       dataset: this.plan.dataset.params.source,
       samples: this.plan.dataset.params.samples,

@@ -1,5 +1,6 @@
 /** Run controls: backend, Train / Pause / Resume / Step / Stop / Reset weights, live learning rate, progress. */
 import { useEffect, useState } from 'react';
+import { kindDef } from '../../core/graph/catalogue.ts';
 import { analysisOf } from '../store/editor.ts';
 import { useEditor, useEditorStore } from '../store/context.tsx';
 import { useRun, useTraining } from './context.tsx';
@@ -36,7 +37,7 @@ export function RunBar({ onTrain }: { onTrain: () => void }) {
   const doc = useEditor((s) => s.doc);
   const canTrain = analysisOf(doc).canTrain;
   const live = isLiveStatus(status);
-  const optimizerLr = doc.nodes.find((n) => ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam'].includes(n.kind))?.params.learningRate as number | undefined;
+  const optimizerLr = doc.nodes.find((n) => kindDef(n.kind)?.role === 'optimizer')?.params.learningRate as number | undefined;
   const [lrDraft, setLrDraft] = useState('');
   useEffect(() => setLrDraft(String(lr ?? optimizerLr ?? '')), [lr, optimizerLr]);
   const done = progress ? Math.min(1, progress.step / Math.max(1, progress.totalSteps)) : 0;

@@ -81,6 +81,8 @@ export const l2 = defineKind({
   outputs: lossOut,
   params: { alpha: num({ label: 'α', help: 'Strength of the penalty; 0 means none.', default: 1e-4, min: 0, max: 10, log: true }) },
   infer: () => ({ outputs: { loss: [] } }),
+  // (α/2) ΣW², whose gradient is αW.
+  penalty: (tf, w, { alpha }) => (alpha === 0 ? null : tf.mul(tf.sum(tf.square(w)), alpha / 2)),
 });
 
 export const l1 = defineKind({
@@ -93,6 +95,8 @@ export const l1 = defineKind({
   outputs: lossOut,
   params: { alpha: num({ label: 'α', help: 'Strength of the penalty; 0 means none.', default: 1e-4, min: 0, max: 10, log: true }) },
   infer: () => ({ outputs: { loss: [] } }),
+  // α Σ|W|, whose (sub)gradient is α·sign(W).
+  penalty: (tf, w, { alpha }) => (alpha === 0 ? null : tf.mul(tf.sum(tf.abs(w)), alpha)),
 });
 
 const targetNode = {
