@@ -7,7 +7,7 @@ import { ExperimentCancelled, ExperimentControl, ExperimentError, runExperiment,
 import { EXPERIMENTS, experimentDef } from '../experiments/registry.ts';
 import { NotTrainableError } from '../train/trainer.ts';
 import { UsageError, type Io } from './main.ts';
-import { checkNodeBackend, mnistFor, nodeTfOrReport, readTrainableGraph, writeAtomic } from './node-runtime.ts';
+import { checkNodeBackend, dataResourcesFor, nodeTfOrReport, readTrainableGraph, writeAtomic } from './node-runtime.ts';
 
 const COMMON = `  --backend B        cpu or wasm (default: wasm, falling back to cpu)
   --seed S           seed of the experiment's random choices (default 1)
@@ -105,7 +105,7 @@ export async function runExperimentCommand(args: string[], io: Io): Promise<numb
   const bar = new Bar(io);
   let result: ExperimentResult;
   try {
-    const mnist = await mnistFor(doc);
+    const resources = await dataResourcesFor(doc);
     result = await runExperiment(def, {
       tf,
       doc,
@@ -114,7 +114,7 @@ export async function runExperimentCommand(args: string[], io: Io): Promise<numb
       backend: choice.backend,
       weights,
       control,
-      ...(mnist ? { mnist } : {}),
+      ...resources,
       onProgress: (p) => bar.update(p.done, p.total),
     });
   } catch (e) {

@@ -2,9 +2,9 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { analyzeGraph } from '../graph/analyze.ts';
 import type { GraphDocument } from '../graph/document.ts';
-import type { MnistData } from '../data/mnist.ts';
+import { loadDataResources } from '../data/sources.ts';
 import { NoBackendError, selectBackend, type BackendChoice } from '../train/backend.ts';
-import type { TF } from '../graph/types.ts';
+import type { DataResources, TF } from '../graph/types.ts';
 import { readGraphFile } from './check.ts';
 import { UsageError, type Io } from './main.ts';
 
@@ -24,11 +24,14 @@ export async function nodeTf(preference: readonly string[] = NODE_BACKENDS): Pro
   return { tf, choice };
 }
 
-/** The MNIST digits if the document's Dataset uses them. */
-export async function mnistFor(doc: Pick<GraphDocument, 'nodes'>): Promise<MnistData | undefined> {
-  if (!doc.nodes.some((n) => n.kind === 'dataset' && n.params.source === 'mnist')) return undefined;
-  const { loadMnistNode } = await import('../data/mnist-node.ts');
-  return loadMnistNode();
+/** What the document's data nodes need loaded (the MNIST digits), read from disk. */
+export async function dataResourcesFor(doc: Pick<GraphDocument, 'nodes'>): Promise<DataResources> {
+  return loadDataResources(doc, {
+    mnist: async () => {
+      const { loadMnistNode } = await import('../data/mnist-node.ts');
+      return loadMnistNode();
+    },
+  });
 }
 
 /** Refuse a --backend that Node does not have (webgpu and webgl run in the app). */

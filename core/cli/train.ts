@@ -7,7 +7,7 @@ import { masksFromBlock } from '../io/masks.ts';
 import { saveGraph } from '../io/save.ts';
 import { NotTrainableError, Trainer, type Progress, type TrainEvent } from '../train/trainer.ts';
 import { UsageError, type Io } from './main.ts';
-import { checkNodeBackend, mnistFor, nodeTfOrReport, readTrainableGraph, writeAtomic } from './node-runtime.ts';
+import { checkNodeBackend, dataResourcesFor, nodeTfOrReport, readTrainableGraph, writeAtomic } from './node-runtime.ts';
 
 const HELP = `Usage: gradflow train FILE [options]
 
@@ -75,14 +75,14 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
 
   let trainer: Trainer;
   try {
-    const mnist = await mnistFor(doc);
+    const resources = await dataResourcesFor(doc);
     trainer = Trainer.create(tf, doc, {
       ...(seed !== undefined ? { seed } : {}),
       ...(epochs !== undefined ? { epochs } : {}),
       ...(steps !== undefined ? { maxSteps: steps } : {}),
       ...(readEvery !== undefined ? { readEvery } : {}),
       ...(memoryLimit !== undefined ? { memoryLimit } : {}),
-      ...(mnist ? { mnist } : {}),
+      ...resources,
       ...(doc.masks ? { masks: masksFromBlock(doc.masks) } : {}),
       backend: choice.backend,
       onEvent: (e) => report(e),

@@ -4,8 +4,7 @@
  * initializers, which edges are instrumented, and the settings of the loss path
  * (penalties, early stopping) and the optimizer. Pure, so it is tested without tf.
  */
-import { cachedTable, type TableDatasetParams } from '../data/table.ts';
-import type { DatasetParams, DatasetInfo } from '../data/types.ts';
+import type { DatasetInfo } from '../data/types.ts';
 import { analyzeGraph, type Analysis } from '../graph/analyze.ts';
 import { kindDef } from '../graph/catalogue.ts';
 import { displayName, type GraphDocument, type GraphEdge } from '../graph/document.ts';
@@ -52,19 +51,17 @@ export interface TrainingSettings {
 }
 
 /**
- * A Table dataset's parameters as the plan carries them: with `source` and `samples` like a
- * Dataset's, so that settings and run records describe every dataset the same way.
+ * The node the data comes from (any data kind; its kind builds the data, see
+ * core/data/sources.ts). Its params carry `source` and `samples` as the kind describes them,
+ * so that settings and run records describe every dataset the same way; every data kind has
+ * `batchSize` and `seed`.
  */
-export interface TablePlanParams extends TableDatasetParams {
-  source: 'table';
-  /** Rows in the table. */
-  samples: number;
+export interface PlanDataset {
+  id: string;
+  kind: string;
+  params: AnyParams & { source: string; samples: number; batchSize: number; seed: number };
+  info: DatasetInfo;
 }
-
-/** The node the data comes from: a Dataset (generated or MNIST) or a Table dataset. */
-export type PlanDataset =
-  | { id: string; kind: 'dataset'; params: DatasetParams; info: DatasetInfo }
-  | { id: string; kind: 'tableDataset'; params: TablePlanParams; info: DatasetInfo };
 
 export interface Plan {
   /** Nodes that compute the loss, in topological order (data nodes excluded). */
@@ -202,11 +199,13 @@ export function compilePlan(doc: Pick<GraphDocument, 'nodes' | 'edges'>, analysi
 
   const p = optimizerNode.params as Record<string, number | string>;
   const info = analysis.nodes[datasetNode.id]!.dataset!;
-  const dataset: PlanDataset =
-    datasetNode.kind === 'tableDataset'
-      ? { id: datasetNode.id, kind: 'tableDataset', params: tablePlanParams(datasetNode.params as unknown as TableDatasetParams), info }
-      : { id: datasetNode.id, kind: 'dataset', params: datasetNode.params as unknown as DatasetParams, info };
-  const datasetParams = dataset.params;
+  const datasetParams = datasetNode.params as PlanDataset['params'];
+  const dataset: PlanDataset = {
+    id: datasetNode.id,
+    kind: datasetNode.kind,
+    params: { ...datasetParams, ...kindDef(datasetNode.kind)!.data!.describe(datasetParams) },
+    info,
+  };
   return {
     ok: true,
     analysis,
@@ -235,10 +234,4 @@ export function compilePlan(doc: Pick<GraphDocument, 'nodes' | 'edges'>, analysi
       },
     },
   };
-}
-
-function tablePlanParams(p: TableDatasetParams): TablePlanParams {
-  // Analysis already parsed this data (the graph can train), so this is a cache hit.
-  const parsed = cachedTable(p.data);
-  return { ...p, source: 'table', samples: parsed.ok ? parsed.table.rows : 0 };
 }

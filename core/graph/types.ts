@@ -1,6 +1,7 @@
 /** Types shared by the document, the catalogue, validation and the compiler. */
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { DatasetInfo } from '../data/types.ts';
+import type { MnistData } from '../data/mnist.ts';
+import type { Dataset, DatasetInfo } from '../data/types.ts';
 import type { ParamSpecs, ParamValue } from './params.ts';
 
 /** Per-sample tensor shape (the batch dimension is implicit), e.g. [784] or [28, 28]. */
@@ -237,6 +238,36 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
   penalty?(tf: TF, w: Tensor, params: ParamValues<S>): Tensor | null;
   /** Optimizer kinds (role 'optimizer'): the update rule and its state (core/train/optimizers.ts runs it). */
   optimizer?: OptimizerRule;
+  /** Data kinds (role 'dataset'): how the node builds its data. */
+  data?: DataSourceDef<ParamValues<S>>;
+}
+
+/**
+ * What a dataset may need loaded by the platform before it can be built: the app fetches
+ * it in the worker, the CLI reads it from disk (core/data/sources.ts says which).
+ */
+export interface DataResources {
+  /** The 10,000 MNIST digits. */
+  mnist?: MnistData;
+}
+/** The name of one thing in {@link DataResources}. */
+export type DataResource = keyof DataResources;
+
+/** How a data kind builds its dataset; the trainer, the worker and the CLI only call these. */
+export interface DataSourceDef<P> {
+  /** What must be loaded before {@link build} for these params (none for generated data). */
+  needs(params: P): DataResource[];
+  /**
+   * How run records and settings name the data: the source (e.g. 'spirals', 'table') and the
+   * number of examples.
+   */
+  describe(params: P): { source: string; samples: number };
+  /**
+   * Generate or read the data and split it into training and validation sets with the
+   * params' seed. Throws an Error with a readable message when it cannot (bad params, a
+   * resource that was not loaded).
+   */
+  build(params: P, resources: DataResources): Dataset;
 }
 
 /** An ONNX attribute value, tagged with its type (ONNX distinguishes ints from floats). */

@@ -9,13 +9,12 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { DEFAULT_MEMORY_LIMIT, estimateMemory, memoryProblem } from '../compile/memory.ts';
 import { compilePlan, type Plan } from '../compile/plan.ts';
 import { Program } from '../compile/program.ts';
-import { buildDataset, epochBatches, gatherBatch, rowSize } from '../data/dataset.ts';
-import type { MnistData } from '../data/mnist.ts';
+import { epochBatches, gatherBatch, rowSize } from '../data/dataset.ts';
 import { createRng, type Rng } from '../data/rng.ts';
-import { buildTableDataset } from '../data/table.ts';
+import { buildData } from '../data/sources.ts';
 import type { Dataset, Split } from '../data/types.ts';
 import type { EpochRecord, GraphDocument, JsonValue, RunRecord, WeightsBlock } from '../graph/document.ts';
-import type { Tensor, TF } from '../graph/types.ts';
+import type { DataResources, Tensor, TF } from '../graph/types.ts';
 import { decodeFloat32, encodeFloat32 } from '../io/base64.ts';
 import type { MaskSet } from '../io/masks.ts';
 import { clipGradients } from './clip.ts';
@@ -23,7 +22,8 @@ import { DEFAULT_BINS, histogramTensor, magnitudeTensor, normTensor, readHistogr
 import { createOptimizer, type Optimizer } from './optimizers.ts';
 import { learningRateAt } from './schedule.ts';
 
-export interface TrainerOptions {
+/** Options of a trainer; the data resources (MNIST's digits) are loaded by the caller for its platform (core/data/sources.ts). */
+export interface TrainerOptions extends DataResources {
   /** Override the Dataset's seed (same file + seed + backend = same run). */
   seed?: number;
   /** Override the optimizer's epochs. */
@@ -44,8 +44,6 @@ export interface TrainerOptions {
   /** Compute edge gradients, norms and histograms (off: losses only). */
   instrument?: boolean;
   bins?: number;
-  /** The MNIST digits, when the Dataset uses them (loaded by the caller for its platform). */
-  mnist?: MnistData;
   onEvent?: (event: TrainEvent) => void;
   /** Name of the backend in use, recorded in runs and weights. */
   backend?: string;
@@ -227,8 +225,7 @@ export class Trainer {
     if (tooBig) throw new NotTrainableError([tooBig]);
     const plan = compiled.plan;
     const seed = o.seed !== undefined ? { seed: o.seed } : {};
-    const dataset =
-      plan.dataset.kind === 'tableDataset' ? buildTableDataset({ ...plan.dataset.params, ...seed }) : buildDataset({ ...plan.dataset.params, ...seed }, o.mnist);
+    const dataset = buildData({ kind: plan.dataset.kind, params: { ...plan.dataset.params, ...seed } }, o);
     if (dataset.train.n === 0) throw new NotTrainableError(['the Dataset leaves no examples for training: lower its validation fraction or add samples']);
     return new Trainer(tf, plan, dataset, o);
   }

@@ -6,8 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { decodeMnistBinary, type MnistData } from '../../core/data/mnist.ts';
-import type { TF } from '../../core/graph/types.ts';
 import { masksFromBlock } from '../../core/io/masks.ts';
+import { loadDataResources } from '../../core/data/sources.ts';
+import type { GraphDocument } from '../../core/graph/document.ts';
+import type { DataResources, TF } from '../../core/graph/types.ts';
 import { selectBackend } from '../../core/train/backend.ts';
 import { NotTrainableError, Trainer } from '../../core/train/trainer.ts';
 import { boundaryView, confusionView, curveView, digitsView } from '../../core/train/views.ts';
@@ -77,6 +79,11 @@ async function loadMnist(url: string): Promise<MnistData> {
   return mnist;
 }
 
+/** What the document's data nodes need loaded, fetched from the page's assets. */
+function dataResources(m: { doc: Pick<GraphDocument, 'nodes'>; mnistUrl: string }): Promise<DataResources> {
+  return loadDataResources(m.doc, { mnist: () => loadMnist(m.mnistUrl) });
+}
+
 function dataPoints(t: Trainer): DataPoints | null {
   const info = t.dataset.info;
   const dims = info.xShape.length === 1 ? info.xShape[0]! : 0;
@@ -142,12 +149,11 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const choice = await useBackend(m.backend, m.wasmUrls);
   tf.enableProdMode();
   watchDevice();
-  const usesMnist = m.doc.nodes.some((n) => n.kind === 'dataset' && n.params.source === 'mnist');
   const t = Trainer.create(tf as unknown as TF, m.doc, {
     backend: choice.backend,
     ...(m.doc.masks ? { masks: masksFromBlock(m.doc.masks) } : {}),
     intervalMs: m.intervalMs,
-    ...(usesMnist ? { mnist: await loadMnist(m.mnistUrl) } : {}),
+    ...(await dataResources(m)),
     onEvent: (e) => {
       if (e.type === 'instrumentation') {
         post({ type: 'instrumentation', data: e.data });
@@ -226,8 +232,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
           trainer = null;
           const choice = await useBackend(m.backend, m.wasmUrls);
           tf.enableProdMode();
-          const usesMnist = m.doc.nodes.some((n) => n.kind === 'dataset' && n.params.source === 'mnist');
-          const t = Trainer.create(tf as unknown as TF, m.doc, { backend: choice.backend, ...(m.doc.masks ? { masks: masksFromBlock(m.doc.masks) } : {}), ...(usesMnist ? { mnist: await loadMnist(m.mnistUrl) } : {}) });
+          const t = Trainer.create(tf as unknown as TF, m.doc, { backend: choice.backend, ...(m.doc.masks ? { masks: masksFromBlock(m.doc.masks) } : {}), ...(await dataResources(m)) });
           if (m.weights) t.importWeights(m.weights);
           trainer = t;
           post({ type: 'started', mode: 'evaluate', backend: choice.backend, fallbacks: choice.fallbacks, totalSteps: t.totalSteps, epochs: t.epochs, points: dataPoints(t), task: t.dataset.info.task, classes: t.dataset.info.classes });

@@ -10,6 +10,7 @@ import { OPTIMIZER_HYPER } from '../../core/graph/kinds/optimizers.ts';
 import { defaultParams } from '../../core/graph/params.ts';
 import type { AnyKindDef } from '../../core/graph/types.ts';
 import { OPTIMIZER_KINDS, createOptimizer, optimizerSettings } from '../../core/train/optimizers.ts';
+import { buildData, dataNeeds, loadDataResources } from '../../core/data/sources.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -89,5 +90,42 @@ describe('penalty kinds carry their term', () => {
     expect(value(l2, 0.5)).toBeCloseTo(3.5, 6);
     expect(value(l1, 0)).toBeNull();
     expect(value(l2, 0)).toBeNull();
+  });
+});
+
+describe('data kinds build their own dataset', () => {
+  it.each(ofRole('dataset').map((d) => [d.kind, d] as const))('%s builds its default data (or says why not), describes it, and has a batch size and seed', (_kind, def) => {
+    expect(def.data).toBeDefined();
+    expect(Object.keys(def.params)).toEqual(expect.arrayContaining(['batchSize', 'seed']));
+    const params = defaultParams(def.params);
+    const described = def.data!.describe(params);
+    expect(described.source).toMatch(/\S/);
+    expect(Number.isInteger(described.samples)).toBe(true);
+    if (def.data!.needs(params).length > 0) return; // needs a platform resource: covered below
+    try {
+      const d = def.data!.build(params, {});
+      expect(d.train.n + d.val.n).toBe(described.samples);
+    } catch (e) {
+      // A kind whose defaults hold no data (a Table before an import) must say so in words.
+      expect((e as Error).message).toMatch(/^Cannot build the .*: \w/);
+    }
+  });
+
+  it('a document needs MNIST loaded exactly when a data node reads it', () => {
+    const node = (kind: string, params: Record<string, unknown>) => ({ kind, params: params as never });
+    expect(dataNeeds({ nodes: [node('dataset', { source: 'spirals' }), node('dense', {})] })).toEqual([]);
+    expect(dataNeeds({ nodes: [node('dataset', { source: 'mnist' }), node('dataset', { source: 'mnist' })] })).toEqual(['mnist']);
+    expect(dataNeeds({ nodes: [node('tableDataset', { data: '' }), node('mystery', {})] })).toEqual([]);
+  });
+
+  it('loads only what is needed, with the platform’s loader, and builds through the kind', async () => {
+    const calls: string[] = [];
+    const loaders = { mnist: async () => (calls.push('mnist'), { n: 0, images: new Uint8Array(0), labels: new Uint8Array(0) }) };
+    expect(await loadDataResources({ nodes: [{ kind: 'dataset', params: { source: 'xor' } }] }, loaders)).toEqual({});
+    expect(calls).toEqual([]);
+    const loaded = await loadDataResources({ nodes: [{ kind: 'dataset', params: { source: 'mnist' } }] }, loaders);
+    expect(calls).toEqual(['mnist']);
+    expect(loaded.mnist?.n).toBe(0);
+    expect(() => buildData({ kind: 'dense', params: {} }, {})).toThrow('"dense" is not a data kind: it cannot build a dataset');
   });
 });

@@ -1,8 +1,9 @@
 /** Data nodes: where tensors enter the graph. */
+import { buildDataset, needsMnist } from '../../data/dataset.ts';
 import { datasetInfo, datasetProblems } from '../../data/info.ts';
 import { DATASET_SOURCES, REGRESSION_FUNCTIONS, TARGET_ENCODINGS, type DatasetParams } from '../../data/types.ts';
 import { int, num, oneOf, shape } from '../params.ts';
-import { defineKind } from '../types.ts';
+import { defineKind, type DataSourceDef } from '../types.ts';
 import { error } from './util.ts';
 
 /** Batch size, shared by every data source: the course's GD, SGD and mini-batch SGD in one setting. */
@@ -15,6 +16,13 @@ export const batchSizeParam = int({
 });
 
 const usesClasses = (p: Record<string, unknown>) => p.source === 'spirals' || p.source === 'blobs';
+
+// Typed with the data module's params (the specs above type `source` as a plain string).
+const datasetSource: DataSourceDef<DatasetParams> = {
+  needs: (p) => (needsMnist(p) ? ['mnist'] : []),
+  describe: (p) => ({ source: p.source, samples: p.samples }),
+  build: (p, resources) => buildDataset(p, resources.mnist),
+};
 
 export const dataset = defineKind({
   kind: 'dataset',
@@ -93,6 +101,7 @@ export const dataset = defineKind({
     const issues = datasetProblems(p).map((message) => error('param/dataset', `Dataset ${ctx.name}: ${message}`));
     return { outputs: { x: info.xShape, y: info.yShape }, issues, dataset: info };
   },
+  data: datasetSource,
 });
 
 export const input = defineKind({

@@ -1,5 +1,6 @@
 /** The Table dataset: the user's own CSV or JSON data, embedded in the graph. */
 import {
+  buildTableDataset,
   cachedTable,
   MAX_COLUMN_NAME,
   MAX_COLUMNS,
@@ -13,8 +14,19 @@ import {
 } from '../../data/table.ts';
 import { int, names, num, oneOf, text } from '../params.ts';
 import { batchSizeParam } from './data.ts';
-import { defineKind, type LocalIssue } from '../types.ts';
+import { defineKind, type DataSourceDef, type LocalIssue } from '../types.ts';
 import { error } from './util.ts';
+
+// Typed with the table module's params (the specs type `task` as a plain string).
+const tableSource: DataSourceDef<TableDatasetParams> = {
+  needs: () => [],
+  // Analysis already parsed this data when the graph can train, so this is a cache hit.
+  describe: (p) => {
+    const parsed = cachedTable(p.data);
+    return { source: 'table', samples: parsed.ok ? parsed.table.rows : 0 };
+  },
+  build: (p) => buildTableDataset(p),
+};
 
 export const tableDataset = defineKind({
   kind: 'tableDataset',
@@ -103,4 +115,5 @@ export const tableDataset = defineKind({
     const info = tableInfo(parsed.table, p);
     return { outputs: { x: info.xShape, y: info.yShape }, dataset: info };
   },
+  data: tableSource,
 });
