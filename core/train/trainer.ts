@@ -116,8 +116,11 @@ const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => {
     if (typeof setImmediate === 'function') setImmediate(resolve);
     else {
+      // addEventListener (with start()) rather than onmessage: the one form that both the
+      // DOM's and Node's MessagePort declare, so core/ typechecks without the DOM lib.
       const ch = new MessageChannel();
-      ch.port1.onmessage = () => resolve();
+      ch.port1.addEventListener('message', () => resolve(), { once: true });
+      ch.port1.start();
       ch.port2.postMessage(null);
     }
   });

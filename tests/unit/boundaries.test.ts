@@ -1,0 +1,121 @@
+/**
+ * The boundaries the architecture promises, checked rather than kept by discipline:
+ * core/ imports no UI code, files outside the catalogue do not decide by kind id, and the
+ * README's kinds table is the catalogue's.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { catalogue } from '../../core/graph/catalogue.ts';
+import { coreBoundaryViolations, kindIdMentions, kindsTable, ROOT, TABLE_END, TABLE_START, withKindsTable } from '../../scripts/catalogue-checks.ts';
+
+/**
+ * Every file outside core/graph/kinds/ and tests/ that names a kind id, with the reason.
+ * A string that is also a kind id is not always about that kind: node roles ('dataset',
+ * 'input', 'earlyStopping') and a few words ('input', 'abs', 'relu') share the names.
+ */
+const EXPLAINED: Record<string, Record<string, string>> = {
+  'core/cli/bench.ts': Object.fromEntries(['adam', 'dataset', 'dense', 'flatten', 'relu', 'softmaxCrossEntropy'].map((k) => [k, 'builds the benchmark’s MNIST MLP graph: naming kinds is its content'])),
+  'scripts/graphs.ts': Object.fromEntries(['adam', 'add', 'batchNorm', 'dataset', 'dense', 'relu', 'softmaxCrossEntropy'].map((k) => [k, 'builds the large benchmark graphs'])),
+  'scripts/make-examples.ts': Object.fromEntries(
+    ['adam', 'add', 'batchNorm', 'dataset', 'dense', 'dropConnect', 'dropout', 'flatten', 'meanSquaredError', 'relu', 'softmaxCrossEntropy', 'tableDataset', 'tanh'].map((k) => [k, 'builds the example graphs in examples/']),
+  ),
+  'core/graph/types.ts': {
+    dataset: 'a NodeRole name',
+    input: 'a NodeRole name',
+    earlyStopping: 'a NodeRole name',
+    relu: 'the FusableActivation TF.js can fuse into a matMul (kinds declare it with fusableAs)',
+  },
+  'core/compile/plan.ts': {
+    dataset: 'a NodeRole name',
+    input: 'a NodeRole name',
+    earlyStopping: 'a NodeRole name (and the TrainingSettings field)',
+    dropConnect: 'cross-node rule: which node masks the next layer’s weights (moving into the kinds with the wiring rules, issue 9’s analyze.ts part)',
+  },
+  'core/graph/analyze.ts': {
+    dataset: 'a NodeRole name',
+    input: 'a NodeRole name',
+    earlyStopping: 'a NodeRole name',
+    dropConnect: 'cross-node rule: DropConnect’s targets (moving into the kinds: acceptsDropConnect, issue 9’s analyze.ts part)',
+    dense: 'cross-node rule: DropConnect’s targets (as above)',
+    maxout: 'cross-node rule: DropConnect’s targets (as above)',
+    softmaxCrossEntropy: 'cross-node rule: the activation a loss applies (moving into the kinds: appliesActivation)',
+    binaryCrossEntropy: 'cross-node rule: the activation a loss applies (as above)',
+    softmax: 'cross-node rule: the activation a loss applies (as above)',
+    sigmoid: 'cross-node rule: the activation a loss applies (as above)',
+  },
+  'core/data/synthetic.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
+  'core/data/types.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
+  'renderer/App.tsx': { tableDataset: 'the Import command fills the selected Table dataset or adds one: the file importer makes that kind' },
+  'renderer/components/Canvas.tsx': { input: 'a port side (input/output), not the Input kind' },
+  'renderer/components/QuickAdd.tsx': { input: 'a port side (input/output), not the Input kind' },
+  'renderer/nodes/NodeCard.tsx': { input: 'a port side in an accessible label' },
+  'renderer/platform/dom-files.ts': { input: 'the HTML <input> element of the file picker' },
+};
+
+describe('kind ids outside the catalogue', () => {
+  it('every file outside core/graph/kinds/ and tests/ that names a kind id is explained', () => {
+    const unexplained = kindIdMentions()
+      .flatMap(({ file, ids }) => ids.filter((id) => !EXPLAINED[file]?.[id]).map((id) => `${file}: '${id}'`));
+    expect(unexplained, 'decide by a property of the kind (core/graph/kinds/) instead, or explain the mention here').toEqual([]);
+  });
+
+  it('finds a kind id in code, not in comments, and not in the catalogue itself', () => {
+    const root = mkdtempSync(join(tmpdir(), 'gradflow-kinds-'));
+    const write = (path: string, text: string) => {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    };
+    write('core/train/x.ts', "// uses 'adam'\nexport const isAdam = (k: string) => k === 'adam';\n");
+    write('renderer/y.tsx', "/* 'dense' */ export const y = 1;\n");
+    write('core/graph/kinds/z.ts', "export const kind = 'dense';\n");
+    for (const d of ['electron', 'scripts', 'bin']) mkdirSync(join(root, d), { recursive: true });
+    expect(kindIdMentions(root)).toEqual([{ file: 'core/train/x.ts', ids: ['adam'] }]);
+  });
+});
+
+describe('core/ stays pure', () => {
+  it('imports nothing from renderer/, electron/ or UI packages, and pulls in no DOM lib', () => {
+    expect(coreBoundaryViolations()).toEqual([]);
+  });
+
+  it('the check catches each way of crossing the boundary', () => {
+    const root = mkdtempSync(join(tmpdir(), 'gradflow-core-'));
+    mkdirSync(join(root, 'core', 'a'), { recursive: true });
+    writeFileSync(
+      join(root, 'core', 'a', 'bad.ts'),
+      [
+        "/// <reference lib=\"dom\" />",
+        "import { useStore } from '../../renderer/store/editor.ts';",
+        "import type { BrowserWindow } from 'electron';",
+        "const React = await import('react');",
+        "import { fine } from '../b.ts';",
+        'declare const window: unknown;',
+        "// import x from 'react' in a comment does not count",
+      ].join('\n'),
+    );
+    const problems = coreBoundaryViolations(root);
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/renderer\/store\/editor\.ts is outside core/);
+    expect(problems.join('\n')).toMatch(/imports electron, a UI package/);
+    expect(problems.join('\n')).toMatch(/imports react, a UI package/);
+    expect(problems.join('\n')).toMatch(/references the dom lib/);
+    expect(problems.join('\n')).toMatch(/declares the DOM global window/);
+  });
+});
+
+describe('the README’s kinds table', () => {
+  it('is the one generated from the catalogue (run `npx tsx scripts/catalogue-checks.ts --readme` after changing a kind)', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(withKindsTable(readme) === readme, 'README.md’s kinds table is out of date').toBe(true);
+  });
+
+  it('has one row per kind with its title, id and description', () => {
+    const rows = kindsTable().split('\n').slice(2);
+    expect(rows).toHaveLength(catalogue.length);
+    for (const d of catalogue) expect(rows.some((r) => r.includes(`| ${d.title} | \`${d.kind}\` |`))).toBe(true);
+    expect(() => withKindsTable('no markers')).toThrow(TABLE_START);
+    expect(withKindsTable(`a\n${TABLE_START}\nold\n${TABLE_END}\nb`)).toBe(`a\n${TABLE_START}\n${kindsTable()}\n${TABLE_END}\nb`);
+  });
+});
