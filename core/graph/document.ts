@@ -1,143 +1,54 @@
 /** The graph document: what the canvas edits, the trainer runs and the file stores. */
-import type { ParamValue } from './params.ts';
+import type { z } from 'zod';
+// Only `version` is imported, so a bundle carries that one field, not the whole package.json.
+import { version } from '../../package.json';
+import type { experimentResultSchema, experimentsBlockSchema } from '../io/experiments.ts';
+import type { masksSchema, storedMaskSchema } from '../io/masks.ts';
+import type {
+  documentSchema,
+  edgeSchema,
+  epochSchema,
+  metadataSchema,
+  nodeSchema,
+  positionSchema,
+  runSchema,
+  storedTensorSchema,
+  weightsSchema,
+} from '../io/schema.ts';
 import { quoted } from './text.ts';
 
 export const FORMAT_NAME = 'gradflow-graph';
 export const FORMAT_VERSION = 1;
-export const APP_VERSION = '0.1.0';
+/** The version of this Gradflow, written into the files it saves: package.json's, so a release bump is one edit. */
+export const APP_VERSION: string = version;
 /** Layout version of the `experiments` block (results and their fields), migrated on its own. */
-export const EXPERIMENTS_VERSION = 1;
+export const EXPERIMENTS_VERSION: number = 1;
 
-export interface Position {
-  x: number;
-  y: number;
-}
+export type { JsonValue } from '../io/json.ts';
 
-export interface GraphNode {
-  id: string;
-  /** A catalogue kind, or a kind this version does not know (kept as a placeholder). */
-  kind: string;
-  /** For known kinds: every parameter of the kind. For unknown kinds: the file's data, kept verbatim. */
-  params: Record<string, ParamValue | JsonValue>;
-  position: Position;
-  label?: string;
-}
-
-export interface GraphEdge {
-  id: string;
-  source: string;
-  sourcePort: string;
-  target: string;
-  targetPort: string;
-}
-
-export interface Metadata {
-  name: string;
-  description: string;
-  /** ISO 8601 timestamps. */
-  created: string;
-  modified: string;
-  /** Version of the Gradflow that last wrote the file. */
-  appVersion: string;
-}
-
-/** One stored tensor: little-endian float32 values, base64-encoded. */
-export interface StoredTensor {
-  shape: number[];
-  dtype: 'float32';
-  data: string;
-}
-
-/** Trained weights, by node id then weight name (e.g. fc1 -> kernel). */
-export interface WeightsBlock {
-  /** Optimizer steps taken to reach these weights. */
-  step: number;
-  epoch: number;
-  backend: string;
-  savedAt: string;
-  tensors: Record<string, Record<string, StoredTensor>>;
-}
-
+// The document's types are inferred from the file's schema (as tldraw derives its records
+// from their validators), so what the types promise is what a load has checked. The
+// schema's comments say what each field means.
+export type Position = z.infer<typeof positionSchema>;
+export type GraphNode = z.infer<typeof nodeSchema>;
+export type GraphEdge = z.infer<typeof edgeSchema>;
+export type Metadata = z.infer<typeof metadataSchema>;
+export type StoredTensor = z.infer<typeof storedTensorSchema>;
+export type WeightsBlock = z.infer<typeof weightsSchema>;
 /**
  * One weight's pruning mask in the file: bit-packed (8 weights a byte, least significant bit
  * first), base64, with the count of kept weights as a check on the data.
  */
-export interface StoredMask {
-  shape: number[];
-  /** Number of weights kept (ones in the mask). */
-  kept: number;
-  data: string;
-}
-
+export type StoredMask = z.infer<typeof storedMaskSchema>;
 /** Pruning masks by node id then weight name (e.g. fc1 -> kernel); weights without a mask are dense. */
-export type MaskBlock = Record<string, Record<string, StoredMask>>;
-
-export interface EpochRecord {
-  epoch: number;
-  trainLoss: number;
-  valLoss: number | null;
-  trainAccuracy: number | null;
-  valAccuracy: number | null;
-  learningRate: number;
-  seconds: number;
-}
-
-/** A finished or stopped training run, kept so runs can be compared. */
-export interface RunRecord {
-  id: string;
-  startedAt: string;
-  /** 'completed', 'stopped' (by the user), 'early-stopped', or 'failed' (NaN, error). */
-  status: 'completed' | 'stopped' | 'early-stopped' | 'failed';
-  backend: string;
-  seed: number;
-  /** The optimizer kind, learning rate, batch size... as they were for this run. */
-  settings: Record<string, JsonValue>;
-  epochs: EpochRecord[];
-  /** Loss per optimizer step (may be thinned for long runs). */
-  stepLoss: number[];
-  message?: string;
-}
-
+export type MaskBlock = z.infer<typeof masksSchema>;
+export type EpochRecord = z.infer<typeof epochSchema>;
+export type RunRecord = z.infer<typeof runSchema>;
 /** One experiment's result (a loss landscape, λmax...), with what it needs to be reproduced. */
-export interface ExperimentResult {
-  id: string;
-  /** The experiment's name, e.g. 'landscape' (core/experiments/registry.ts). */
-  experiment: string;
-  /** The experiment's data version this result was written with. */
-  version: number;
-  startedAt: string;
-  seconds: number;
-  /** 'completed', or 'cancelled' (what was computed until then, uncomputed values null). */
-  status: 'completed' | 'cancelled';
-  backend: string;
-  seed: number;
-  /** Every setting, as it was for this result. */
-  settings: Record<string, JsonValue>;
-  /** Step of the trained weights it was computed on (null: the initial weights). */
-  weightsStep: number | null;
-  data: { [key: string]: JsonValue };
-}
-
+export type ExperimentResult = z.infer<typeof experimentResultSchema>;
 /** The `experiments` block: its own layout version, then the results in the order they were made. */
-export interface ExperimentsBlock {
-  version: number;
-  results: ExperimentResult[];
-}
-
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-
-export interface GraphDocument {
-  format: typeof FORMAT_NAME;
-  version: typeof FORMAT_VERSION;
-  metadata: Metadata;
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-  weights?: WeightsBlock;
-  /** Pruning masks on prunable weights (lottery tickets, magnitude pruning). */
-  masks?: MaskBlock;
-  runs?: RunRecord[];
-  experiments?: ExperimentsBlock;
-}
+export type ExperimentsBlock = z.infer<typeof experimentsBlockSchema>;
+export type GraphDocument = z.infer<typeof documentSchema>;
 
 /** A new empty document. */
 export function emptyDocument(name = 'Untitled', now = new Date()): GraphDocument {

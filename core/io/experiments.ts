@@ -10,11 +10,9 @@
 import { z } from 'zod';
 import { EXPERIMENTS_VERSION, type ExperimentsBlock } from '../graph/document.ts';
 import { experimentDef } from '../experiments/registry.ts';
+import { jsonValue } from './json.ts';
 import { migrate, type Migration } from './migrations.ts';
 
-const jsonValue: z.ZodType<unknown> = z.lazy(() =>
-  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
-);
 
 export const experimentResultSchema = z.strictObject({
   id: z.string().min(1, 'must not be empty').max(200),

@@ -112,7 +112,7 @@ function loadOrThrow(input: string | Uint8Array, options: LoadOptions): { docume
     const issue = parsed.error.issues[0]!;
     throw new GraphFileError(describeZodIssue(issue as unknown as ZodIssueLike), where(migrated, issue.path as (string | number)[]));
   }
-  const doc = parsed.data as GraphDocument;
+  const doc: GraphDocument = parsed.data;
   const warnings = checkGraph(doc);
   const document = normalize(doc);
   if (document.weights) warnings.push(...weightsAgainstGraph(document));
