@@ -307,7 +307,16 @@ function checkHeader(raw: readonly string[], firstRow = false): string[] {
 export function tableToCsv(table: Table): string {
   const data: string[][] = new Array(table.rows);
   for (let r = 0; r < table.rows; r++) data[r] = table.cells.map((col) => col[r]!);
-  return Papa.unparse({ fields: table.columns, data }, { delimiter: ',', newline: '\n' });
+  return toCsv(table.columns, data);
+}
+
+/**
+ * Rows as compact CSV with papaparse's quoting (comma-separated, '\n' line ends, a cell
+ * quoted only where it must be: a comma, quote, line break or edge space). null and
+ * undefined cells are empty; no line end after the last row.
+ */
+export function toCsv(fields: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  return Papa.unparse({ fields: [...fields], data: rows.map((r) => [...r]) }, { delimiter: ',', newline: '\n' });
 }
 
 // ---------------------------------------------------------------------------------------

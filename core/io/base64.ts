@@ -1,48 +1,27 @@
-/** Float32 tensors <-> base64 text for graph files; no Node Buffer, so it runs in browsers and workers too. */
+/**
+ * Float32 tensors <-> base64 text for graph files, with the platform's btoa/atob (global in
+ * browsers, workers and Node ≥ 16), so the same code runs everywhere without Node's Buffer.
+ */
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const LOOKUP = new Int16Array(128).fill(-1);
-for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
+/** Canonical, padded base64: what the encoder writes. atob alone would also take whitespace and missing padding. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+// String.fromCharCode takes its arguments on the stack: convert in slices well below the
+// engines' argument limits.
+const SLICE = 0x8000;
 
 export function bytesToBase64(bytes: Uint8Array): string {
-  const parts: string[] = [];
-  let chunk = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i]!;
-    const b = i + 1 < bytes.length ? bytes[i + 1]! : 0;
-    const c = i + 2 < bytes.length ? bytes[i + 2]! : 0;
-    const n = (a << 16) | (b << 8) | c;
-    chunk += ALPHABET[(n >> 18) & 63]! + ALPHABET[(n >> 12) & 63]!;
-    chunk += i + 1 < bytes.length ? ALPHABET[(n >> 6) & 63]! : '=';
-    chunk += i + 2 < bytes.length ? ALPHABET[n & 63]! : '=';
-    if (chunk.length >= 8192) {
-      parts.push(chunk);
-      chunk = '';
-    }
-  }
-  parts.push(chunk);
-  return parts.join('');
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += SLICE) binary += String.fromCharCode(...bytes.subarray(i, i + SLICE));
+  return btoa(binary);
 }
 
-/** Decode base64; returns null when the text is not valid base64. */
+/** Decode base64; returns null when the text is not valid (canonical, padded) base64. */
 export function base64ToBytes(text: string): Uint8Array | null {
-  if (text.length % 4 !== 0) return null;
-  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  const out = new Uint8Array((text.length / 4) * 3 - pad);
-  let o = 0;
-  for (let i = 0; i < text.length; i += 4) {
-    let n = 0;
-    for (let j = 0; j < 4; j++) {
-      const ch = text.charCodeAt(i + j);
-      const isPad = ch === 61 && i + j >= text.length - pad;
-      const v = isPad ? 0 : ch < 128 ? LOOKUP[ch]! : -1;
-      if (v < 0) return null;
-      n = (n << 6) | v;
-    }
-    if (o < out.length) out[o++] = (n >> 16) & 255;
-    if (o < out.length) out[o++] = (n >> 8) & 255;
-    if (o < out.length) out[o++] = n & 255;
-  }
+  if (!BASE64.test(text)) return null;
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
 }
 
@@ -54,6 +33,7 @@ export function encodeFloat32(values: Float32Array): string {
   return bytesToBase64(le);
 }
 
+/** The float32 values of little-endian base64 text, or null when it is not base64 of whole float32s. */
 export function decodeFloat32(text: string): Float32Array | null {
   const bytes = base64ToBytes(text);
   if (!bytes || bytes.length % 4 !== 0) return null;
