@@ -45,6 +45,11 @@ const EXPLAINED: Record<string, Record<string, string>> = {
     softmax: 'cross-node rule: the activation a loss applies (as above)',
     sigmoid: 'cross-node rule: the activation a loss applies (as above)',
   },
+  'core/io/export/inference.ts': {
+    dataset: 'a NodeRole name',
+    input: 'a NodeRole name',
+    dropConnect: 'cross-node rule: which node masks the next layer’s weights, as in plan.ts (moving into the kinds with the wiring rules)',
+  },
   'core/data/synthetic.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
   'core/data/types.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
   'renderer/App.tsx': { tableDataset: 'the Import command fills the selected Table dataset or adds one: the file importer makes that kind' },
