@@ -43,6 +43,7 @@ const EXPLAINED: Record<string, Record<string, string>> = {
   'core/data/synthetic.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
   'core/data/types.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
   'renderer/App.tsx': { tableDataset: 'the Import command fills the selected Table dataset or adds one: the file importer makes that kind' },
+  'renderer/guide.ts': Object.fromEntries(['dataset', 'dense', 'flatten', 'relu', 'softmaxCrossEntropy'].map((k) => [k, 'the step-by-step guide ticks off the MNIST MLP tutorial’s own nodes: naming them is its content'])),
   'renderer/components/Canvas.tsx': { input: 'a port side (input/output), not the Input kind' },
   'renderer/components/QuickAdd.tsx': { input: 'a port side (input/output), not the Input kind' },
   'renderer/nodes/NodeCard.tsx': { input: 'a port side in an accessible label' },
