@@ -6,9 +6,8 @@
  * curves labelled by P_m. Plain SVG: error bars and a reversed log axis are a few lines here.
  */
 import { memo } from 'react';
-import { applyLotteryTicket, ARM_LABELS, ARMS, type Arm, type LotteryData } from '../../core/experiments/lottery.ts';
+import { ARM_LABELS, ARMS, type Arm, type LotteryData } from '../../core/experiments/lottery.ts';
 import { remainingText } from '../nodes/view.ts';
-import { useEditorStore } from '../store/context.tsx';
 
 const COLORS: Record<Arm, string> = { ticket: '#3b6fe0', randomReinit: '#e0603b', randomPruning: '#2f855a' };
 const CURVE_COLORS = ['#3b6fe0', '#e0603b', '#2f855a', '#8e44ad', '#b7791f', '#0f8f8f', '#c92a2a', '#4a5568', '#d53f8c', '#718096'];
@@ -205,26 +204,3 @@ export const LotteryPlots = memo(function LotteryPlots({ data }: { data: Lottery
     </div>
   );
 });
-
-/** A lottery result in the Experiments panel: the plots, and Apply to put the sparsest ticket's masks on the canvas. */
-export function LotteryResultView({ data }: { data: LotteryData }) {
-  const store = useEditorStore();
-  const last = data.rounds.at(-1);
-  return (
-    <div className="result-view">
-      <LotteryPlots data={data} />
-      {data.ticketMasks && last ? (
-        <button
-          type="button"
-          onClick={() => {
-            const s = store.getState();
-            s.setMasks(applyLotteryTicket(s.doc, data).masks ?? null);
-            s.notify('info', `The winning ticket's masks are on the graph: ${remainingText(last.fractionRemaining)} of the weights remain. Train to train the ticket; Undo removes them.`);
-          }}
-        >
-          Apply the ticket's masks ({remainingText(last.fractionRemaining)} remain)
-        </button>
-      ) : null}
-    </div>
-  );
-}

@@ -7,15 +7,6 @@ async function openFile(page: Page, name: string, text: string) {
   await (await chooser).setFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
 }
 
-/** How many distinct colours a canvas shows: a blank or one-colour canvas draws nothing. */
-const colours = (page: Page, name: string) =>
-  page.getByRole('img', { name }).evaluate((c: HTMLCanvasElement) => {
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    const seen = new Set<number>();
-    for (let i = 0; i < d.length; i += 4) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
-    return seen.size;
-  });
-
 /** The LeNet-300-100 example with a mask on fc1 that keeps, for every unit, the central 14 × 14 pixels. */
 function lenetWithMask(): string {
   const doc = JSON.parse(readFileSync('examples/mnist-lenet-300-100.nngraph', 'utf8')) as Record<string, unknown>;
