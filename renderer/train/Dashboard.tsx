@@ -23,11 +23,13 @@ function Chart({ data, series, title, height = 180, log = false }: { data: uPlot
   useEffect(() => {
     if (!ref.current) return;
     const width = ref.current.clientWidth || 400;
+    // The shell's "Enlarge plots" sets --chart-height on the dashboard, so curves grow with it.
+    const tall = () => Number(getComputedStyle(ref.current!).getPropertyValue('--chart-height')) || height;
     plot.current = new uPlot(
       {
         title,
         width,
-        height,
+        height: tall(),
         series: [{ label: 'x' }, ...series],
         scales: { x: { time: false }, ...(log ? { y: { distr: 3 } } : {}) },
         axes: [{ stroke: 'var(--muted)' }, { stroke: 'var(--muted)' }],
@@ -36,7 +38,7 @@ function Chart({ data, series, title, height = 180, log = false }: { data: uPlot
       data,
       ref.current,
     );
-    const ro = new ResizeObserver(() => plot.current?.setSize({ width: ref.current?.clientWidth || width, height }));
+    const ro = new ResizeObserver(() => ref.current && plot.current?.setSize({ width: ref.current.clientWidth || width, height: tall() }));
     ro.observe(ref.current);
     return () => {
       ro.disconnect();

@@ -64,9 +64,13 @@ test.describe('dashboard layout', () => {
     const kept = (await page.getByRole('region', { name: 'Dashboard' }).boundingBox())!;
     expect(Math.abs(kept.height - taller.height)).toBeLessThan(4);
 
+    const chart = page.getByRole('img', { name: 'Loss per step' });
+    const chartBefore = (await chart.boundingBox())!;
     await page.getByRole('button', { name: 'Enlarge plots' }).click();
     const large = (await dashboard.boundingBox())!;
     expect(large.height).toBeGreaterThan(800);
+    // The curves themselves grow, not only the room around them.
+    await expect.poll(async () => (await chart.boundingBox())!.height).toBeGreaterThan(chartBefore.height + 120);
     await expect(page.locator('.react-flow')).toBeHidden();
     await page.getByRole('button', { name: 'Show canvas' }).click();
     await expect(page.locator('.react-flow')).toBeVisible();
