@@ -5,13 +5,15 @@ import { parseArgs } from 'node:util';
 import { exportModel, EXPORT_TARGETS, type ExportTarget } from '../io/export/index.ts';
 import { documentWeights } from '../io/weights.ts';
 import { readGraphFile } from './check.ts';
+import { dataResourcesFor } from './node-runtime.ts';
 import { UsageError, type Io } from './main.ts';
 
-const HELP = `Usage: gradflow export FILE --to onnx [--out PATH]
+const HELP = `Usage: gradflow export FILE --to onnx|pytorch [--out PATH]
 
 Exports the model in FILE with its trained weights (or the initial ones if it has none).
 
   --to onnx      one .onnx file (opset 17): the inference graph, for ONNX Runtime, Netron...
+  --to pytorch   a folder: model.py, train.py, weights.npz, data.npz and a README
   --out PATH     where to write (default: next to FILE, named after it)
 
 Nothing is written when a node cannot be expressed in the target; the message names it.`;
@@ -49,7 +51,8 @@ export async function runExport(args: string[], io: Io): Promise<number> {
     io.err(`error: ${path}: ${(e as Error).message}\n`);
     return 1;
   }
-  const result = await exportModel(doc, to, { weights: weights.weights, trained: weights.trained });
+  const mnist = to === 'pytorch' ? (await dataResourcesFor(doc)).mnist : undefined;
+  const result = await exportModel(doc, to, { weights: weights.weights, trained: weights.trained, mnist });
   if (!result.ok) {
     io.err(`error: ${path} cannot be exported to ${to}:\n`);
     for (const e of result.errors) io.err(`  - ${e}\n`);

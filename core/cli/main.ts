@@ -11,7 +11,8 @@ Commands:
   experiment NAME FILE [options]  Run an experiment (loss landscape...) on a graph
                                 (see gradflow experiment --help).
   bench [--backend B] [--steps N]  Measure training speed on the MNIST MLP.
-  export FILE --to onnx [--out PATH]  Export the model with its weights (see --help).
+  export FILE --to onnx|pytorch [--out PATH]  Export the model with its weights (see --help).
+  import-weights FILE W.npz     Load weights trained by the exported PyTorch project.
 
 Run gradflow <command> --help for the options of a command.`;
 
@@ -49,6 +50,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'experiment': {
         const { runExperimentCommand } = await import('./experiment.ts');
         return await runExperimentCommand(rest, io);
+      }
+      case 'import-weights': {
+        const { runImportWeights } = await import('./import-weights.ts');
+        return await runImportWeights(rest, io);
       }
       case 'bench': {
         const { runBench } = await import('./bench.ts');

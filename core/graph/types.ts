@@ -240,6 +240,12 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
   optimizer?: OptimizerRule;
   /** Data kinds (role 'dataset'): how the node builds its data. */
   data?: DataSourceDef<ParamValues<S>>;
+  /**
+   * The node as PyTorch code for the exported project: the module model.py makes for it
+   * (its weights named as Gradflow names them) and the Python classes that module needs.
+   * Losses give a module called as loss(pred, target); target-path kinds one called on y.
+   */
+  torch?(ctx: TorchContext<ParamValues<S>>): TorchModule;
 }
 
 /**
@@ -352,4 +358,21 @@ export type AnyKindDef = NodeKindDef<any>;
 /** Define a node kind with its parameter types inferred from its specs. */
 export function defineKind<S extends ParamSpecs>(def: NodeKindDef<S>): AnyKindDef {
   return def;
+}
+
+/** What a kind's PyTorch exporter sees. */
+export interface TorchContext<P> {
+  params: P;
+  inputShapes: Record<string, Shape[]>;
+  outputShapes: Record<string, Shape>;
+  /** DropConnect rate on this node's kernel (0 when no DropConnect feeds it). */
+  dropConnectRate: number;
+}
+
+/** A node as PyTorch code. */
+export interface TorchModule {
+  /** A Python expression that makes the module, e.g. `Dense(784, 256, bias=True)`. */
+  module: string;
+  /** Python classes the expression uses, by class name (shared classes are written once). */
+  classes?: Record<string, string>;
 }

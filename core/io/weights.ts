@@ -4,7 +4,7 @@
  */
 import { initialValues } from '../compile/init.ts';
 import { compilePlan } from '../compile/plan.ts';
-import { createRng } from '../data/rng.ts';
+import { createRng, type Rng } from '../data/rng.ts';
 import { analyzeGraph } from '../graph/analyze.ts';
 import type { GraphDocument, WeightsBlock } from '../graph/document.ts';
 import { decodeFloat32, encodeFloat32 } from './base64.ts';
@@ -43,6 +43,17 @@ export function encodeWeightsBlock(weights: NodeWeights, meta: Pick<WeightsBlock
 }
 
 /**
+ * The Trainer's seeded streams for a run with `seed`, forked in its order: the batch
+ * order, then Dropout and noise, then the initial weights.
+ */
+export function runStreams(seed: number): { batches: Rng; dropout: Rng; weights: Rng } {
+  const root = createRng(seed ^ 0x5eed);
+  const batches = root.fork();
+  const dropout = root.fork();
+  return { batches, dropout, weights: root.fork() };
+}
+
+/**
  * The weights a fresh run of the graph starts from, without TensorFlow.js: the same
  * seeded streams as the Trainer (root = seed ^ 0x5eed; batches, Dropout, then weights are
  * forked from it) and the same node order, so an export of an untrained graph holds the
@@ -55,10 +66,7 @@ export function initialWeights(doc: Pick<GraphDocument, 'nodes' | 'edges'>, seed
   const compiled = analysis.canTrain ? compilePlan(doc, analysis) : null;
   const plan = compiled?.ok ? compiled.plan : null;
   const seed = seedOverride ?? (plan ? plan.dataset.params.seed : 1);
-  const root = createRng(seed ^ 0x5eed);
-  root.fork(); // batch order
-  root.fork(); // Dropout and noise
-  const rng = root.fork();
+  const rng = runStreams(seed).weights;
   const nodes = plan ? plan.nodes.map((n) => ({ id: n.id, weights: n.weights })) : analysis.order.map((id) => ({ id, weights: analysis.nodes[id]!.weights }));
   const out: NodeWeights = {};
   for (const n of nodes) {

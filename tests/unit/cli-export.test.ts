@@ -2,7 +2,7 @@
  * `gradflow export`: the file it writes opens in ONNX Runtime, a graph that cannot be
  * exported is refused with the reason and leaves nothing behind, usage mistakes exit 2.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,8 +51,27 @@ describe('gradflow export', () => {
     expect(existsSync(join(dir, 'bad.onnx'))).toBe(false);
   });
 
+  it('writes a PyTorch project folder whole, and import-weights refuses weights of another graph', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradflow-export-'));
+    const out = join(dir, 'xor-pytorch');
+    const r = await run('export', join(ROOT, 'examples/xor.nngraph'), '--to', 'pytorch', '--out', out);
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['README.md', 'data.npz', 'model.py', 'train.py', 'weights.npz']);
+    expect(readFileSync(join(out, 'model.py'), 'utf8')).toContain("self.hidden = Dense(2, 8, bias=True, drop_connect=0)  # Dense 'hidden'");
+    // The project's weights.npz (initial weights only: the example is untrained) loads back.
+    const graph = join(dir, 'xor.nngraph');
+    writeFileSync(graph, readFileSync(join(ROOT, 'examples/xor.nngraph')));
+    const back = await run('import-weights', graph, join(out, 'weights.npz'));
+    expect(back.err).toBe('');
+    expect(back.out).toContain('with the initial weights');
+    const wrong = await run('import-weights', join(ROOT, 'examples/mnist-mlp.nngraph'), join(out, 'weights.npz'), '--out', join(dir, 'x.nngraph'));
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain("has no 'fc1.kernel' (the kernel of Dense 'fc1', shape [784, 256])");
+    expect(existsSync(join(dir, 'x.nngraph'))).toBe(false);
+  });
+
   it.each([
-    [['export', 'x.nngraph'], /export needs --to onnx/],
+    [['export', 'x.nngraph'], /export needs --to onnx\|pytorch/],
     [['export', 'x.nngraph', '--to', 'caffe'], /got 'caffe'/],
     [['export', '--to', 'onnx'], /export needs a FILE/],
   ])('%j is a usage error', async (argv, message) => {

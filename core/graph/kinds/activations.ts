@@ -2,7 +2,7 @@
 import { num } from '../params.ts';
 import { defineKind, type AnyKindDef, type ForwardContext, type FusableActivation, type OutputActivation, type Tensor } from '../types.ts';
 import type { ParamSpecs } from '../params.ts';
-import { onnxUnary, single } from './util.ts';
+import { onnxUnary, py, single, torchBuiltin } from './util.ts';
 
 /** A shape-preserving node with one input `in` and one output `out`. */
 export function elementwise<S extends ParamSpecs>(def: {
@@ -21,6 +21,8 @@ export function elementwise<S extends ParamSpecs>(def: {
   activation?: OutputActivation;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   dropConnectRate?: (params: any) => number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  torch?: AnyKindDef['torch'];
 }): AnyKindDef {
   return defineKind({
     kind: def.kind,
@@ -40,6 +42,7 @@ export function elementwise<S extends ParamSpecs>(def: {
     ...(def.onnx ? { onnx: def.onnx } : {}),
     ...(def.activation ? { activation: def.activation } : {}),
     ...(def.dropConnectRate ? { dropConnectRate: def.dropConnectRate } : {}),
+    ...(def.torch ? { torch: def.torch } : {}),
     forward: (ctx, inputs) => ({ out: def.forward(ctx, inputs.in![0]!) }),
   });
 }
@@ -52,6 +55,7 @@ export const relu = elementwise({
   forward: (ctx, x) => ctx.tf.relu(x),
   fusableAs: 'relu',
   onnx: onnxUnary('Relu'),
+  torch: torchBuiltin('nn.ReLU()'),
 });
 
 export const leakyRelu = elementwise({
@@ -61,6 +65,7 @@ export const leakyRelu = elementwise({
   params: { alpha: num({ label: 'α', help: 'Slope for z < 0.', default: 0.01, min: 0, max: 1 }) },
   forward: (ctx, x) => ctx.tf.leakyRelu(x, ctx.params.alpha),
   onnx: onnxUnary('LeakyRelu', (p: { alpha: number }) => ({ alpha: { float: p.alpha } })),
+  torch: torchBuiltin((p: { alpha: number }) => `nn.LeakyReLU(${py(p.alpha)})`),
 });
 
 export const prelu = elementwise({
@@ -75,6 +80,21 @@ export const prelu = elementwise({
   forward: (ctx, x) => ctx.tf.prelu(x, ctx.weights.alpha!),
   // PRelu broadcasts its slope along the last axis, as tf.prelu does.
   onnx: (ctx) => ({ out: ctx.op('PRelu', [ctx.inputs.in![0]!, ctx.weight('alpha')]) }),
+  // Not nn.PReLU: that one learns its slopes along dim 1, Gradflow along the last axis.
+  torch: (ctx) => ({
+    module: `PReLU(${ctx.outputShapes.out!.at(-1)})`,
+    classes: {
+      PReLU: `class PReLU(nn.Module):
+    """max{0, z} + α min{0, z} with α learned per unit (along the last axis)."""
+
+    def __init__(self, units):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.zeros(units))
+
+    def forward(self, x):
+        return torch.where(x < 0, self.alpha * x, x)`,
+    },
+  }),
 });
 
 export const absRect = elementwise({
@@ -84,6 +104,16 @@ export const absRect = elementwise({
   params: {},
   forward: (ctx, x) => ctx.tf.abs(x),
   onnx: onnxUnary('Abs'),
+  torch: () => ({
+    module: 'Abs()',
+    classes: {
+      Abs: `class Abs(nn.Module):
+    """Absolute-value rectification |z|."""
+
+    def forward(self, x):
+        return torch.abs(x)`,
+    },
+  }),
 });
 
 export const sigmoid = elementwise({
@@ -94,6 +124,7 @@ export const sigmoid = elementwise({
   activation: 'sigmoid',
   forward: (ctx, x) => ctx.tf.sigmoid(x),
   onnx: onnxUnary('Sigmoid'),
+  torch: torchBuiltin('nn.Sigmoid()'),
 });
 
 export const tanh = elementwise({
@@ -103,6 +134,7 @@ export const tanh = elementwise({
   params: {},
   forward: (ctx, x) => ctx.tf.tanh(x),
   onnx: onnxUnary('Tanh'),
+  torch: torchBuiltin('nn.Tanh()'),
 });
 
 export const softmax = elementwise({
@@ -113,6 +145,7 @@ export const softmax = elementwise({
   activation: 'softmax',
   forward: (ctx, x) => ctx.tf.softmax(x),
   onnx: onnxUnary('Softmax', () => ({ axis: { int: -1 } })),
+  torch: torchBuiltin('nn.Softmax(dim=-1)'),
 });
 
 export const linear = elementwise({
@@ -122,6 +155,7 @@ export const linear = elementwise({
   params: {},
   forward: (_ctx, x) => x,
   onnx: onnxUnary('Identity'),
+  torch: torchBuiltin('nn.Identity()'),
 });
 
 export const softplus = elementwise({
@@ -131,6 +165,7 @@ export const softplus = elementwise({
   params: {},
   forward: (ctx, x) => ctx.tf.softplus(x),
   onnx: onnxUnary('Softplus'),
+  torch: torchBuiltin('nn.Softplus()'),
 });
 
 export const elu = elementwise({
@@ -147,4 +182,5 @@ export const elu = elementwise({
     return tf.add(tf.relu(x), tf.mul(tf.expm1(tf.minimum(x, 0)), alpha));
   },
   onnx: onnxUnary('Elu', (p: { alpha: number }) => ({ alpha: { float: p.alpha } })),
+  torch: torchBuiltin((p: { alpha: number }) => `nn.ELU(alpha=${py(p.alpha)})`),
 });

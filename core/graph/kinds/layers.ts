@@ -2,7 +2,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, num, oneOf, shape } from '../params.ts';
 import { defineKind, type InitSpec, type LocalIssue, type OnnxContext, type Shape, type TF, type Tensor, type WeightSpec } from '../types.ts';
-import { error, fmt, needsFlat, single, size } from './util.ts';
+import { error, fmt, needsFlat, py, single, size } from './util.ts';
 
 export const INITIALIZERS = ['zeros', 'normal', 'glorotNormal', 'glorotUniform', 'heNormal', 'heUniform'] as const;
 export type Initializer = (typeof INITIALIZERS)[number];
@@ -61,6 +61,16 @@ function onnxAffine(ctx: OnnxContext<unknown>, bias: boolean): string {
   return ctx.op('Gemm', inputs, keep < 1 ? { alpha: { float: keep } } : {});
 }
 
+/** DropConnect in PyTorch, shared by Dense and Maxout: the same masks and the same mean network. */
+const TORCH_DROP_CONNECT = `def drop_connect(kernel, rate, training):
+    """DropConnect (Wan et al. 2013): W ⊙ M, M_ij ~ Bernoulli(p) in training; p·W at inference."""
+    if rate <= 0:
+        return kernel
+    keep = 1 - rate
+    if not training:
+        return kernel * keep
+    return kernel * (torch.rand_like(kernel) < keep).to(kernel.dtype)`;
+
 export const dense = defineKind({
   kind: 'dense',
   title: 'Dense',
@@ -106,6 +116,26 @@ export const dense = defineKind({
   onnx: (ctx) => ({ out: onnxAffine(ctx, ctx.params.bias) }),
   // One multiply-add per kept weight, one add per bias.
   flops: (p, _in, _out, nz) => 2 * (nz.kernel ?? 0) + (p.bias ? p.units : 0),
+  // Not nn.Linear: the kernel keeps Gradflow's [fan_in, units] layout and name, so weights
+  // travel both ways by name and shape.
+  torch: (ctx) => ({
+    module: `Dense(${ctx.inputShapes.in![0]![0]}, ${ctx.params.units}, bias=${py(ctx.params.bias)}, drop_connect=${py(ctx.dropConnectRate)})`,
+    classes: {
+      drop_connect: TORCH_DROP_CONNECT,
+      Dense: `class Dense(nn.Module):
+    """z = h W + b, W of shape [fan_in, units]."""
+
+    def __init__(self, fan_in, units, bias=True, drop_connect=0.0):
+        super().__init__()
+        self.drop_connect = drop_connect
+        self.kernel = nn.Parameter(torch.zeros(fan_in, units))
+        self.bias = nn.Parameter(torch.zeros(units)) if bias else None
+
+    def forward(self, x):
+        z = x @ drop_connect(self.kernel, self.drop_connect, self.training)
+        return z if self.bias is None else z + self.bias`,
+    },
+  }),
 });
 
 export const rbf = defineKind({
@@ -160,6 +190,23 @@ export const rbf = defineKind({
   // Per kept (i, j): a multiply-add in (x⊙x)·M and one in x·C; then x², and per unit the
   // sum, the scale by β and the exp (‖c‖² is shared by the batch and not counted).
   flops: (p, inputs, _out, nz) => 4 * (nz.centers ?? 0) + (inputs.in?.[0]?.[0] ?? 0) + 4 * p.units,
+  torch: (ctx) => ({
+    module: `RBF(${ctx.inputShapes.in![0]![0]}, ${ctx.params.units})`,
+    classes: {
+      RBF: `class RBF(nn.Module):
+    """h_j = exp(−β_j ‖x − c_j‖²), β_j = exp(logBeta_j)."""
+
+    def __init__(self, fan_in, units):
+        super().__init__()
+        self.centers = nn.Parameter(torch.zeros(fan_in, units))
+        self.logBeta = nn.Parameter(torch.zeros(units))
+
+    def forward(self, x):
+        c = self.centers
+        d2 = torch.relu((x * x).sum(1, keepdim=True) - (x @ c) * 2 + (c * c).sum(0, keepdim=True))
+        return torch.exp(-(d2 * torch.exp(self.logBeta)))`,
+    },
+  }),
 });
 
 export const maxout = defineKind({
@@ -201,6 +248,24 @@ export const maxout = defineKind({
   },
   // A multiply-add per kept weight, an add per piece's bias, k − 1 comparisons per unit.
   flops: (p, _in, _out, nz) => 2 * (nz.kernel ?? 0) + p.units * p.pieces + p.units * (p.pieces - 1),
+  torch: (ctx) => ({
+    module: `Maxout(${ctx.inputShapes.in![0]![0]}, ${ctx.params.units}, ${ctx.params.pieces}, drop_connect=${py(ctx.dropConnectRate)})`,
+    classes: {
+      drop_connect: TORCH_DROP_CONNECT,
+      Maxout: `class Maxout(nn.Module):
+    """Each unit takes the largest of k affine pieces."""
+
+    def __init__(self, fan_in, units, pieces, drop_connect=0.0):
+        super().__init__()
+        self.units, self.pieces, self.drop_connect = units, pieces, drop_connect
+        self.kernel = nn.Parameter(torch.zeros(fan_in, units * pieces))
+        self.bias = nn.Parameter(torch.zeros(units * pieces))
+
+    def forward(self, x):
+        z = x @ drop_connect(self.kernel, self.drop_connect, self.training) + self.bias
+        return z.reshape(-1, self.units, self.pieces).amax(2)`,
+    },
+  }),
 });
 
 export const flatten = defineKind({
@@ -220,6 +285,7 @@ export const flatten = defineKind({
     return { out: ctx.tf.reshape(inputs.in![0]!, [-1, size(ctx.outputShapes.out!)]) };
   },
   onnx: (ctx) => ({ out: ctx.op('Flatten', [ctx.inputs.in![0]!], { axis: { int: 1 } }) }),
+  torch: () => ({ module: 'nn.Flatten()' }),
 });
 
 export const reshape = defineKind({
@@ -258,6 +324,20 @@ export const reshape = defineKind({
     const target = [-1, ...ctx.outputShapes.out!];
     return { out: ctx.op('Reshape', [ctx.inputs.in![0]!, ctx.constant('shape', target, [target.length], 'int64')]) };
   },
+  torch: (ctx) => ({
+    module: `Reshape(${py(ctx.outputShapes.out!)})`,
+    classes: {
+      Reshape: `class Reshape(nn.Module):
+    """Gives each example the shape \`shape\` (the batch dimension stays)."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.shape)`,
+    },
+  }),
 });
 
 function sameShapes(shapes: Shape[]): boolean {
@@ -292,6 +372,19 @@ export const add = defineKind({
     return { out: ctx.tf.addN(inputs.in!) };
   },
   onnx: (ctx) => ({ out: ctx.op('Sum', ctx.inputs.in!) }),
+  torch: () => ({
+    module: 'Add()',
+    classes: {
+      Add: `class Add(nn.Module):
+    """Element-wise sum of its inputs, in wiring order."""
+
+    def forward(self, *xs):
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out`,
+    },
+  }),
 });
 
 export const concat = defineKind({
@@ -324,4 +417,14 @@ export const concat = defineKind({
     return { out: ctx.tf.concat(inputs.in!, -1) };
   },
   onnx: (ctx) => ({ out: ctx.op('Concat', ctx.inputs.in!, { axis: { int: -1 } }) }),
+  torch: () => ({
+    module: 'Concat()',
+    classes: {
+      Concat: `class Concat(nn.Module):
+    """Joins its inputs along the last axis."""
+
+    def forward(self, *xs):
+        return torch.cat(xs, -1)`,
+    },
+  }),
 });

@@ -58,6 +58,19 @@ export const softmaxCE = defineKind({
   forward: (ctx, inputs) => ({ loss: softmaxCrossEntropy(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
   // The exported model also gives the class probabilities this loss reads its scores as.
   onnx: (ctx) => ({ probabilities: ctx.op('Softmax', [ctx.inputs.pred![0]!], { axis: { int: -1 } }, 'probabilities') }),
+  torch: () => ({
+    module: 'SoftmaxCrossEntropy()',
+    classes: {
+      SoftmaxCrossEntropy: `class SoftmaxCrossEntropy(nn.Module):
+    """Mean over the batch of −Σ_k y_k log softmax(z)_k (takes scores, applies softmax itself)."""
+
+    def forward(self, logits, target):
+        return -(target * torch.log_softmax(logits, -1)).sum(-1).mean()
+
+    def probabilities(self, logits):
+        return torch.softmax(logits, -1)`,
+    },
+  }),
 });
 
 export const binaryCE = defineKind({
@@ -84,6 +97,19 @@ export const binaryCE = defineKind({
   },
   forward: (ctx, inputs) => ({ loss: binaryCrossEntropy(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
   onnx: (ctx) => ({ probabilities: ctx.op('Sigmoid', [ctx.inputs.pred![0]!], {}, 'probabilities') }),
+  torch: () => ({
+    module: 'BinaryCrossEntropy()',
+    classes: {
+      BinaryCrossEntropy: `class BinaryCrossEntropy(nn.Module):
+    """Mean of max(z, 0) − z y + log(1 + e^−|z|): cross-entropy of sigmoid(z), written stably."""
+
+    def forward(self, logits, target):
+        return (torch.relu(logits) - logits * target + torch.log1p(torch.exp(-torch.abs(logits)))).mean()
+
+    def probabilities(self, logits):
+        return torch.sigmoid(logits)`,
+    },
+  }),
 });
 
 export const mse = defineKind({
@@ -105,4 +131,14 @@ export const mse = defineKind({
   forward: (ctx, inputs) => ({ loss: meanSquaredError(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
   // A linear output: the prediction is the model's output as it is.
   onnx: () => ({}),
+  torch: () => ({
+    module: 'MeanSquaredError()',
+    classes: {
+      MeanSquaredError: `class MeanSquaredError(nn.Module):
+    """Mean of (pred − y)² over the batch and outputs."""
+
+    def forward(self, pred, target):
+        return ((pred - target) ** 2).mean()`,
+    },
+  }),
 });

@@ -1,7 +1,8 @@
 /** Normalization layers. */
 import { num } from '../params.ts';
 import { elementwise } from './activations.ts';
-import type { OnnxContext } from '../types.ts';
+import type { OnnxContext, TorchContext } from '../types.ts';
+import { py } from './util.ts';
 
 const epsilonParam = num({ label: 'ε', help: 'Added to the variance for numerical stability.', default: 1e-3, min: 0, max: 1, exclusiveMin: true, log: true });
 
@@ -59,6 +60,37 @@ export const batchNorm = elementwise({
     const xHat = ctx.op('Div', [ctx.op('Sub', [x, mean]), std]);
     return { out: ctx.op('Add', [ctx.op('Mul', [xHat, gamma]), beta]) };
   },
+  // Not nn.BatchNorm1d: its running variance is unbiased and its momentum weighs the new
+  // statistic; Gradflow's (the course's) is r ← m·r + (1 − m)·batch statistic, biased.
+  torch: (ctx: TorchContext<{ momentum: number; epsilon: number }>) => ({
+    module: `BatchNorm(${ctx.outputShapes.out!.at(-1)}, momentum=${py(ctx.params.momentum)}, epsilon=${py(ctx.params.epsilon)})`,
+    classes: {
+      BatchNorm: `class BatchNorm(nn.Module):
+    """x̂ = (x − μ_B)/√(σ_B² + ε), y = γ x̂ + β over the batch (last axis = features);
+    running averages r ← momentum·r + (1 − momentum)·statistic replace μ_B, σ_B² at inference."""
+
+    def __init__(self, features, momentum, epsilon):
+        super().__init__()
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.gamma = nn.Parameter(torch.ones(features))
+        self.beta = nn.Parameter(torch.zeros(features))
+        self.register_buffer("movingMean", torch.zeros(features))
+        self.register_buffer("movingVariance", torch.ones(features))
+
+    def forward(self, x):
+        if not self.training:
+            return (x - self.movingMean) / torch.sqrt(self.movingVariance + self.epsilon) * self.gamma + self.beta
+        axes = tuple(range(x.dim() - 1))
+        mean = x.mean(axes)
+        variance = ((x - mean) ** 2).mean(axes)
+        with torch.no_grad():
+            m = self.momentum
+            self.movingMean.copy_(self.movingMean * m + mean * (1 - m))
+            self.movingVariance.copy_(self.movingVariance * m + variance * (1 - m))
+        return (x - mean) / torch.sqrt(variance + self.epsilon) * self.gamma + self.beta`,
+    },
+  }),
 });
 
 export const layerNorm = elementwise({
@@ -82,5 +114,23 @@ export const layerNorm = elementwise({
   },
   onnx: (ctx: OnnxContext<{ epsilon: number }>) => ({
     out: ctx.op('LayerNormalization', [ctx.inputs.in![0]!, ctx.weight('gamma'), ctx.weight('beta')], { axis: { int: -1 }, epsilon: { float: ctx.params.epsilon } }),
+  }),
+  torch: (ctx: TorchContext<{ epsilon: number }>) => ({
+    module: `LayerNorm(${ctx.outputShapes.out!.at(-1)}, epsilon=${py(ctx.params.epsilon)})`,
+    classes: {
+      LayerNorm: `class LayerNorm(nn.Module):
+    """Normalizes each example over its features, then γ x̂ + β."""
+
+    def __init__(self, features, epsilon):
+        super().__init__()
+        self.epsilon = epsilon
+        self.gamma = nn.Parameter(torch.ones(features))
+        self.beta = nn.Parameter(torch.zeros(features))
+
+    def forward(self, x):
+        mean = x.mean(-1, keepdim=True)
+        variance = ((x - mean) ** 2).mean(-1, keepdim=True)
+        return (x - mean) / torch.sqrt(variance + self.epsilon) * self.gamma + self.beta`,
+    },
   }),
 });

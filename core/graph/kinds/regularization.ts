@@ -2,7 +2,7 @@
 import { bool, int, num } from '../params.ts';
 import { defineKind } from '../types.ts';
 import { elementwise } from './activations.ts';
-import { onnxUnary, single } from './util.ts';
+import { onnxUnary, py, single } from './util.ts';
 
 const rateParam = (what: string) =>
   num({ label: 'Rate', help: `Probability of dropping ${what} during training (keep probability p = 1 − rate).`, default: 0.5, min: 0, max: 1, exclusiveMax: true });
@@ -32,6 +32,26 @@ export const dropout = elementwise({
     const x = ctx.inputs.in![0]!;
     return { out: keep >= 1 ? ctx.op('Identity', [x]) : ctx.op('Mul', [x, ctx.constant('keep', [keep], [])]) };
   },
+  // Not nn.Dropout: that one scales by 1/p in training; the course (and Gradflow) by p at test time.
+  torch: (ctx) => ({
+    module: `Dropout(${py(ctx.params.rate)})`,
+    classes: {
+      Dropout: `class Dropout(nn.Module):
+    """Training: x ⊙ m, m_i ~ Bernoulli(p), p = 1 − rate. Inference: p·x (the course's form)."""
+
+    def __init__(self, rate):
+        super().__init__()
+        self.rate = rate
+
+    def forward(self, x):
+        keep = 1 - self.rate
+        if keep >= 1:
+            return x
+        if not self.training:
+            return x * keep
+        return x * (torch.rand_like(x) < keep).to(x.dtype)`,
+    },
+  }),
 });
 
 /**
@@ -50,6 +70,7 @@ export const dropConnect = elementwise({
   forward: (_ctx, x) => x,
   // The layer it feeds exports p·W; the node itself passes its input on.
   onnx: onnxUnary('Identity'),
+  torch: () => ({ module: 'nn.Identity()' }),
 });
 
 export const gaussianNoise = elementwise({
@@ -65,6 +86,22 @@ export const gaussianNoise = elementwise({
   },
   // No noise at inference.
   onnx: onnxUnary('Identity'),
+  torch: (ctx) => ({
+    module: `GaussianNoise(${py(ctx.params.sigma)})`,
+    classes: {
+      GaussianNoise: `class GaussianNoise(nn.Module):
+    """Adds N(0, σ²) noise in training only."""
+
+    def __init__(self, sigma):
+        super().__init__()
+        self.sigma = sigma
+
+    def forward(self, x):
+        if not self.training or self.sigma == 0:
+            return x
+        return x + torch.randn_like(x) * self.sigma`,
+    },
+  }),
 });
 
 const lossIn = [{ name: 'loss', label: 'loss', type: 'loss' as const }];
@@ -122,6 +159,23 @@ export const labelSmoothing = defineKind({
     const k = Math.max(2, y.shape[y.shape.length - 1] ?? 2);
     return { y: ctx.tf.add(ctx.tf.mul(y, 1 - ctx.params.epsilon), ctx.params.epsilon / k) };
   },
+  torch: (ctx) => ({
+    module: `LabelSmoothing(${py(ctx.params.epsilon)})`,
+    classes: {
+      LabelSmoothing: `class LabelSmoothing(nn.Module):
+    """Training targets y(1 − ε) + ε/K; validation uses the true labels."""
+
+    def __init__(self, epsilon):
+        super().__init__()
+        self.epsilon = epsilon
+
+    def forward(self, y):
+        if not self.training or self.epsilon == 0:
+            return y
+        k = max(2, y.shape[-1])
+        return y * (1 - self.epsilon) + self.epsilon / k`,
+    },
+  }),
 });
 
 export const labelNoise = defineKind({
@@ -147,6 +201,28 @@ export const labelNoise = defineKind({
         : tf.oneHot(tf.randomUniform([n], 0, k, 'int32', ctx.seed()), k).toFloat();
     return { y: tf.add(tf.mul(y, tf.sub(1, replace)), tf.mul(random, replace)) };
   },
+  torch: (ctx) => ({
+    module: `LabelNoise(${py(ctx.params.probability)})`,
+    classes: {
+      LabelNoise: `class LabelNoise(nn.Module):
+    """In training each target becomes a uniformly random class with probability p."""
+
+    def __init__(self, probability):
+        super().__init__()
+        self.probability = probability
+
+    def forward(self, y):
+        if not self.training or self.probability == 0:
+            return y
+        n, k = y.shape[0], y.shape[-1]
+        replace = (torch.rand(n, 1) < self.probability).to(y.dtype)
+        if k == 1:
+            random = (torch.rand(n, 1) < 0.5).to(y.dtype)
+        else:
+            random = nn.functional.one_hot(torch.randint(0, k, (n,)), k).to(y.dtype)
+        return y * (1 - replace) + random * replace`,
+    },
+  }),
 });
 
 export const earlyStopping = defineKind({

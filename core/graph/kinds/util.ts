@@ -27,6 +27,25 @@ export function onnxUnary(opType: string, attributes?: (params: never) => Record
   return (ctx: OnnxContext<any>): Record<string, string> => ({ out: ctx.op(opType, [ctx.inputs.in![0]!], attributes?.(ctx.params as never)) });
 }
 
+/** A JSON-like value as a Python literal (True/False, None, tuples for arrays). */
+export function py(v: unknown): string {
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`cannot write ${v} as a Python number`);
+    return String(v);
+  }
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `(${v.map(py).join(', ')}${v.length === 1 ? ',' : ''})`;
+  if (v === null || v === undefined) return 'None';
+  throw new Error(`cannot write ${typeof v} as Python`);
+}
+
+/** A PyTorch exporter for a kind that is one built-in torch module. */
+export function torchBuiltin(module: string | ((params: never) => string)) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return (ctx: { params: any }) => ({ module: typeof module === 'string' ? module : module(ctx.params as never) });
+}
+
 /** Layers that compute h·W need a flat [features] input; say how to fix anything else. */
 export function needsFlat(ctx: InferContext<unknown>, title: string, port = 'in'): { width: number | null; issues: LocalIssue[] } {
   const s = single(ctx, port);

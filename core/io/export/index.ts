@@ -4,7 +4,7 @@ import type { GraphDocument } from '../../graph/document.ts';
 import type { NodeWeights } from '../weights.ts';
 import { exportOnnx, type ExportResult } from './onnx.ts';
 
-export const EXPORT_TARGETS = ['onnx'] as const;
+export const EXPORT_TARGETS = ['onnx', 'pytorch'] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 
 /** One file of an export, by its path inside the output (a single name for ONNX). */
@@ -27,6 +27,10 @@ export async function exportModel(doc: GraphDocument, to: ExportTarget, o: Expor
     case 'onnx': {
       const r = exportOnnx(doc, o.weights);
       return r.ok ? { ok: true, value: [{ path: 'model.onnx', bytes: r.value }], notes: r.notes } : r;
+    }
+    case 'pytorch': {
+      const { exportPytorch } = await import('./pytorch.ts');
+      return exportPytorch(doc, o);
     }
   }
 }
