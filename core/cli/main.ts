@@ -12,6 +12,7 @@ Commands:
                                 (see gradflow experiment --help).
   bench [--backend B] [--steps N]  Measure training speed on the MNIST MLP.
   export FILE --to onnx|pytorch [--out PATH]  Export the model with its weights (see --help).
+  import MODEL.onnx [--out F]   Turn an ONNX model into an editable graph with its weights.
   import-weights FILE W.npz     Load weights trained by the exported PyTorch project.
 
 Run gradflow <command> --help for the options of a command.`;
@@ -50,6 +51,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'experiment': {
         const { runExperimentCommand } = await import('./experiment.ts');
         return await runExperimentCommand(rest, io);
+      }
+      case 'import': {
+        const { runImport } = await import('./import.ts');
+        return await runImport(rest, io);
       }
       case 'import-weights': {
         const { runImportWeights } = await import('./import-weights.ts');

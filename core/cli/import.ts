@@ -1,0 +1,46 @@
+/** `gradflow import MODEL.onnx [--out FILE.nngraph]`: another tool's model as an editable graph. */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { importOnnx } from '../io/import/onnx.ts';
+import { saveGraph } from '../io/save.ts';
+import { UsageError, type Io } from './main.ts';
+
+const HELP = `Usage: gradflow import MODEL.onnx [--out FILE.nngraph]
+
+Turns an ONNX model (e.g. from torch.onnx.export, or Gradflow's own export) into a graph
+with its weights, laid out left to right, starting from an Input of the model's input
+shape: attach a Dataset, a loss and an optimizer to train it. An op Gradflow cannot
+represent is named with its node, and nothing is written.`;
+
+export async function runImport(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  if (values.help) {
+    io.out(`${HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'import takes one MODEL' : 'import needs a MODEL.onnx');
+  const path = positionals[0]!;
+  if (!/\.onnx$/i.test(path)) throw new UsageError(`import reads ONNX models (.onnx), got '${basename(path)}'`);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    io.err(`error: cannot read ${path}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
+    return 1;
+  }
+  const stem = basename(path).replace(/\.onnx$/i, '');
+  const r = await importOnnx(bytes, stem);
+  if (!r.ok) {
+    io.err(`error: ${path} cannot be imported:\n`);
+    for (const e of r.errors) io.err(`  - ${e}\n`);
+    return 1;
+  }
+  const out = values.out ?? join(dirname(path), `${stem}.nngraph`);
+  const tmp = `${out}.${process.pid}.tmp`;
+  await writeFile(tmp, saveGraph(r.document));
+  await rename(tmp, out);
+  for (const n of r.notes) io.out(`note: ${n}\n`);
+  io.out(`wrote ${out}: ${r.document.nodes.length} nodes from ${path}\n`);
+  return 0;
+}
