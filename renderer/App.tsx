@@ -15,6 +15,7 @@ import { CommandsProvider, useCommandEnablement, useCommandRegistry, useShortcut
 import { Canvas } from './components/Canvas.tsx';
 import { ConfirmDiscard, ExamplesDialog, FileFormatDialog, RecoverBanner } from './components/Dialogs.tsx';
 import { ImportDialog, type TableChoice } from './components/ImportDialog.tsx';
+import { ModelExchangeDialog } from './components/ModelExchange.tsx';
 import { Inspector } from './components/Inspector.tsx';
 import { Palette } from './components/Palette.tsx';
 import { ProblemsPanel } from './components/ProblemsPanel.tsx';
@@ -45,6 +46,7 @@ function Shell() {
   const notice = useEditor((s) => s.notice);
   const [showExamples, setShowExamples] = useState(false);
   const [imported, setImported] = useState<TableImport | null>(null);
+  const [showModel, setShowModel] = useState(false);
   const [showFormat, setShowFormat] = useState(false);
   const [guide, setGuide] = useState(false);
   const empty = useEditor((s) => s.doc.nodes.length === 0);
@@ -256,12 +258,19 @@ function Shell() {
           onSaveWithWeights={() => void saveWithWeights()}
           onImportData={() => void importData()}
           extra={
-            // Links open in the web app; the desktop app's address is its own.
-            platform.kind === 'browser' ? (
-              <button onClick={() => void copyLink()} title="Copy a link that opens this graph (without trained weights) in the web app">
-                Copy link
+            <>
+              {
+                // Links open in the web app; the desktop app's address is its own.
+                platform.kind === 'browser' ? (
+                  <button onClick={() => void copyLink()} title="Copy a link that opens this graph (without trained weights) in the web app">
+                    Copy link
+                  </button>
+                ) : null
+              }
+              <button onClick={() => setShowModel(true)} title="Export the model (ONNX, PyTorch), import an ONNX model or trained weights">
+                Model…
               </button>
-            ) : null
+            </>
           }
         />
         {files.recovery ? <RecoverBanner savedAt={files.recovery.savedAt} onRestore={files.restoreRecovery} onDiscard={files.discardRecovery} /> : null}
@@ -321,6 +330,7 @@ function Shell() {
           />
         ) : null}
         {showFormat ? <FileFormatDialog onClose={() => setShowFormat(false)} /> : null}
+        {showModel ? <ModelExchangeDialog sessionWeights={() => training.exportWeights()} onOpenGraph={(text, name) => files.openBytes(text, name)} onClose={() => setShowModel(false)} /> : null}
         {imported ? <ImportDialog imported={imported} onCreate={createTableDataset} onCancel={() => setImported(null)} /> : null}
         {files.pending ? (
           <ConfirmDiscard

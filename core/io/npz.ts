@@ -94,13 +94,18 @@ export function decodeNpy(bytes: Uint8Array, where: string): NpyArray {
 
 /** A .npz (an uncompressed zip of .npy entries named KEY.npy), keys in the given order. */
 export function encodeNpz(arrays: Record<string, NpyArray>): Uint8Array {
+  return encodeZip(Object.entries(arrays).map(([key, a]) => ({ path: `${key}.npy`, bytes: encodeNpy(a) })));
+}
+
+/** An uncompressed zip of the given files (the PyTorch project as one download in the web build). */
+export function encodeZip(files: { path: string; bytes: Uint8Array }[]): Uint8Array {
   const enc = new TextEncoder();
   const locals: Uint8Array[] = [];
   const centrals: Uint8Array[] = [];
   let offset = 0;
-  for (const [key, a] of Object.entries(arrays)) {
-    const name = enc.encode(`${key}.npy`);
-    const data = encodeNpy(a);
+  for (const f of files) {
+    const name = enc.encode(f.path);
+    const data = f.bytes;
     const crc = crc32(data);
     const local = new Uint8Array(30 + name.length + data.length);
     const lv = new DataView(local.buffer);

@@ -3,6 +3,7 @@ import type { MnistData } from '../../data/mnist.ts';
 import type { GraphDocument } from '../../graph/document.ts';
 import type { NodeWeights } from '../weights.ts';
 import { exportOnnx, type ExportResult } from './onnx.ts';
+import { exportPytorch } from './pytorch.ts';
 
 export const EXPORT_TARGETS = ['onnx', 'pytorch'] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
@@ -28,9 +29,7 @@ export async function exportModel(doc: GraphDocument, to: ExportTarget, o: Expor
       const r = exportOnnx(doc, o.weights);
       return r.ok ? { ok: true, value: [{ path: 'model.onnx', bytes: r.value }], notes: r.notes } : r;
     }
-    case 'pytorch': {
-      const { exportPytorch } = await import('./pytorch.ts');
+    case 'pytorch':
       return exportPytorch(doc, o);
-    }
   }
 }

@@ -1,0 +1,133 @@
+/**
+ * Model in and out of the app: export the graph as ONNX or as a PyTorch project (a .zip),
+ * import an ONNX model as a new graph, and load weights trained by the exported project.
+ * Self-contained: App renders it and hands it the session's trained weights and a way to
+ * open a graph; everything else goes through core/io.
+ */
+import { useState } from 'react';
+import type { WeightsBlock } from '../../core/graph/document.ts';
+import { exportModel, type ExportTarget } from '../../core/io/export/index.ts';
+import { importOnnx } from '../../core/io/import/onnx.ts';
+import { importWeightsNpz } from '../../core/io/import/weights.ts';
+import { encodeZip } from '../../core/io/npz.ts';
+import { saveGraph } from '../../core/io/save.ts';
+import { documentWeights } from '../../core/io/weights.ts';
+import { pickFile } from '../platform/dom-files.ts';
+import { useEditorStore, usePlatform } from '../store/context.tsx';
+
+function download(name: string, bytes: Uint8Array, type: string): { name: string } {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return { name };
+}
+
+export function ModelExchangeDialog({
+  sessionWeights,
+  onOpenGraph,
+  onClose,
+}: {
+  /** The weights of this session's training, if any (they win over the file's). */
+  sessionWeights: () => Promise<WeightsBlock | null>;
+  /** Open a graph (the imported model) as the current document. */
+  onOpenGraph: (text: string, name: string) => boolean;
+  onClose: () => void;
+}) {
+  const store = useEditorStore();
+  const platform = usePlatform();
+  const [problems, setProblems] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const stem = () => store.getState().fileName.replace(/\.nngraph$/i, '') || 'model';
+
+  const act = (f: () => Promise<void>) => async () => {
+    setBusy(true);
+    setProblems([]);
+    try {
+      await f();
+    } catch (e) {
+      setProblems([(e as Error).message]);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const exportTo = (to: ExportTarget) =>
+    act(async () => {
+      const live = await sessionWeights();
+      const doc = { ...store.getState().doc, ...(live ? { weights: live } : {}) };
+      if (to === 'pytorch' && doc.nodes.some((n) => n.kind === 'dataset' && n.params.source === 'mnist')) {
+        setProblems(['The PyTorch project of an MNIST graph holds the digits in data.npz, which the app does not load here: run gradflow export FILE --to pytorch']);
+        return;
+      }
+      const w = documentWeights(doc);
+      const r = await exportModel(doc, to, { weights: w.weights, trained: w.trained });
+      if (!r.ok) {
+        setProblems(r.errors);
+        return;
+      }
+      const [name, bytes, type, ext] =
+        to === 'onnx' ? [`${stem()}.onnx`, r.value[0]!.bytes, 'application/octet-stream', 'onnx'] : [`${stem()}-pytorch.zip`, encodeZip(r.value.map((f) => ({ path: `${stem()}-pytorch/${f.path}`, bytes: f.bytes }))), 'application/zip', 'zip'];
+      const saved = platform.exportFile
+        ? await platform.exportFile({ suggestedName: name, data: bytes, filters: [{ name: to === 'onnx' ? 'ONNX model' : 'Zip archive', extensions: [ext] }] })
+        : download(name, bytes, type);
+      if (saved) {
+        store.getState().notify('info', `Exported ${to === 'onnx' ? 'the ONNX model' : 'the PyTorch project'} to ${saved.name} (${w.trained ? 'trained' : 'initial'} weights)`);
+        onClose();
+      }
+    });
+
+  const importModel = act(async () => {
+    const file = await pickFile('.onnx');
+    if (!file) return;
+    const r = await importOnnx(new Uint8Array(await file.arrayBuffer()), file.name.replace(/\.onnx$/i, ''));
+    if (!r.ok) {
+      setProblems([`${file.name} cannot be imported:`, ...r.errors]);
+      return;
+    }
+    if (onOpenGraph(saveGraph(r.document), `${file.name.replace(/\.onnx$/i, '')}.nngraph`)) {
+      store.getState().notify('info', `Imported ${file.name}: ${r.document.nodes.length} nodes. ${r.notes.join(' ')}`.trim());
+      onClose();
+    }
+  });
+
+  const importWeights = act(async () => {
+    const file = await pickFile('.npz');
+    if (!file) return;
+    const r = await importWeightsNpz(store.getState().doc, new Uint8Array(await file.arrayBuffer()), file.name);
+    if (!r.ok) {
+      setProblems([`The weights in ${file.name} do not fit this graph:`, ...r.errors]);
+      return;
+    }
+    store.getState().setWeights(r.weights);
+    store.getState().notify('info', `Loaded the ${r.source} from ${file.name}`);
+    onClose();
+  });
+
+  return (
+    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+      <div className="modal" role="dialog" aria-modal="true" aria-label="Export or import a model" onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+        <h2>Model</h2>
+        <p>Export the network with its weights (trained ones when there are), bring in an ONNX model, or load weights trained by the exported PyTorch project.</p>
+        <div className="modal-actions">
+          <button disabled={busy} onClick={() => void exportTo('onnx')()}>Export ONNX…</button>
+          <button disabled={busy} onClick={() => void exportTo('pytorch')()}>Export PyTorch project…</button>
+          <button disabled={busy} onClick={() => void importModel()}>Import ONNX model…</button>
+          <button disabled={busy} onClick={() => void importWeights()}>Import weights (.npz)…</button>
+          <button onClick={onClose}>Close</button>
+        </div>
+        {problems.length ? (
+          <ul role="alert" className="problems">
+            {problems.map((p, i) => (
+              <li key={i}>{p}</li>
+            ))}
+          </ul>
+        ) : null}
+      </div>
+    </div>
+  );
+}

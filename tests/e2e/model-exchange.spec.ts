@@ -1,0 +1,45 @@
+import { expect, test, type Page } from '@playwright/test';
+
+const docOf = (page: Page) =>
+  page.evaluate(() => (window as unknown as { __gradflow: { store: { getState(): { doc: unknown } } } }).__gradflow.store.getState().doc) as Promise<{
+    nodes: { id: string; kind: string; label?: string }[];
+    weights?: { backend: string };
+  }>;
+
+async function openXor(page: Page) {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Examples' }).click();
+  await page.getByRole('button', { name: /Open example XOR/ }).click();
+}
+
+test.describe('the model in and out of the app', () => {
+  test('exports the graph as ONNX and imports that file back as a new graph', async ({ page }) => {
+    await openXor(page);
+    await page.getByRole('button', { name: 'Model…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Export or import a model' });
+    const download = page.waitForEvent('download');
+    await dialog.getByRole('button', { name: 'Export ONNX…' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/\.onnx$/);
+    const bytes = await (await file.createReadStream()).toArray();
+    const onnx = Buffer.concat(bytes);
+    await expect(page.getByRole('status').or(page.getByRole('alert')).first()).toContainText(/Exported the ONNX model/);
+
+    await page.getByRole('button', { name: 'Model…' }).click();
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('dialog', { name: 'Export or import a model' }).getByRole('button', { name: 'Import ONNX model…' }).click();
+    await (await chooser).setFiles({ name: 'xor.onnx', mimeType: 'application/octet-stream', buffer: onnx });
+    await expect.poll(async () => (await docOf(page)).nodes.map((n) => n.kind)).toEqual(['input', 'dense', 'tanh', 'dense']);
+    expect((await docOf(page)).weights?.backend).toBe('onnx');
+  });
+
+  test('weights that do not fit the graph are refused with the reason, and nothing changes', async ({ page }) => {
+    await openXor(page);
+    await page.getByRole('button', { name: 'Model…' }).click();
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Import weights (.npz)…' }).click();
+    await (await chooser).setFiles({ name: 'w.npz', mimeType: 'application/zip', buffer: Buffer.from('not a zip') });
+    await expect(page.getByRole('dialog', { name: 'Export or import a model' }).getByRole('alert')).toContainText('w.npz is not a .npz (zip) file');
+    expect((await docOf(page)).weights).toBeUndefined();
+  });
+});
