@@ -12,20 +12,8 @@ import { importWeightsNpz } from '../../core/io/import/weights.ts';
 import { encodeZip } from '../../core/io/npz.ts';
 import { saveGraph } from '../../core/io/save.ts';
 import { documentWeights } from '../../core/io/weights.ts';
-import { pickFile } from '../platform/dom-files.ts';
+import { downloadBytes, pickFile } from '../platform/dom-files.ts';
 import { useEditorStore, usePlatform } from '../store/context.tsx';
-
-function download(name: string, bytes: Uint8Array, type: string): { name: string } {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  return { name };
-}
 
 export function ModelExchangeDialog({
   sessionWeights,
@@ -74,7 +62,7 @@ export function ModelExchangeDialog({
         to === 'onnx' ? [`${stem()}.onnx`, r.value[0]!.bytes, 'application/octet-stream', 'onnx'] : [`${stem()}-pytorch.zip`, encodeZip(r.value.map((f) => ({ path: `${stem()}-pytorch/${f.path}`, bytes: f.bytes }))), 'application/zip', 'zip'];
       const saved = platform.exportFile
         ? await platform.exportFile({ suggestedName: name, data: bytes, filters: [{ name: to === 'onnx' ? 'ONNX model' : 'Zip archive', extensions: [ext] }] })
-        : download(name, bytes, type);
+        : downloadBytes(name, bytes, type);
       if (saved) {
         store.getState().notify('info', `Exported ${to === 'onnx' ? 'the ONNX model' : 'the PyTorch project'} to ${saved.name} (${w.trained ? 'trained' : 'initial'} weights)`);
         onClose();

@@ -23,7 +23,16 @@ export function pickFile(accept: string): Promise<File | null> {
 
 /** Offer text as a download named `name`. */
 export function downloadText(name: string, text: string, type: string): { name: string } {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  return downloadBlob(name, new Blob([text], { type }));
+}
+
+/** Offer bytes (a model, a zip) as a download named `name`. */
+export function downloadBytes(name: string, bytes: Uint8Array, type: string): { name: string } {
+  return downloadBlob(name, new Blob([bytes as BlobPart], { type }));
+}
+
+function downloadBlob(name: string, blob: Blob): { name: string } {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
