@@ -27,6 +27,7 @@ import { redo, undo } from './store/editor.ts';
 import { useEditor, useEditorStore, usePlatform } from './store/context.tsx';
 import { useRun, useTraining } from './train/context.tsx';
 import { Dashboard } from './train/Dashboard.tsx';
+import { ExperimentsPanel } from './experiments/ExperimentsPanel.tsx';
 import { GradientLegend } from './train/Legend.tsx';
 import { RunBar } from './train/RunBar.tsx';
 import { mergeRuns } from './train/run.ts';
@@ -305,6 +306,10 @@ function Shell() {
                         </button>
                       }
                     />
+                  </Panel>
+                  <Separator className="split-handle vertical" aria-label="Resize the dashboard and the experiments" />
+                  <Panel id="experiments" defaultSize="30%" minSize={200}>
+                    <ExperimentsPanel />
                   </Panel>
                 </Group>
               </Panel>

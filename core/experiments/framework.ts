@@ -299,6 +299,14 @@ export function withResult(doc: GraphDocument, result: ExperimentResult): GraphD
 }
 
 
+/** The document without the result of this id (and without an empty block). */
+export function withoutResult(doc: GraphDocument, id: string): GraphDocument {
+  if (!doc.experiments) return doc;
+  const results = doc.experiments.results.filter((r) => r.id !== id);
+  const { experiments: _gone, ...rest } = doc;
+  return results.length ? { ...doc, experiments: { ...doc.experiments, results } } : rest;
+}
+
 /** Report progress at most every `ms` milliseconds (and always at the end). */
 export function throttle(ms: number): (done: number, total: number) => boolean {
   let last = -Infinity;

@@ -2,8 +2,9 @@
 import type { ExperimentDef } from './framework.ts';
 import { landscape } from './landscape.ts';
 import { lottery } from './lottery.ts';
+import { sharpness } from './sharpness.ts';
 
-export const EXPERIMENTS: readonly ExperimentDef[] = [landscape as unknown as ExperimentDef, lottery as unknown as ExperimentDef];
+export const EXPERIMENTS: readonly ExperimentDef[] = [landscape, sharpness, lottery] as unknown as ExperimentDef[];
 
 /** The experiment with this name, or undefined. */
 export function experimentDef(name: string): ExperimentDef | undefined {

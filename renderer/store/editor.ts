@@ -7,7 +7,9 @@ import { temporal } from 'zundo';
 import { createStore } from 'zustand/vanilla';
 import { analyzeGraph, type Analysis } from '../../core/graph/analyze.ts';
 import { pruningSavings, type Savings } from '../../core/graph/savings.ts';
-import { emptyDocument, APP_VERSION, type GraphDocument, type MaskBlock, type Position, type RunRecord, type WeightsBlock } from '../../core/graph/document.ts';
+import { emptyDocument, APP_VERSION, type ExperimentResult, type GraphDocument, type MaskBlock, type Position, type RunRecord, type WeightsBlock } from '../../core/graph/document.ts';
+import { withoutResult, withResult } from '../../core/experiments/framework.ts';
+import { experimentDef } from '../../core/experiments/registry.ts';
 import * as edit from '../../core/graph/edit.ts';
 import type { ParamValue } from '../../core/graph/params.ts';
 import { loadGraph } from '../../core/io/load.ts';
@@ -61,6 +63,11 @@ export interface EditorState {
   setWeights(weights: WeightsBlock | null, runs?: RunRecord[]): void;
   /** Put pruning masks on the graph (a lottery ticket), or remove them all (null); one undo step. */
   setMasks(masks: MaskBlock | null): void;
+  /** Keep an experiment's result in the document (its `experiments` block), or drop one. */
+  addExperimentResult(result: ExperimentResult): void;
+  removeExperimentResult(id: string): void;
+  /** What an experiment offers to put on the graph (a lottery ticket's masks), as one undo step. */
+  applyExperimentResult(result: ExperimentResult): void;
   notify(kind: Notice['kind'], text: string): void;
   clearNotice(): void;
 }
@@ -285,6 +292,16 @@ export function createEditorStore(initial: GraphDocument = emptyDocument(), opti
             if (masks) next.masks = masks;
             else delete next.masks;
             change(next);
+          },
+          addExperimentResult(result) {
+            change(withResult(get().doc, result), false);
+          },
+          removeExperimentResult(id) {
+            change(withoutResult(get().doc, id), false);
+          },
+          applyExperimentResult(result) {
+            const def = experimentDef(result.experiment);
+            if (def?.apply) change(def.apply(get().doc, result.data));
           },
           notify(kind, text) {
             set({ notice: { kind, text, seq: ++noticeSeq } });

@@ -1,5 +1,6 @@
 /** Messages between the UI and the training worker. The worker owns every tensor. */
-import type { GraphDocument, WeightsBlock } from '../../core/graph/document.ts';
+import type { JsonRecord } from '../../core/experiments/framework.ts';
+import type { ExperimentResult, GraphDocument, JsonValue, WeightsBlock } from '../../core/graph/document.ts';
 import type { Instrumentation } from '../../core/train/instrument.ts';
 import type { TrainEvent } from '../../core/train/trainer.ts';
 import type { BoundaryView, ConfusionView, CurveView, DigitsView } from '../../core/train/views.ts';
@@ -28,7 +29,10 @@ export type ToWorker =
   | { type: 'setLearningRate'; value: number }
   | { type: 'exportWeights'; requestId: number }
   /** Validation metrics and dashboard views of `weights` (or of the running trainer's current weights). */
-  | { type: 'evaluate'; requestId: number; doc: Pick<GraphDocument, 'nodes' | 'edges' | 'masks'>; weights: WeightsBlock | null; backend: BackendPreference; mnistUrl: string; wasmUrls: Record<string, string> };
+  | { type: 'evaluate'; requestId: number; doc: Pick<GraphDocument, 'nodes' | 'edges' | 'masks'>; weights: WeightsBlock | null; backend: BackendPreference; mnistUrl: string; wasmUrls: Record<string, string> }
+  /** Run an experiment (core/experiments) on `doc` from `weights`; progress and the result come back with the requestId. */
+  | { type: 'experiment'; requestId: number; name: string; settings: Record<string, JsonValue>; seed: number; doc: GraphDocument; weights: WeightsBlock | null; backend: BackendPreference; mnistUrl: string; wasmUrls: Record<string, string> }
+  | { type: 'experimentControl'; action: 'pause' | 'resume' | 'cancel' };
 
 export interface Views {
   boundary: BoundaryView | null;
@@ -53,4 +57,7 @@ export type FromWorker =
   | { type: 'checkpoint'; weights: WeightsBlock }
   | { type: 'weights'; requestId: number; weights: WeightsBlock | null }
   | { type: 'evaluated'; requestId: number; backend: string; loss: number | null; accuracy: number | null; step: number }
+  | { type: 'experimentProgress'; requestId: number; done: number; total: number; partial: JsonRecord | null; backend: string }
+  /** The experiment's result (completed, or cancelled with what it computed), or why it could not run. */
+  | { type: 'experimentDone'; requestId: number; result: ExperimentResult | null; error: string | null }
   | { type: 'error'; message: string; fatal: boolean };

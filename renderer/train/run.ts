@@ -4,7 +4,8 @@
  * training worker.
  */
 import { createStore } from 'zustand/vanilla';
-import type { EpochRecord, GraphDocument, RunRecord, WeightsBlock } from '../../core/graph/document.ts';
+import type { EpochRecord, ExperimentResult, GraphDocument, JsonValue, RunRecord, WeightsBlock } from '../../core/graph/document.ts';
+import { createExperimentStore } from '../experiments/state.ts';
 import type { Instrumentation } from '../../core/train/instrument.ts';
 import type { Fault, Progress } from '../../core/train/trainer.ts';
 import type { BackendPreference, DataPoints, FromWorker, ToWorker, Views } from './protocol.ts';
@@ -102,6 +103,9 @@ export class TrainingClient {
   private worker: Worker | null = null;
   private nextRequest = 1;
   private pending = new Map<number, (m: FromWorker) => void>();
+  /** The experiment running in the worker (the Experiments panel reads it). */
+  readonly experiments = createExperimentStore();
+  private experimentRequest = 0;
 
   constructor(
     readonly store: RunStore,
@@ -185,13 +189,44 @@ export class TrainingClient {
     return evaluation;
   }
 
+  /**
+   * Run an experiment in the worker on `doc` from `weights`. Resolves with its result (null
+   * when it was cancelled before computing anything); refuses while training runs.
+   */
+  async runExperiment(doc: GraphDocument, weights: WeightsBlock | null, name: string, settings: Record<string, JsonValue>, seed: number): Promise<ExperimentResult | null> {
+    if (this.live || this.experiments.getState().running) return null;
+    const ex = this.experiments;
+    ex.setState({ running: { name, settings, seed }, paused: false, done: 0, total: 0, partial: null, backend: null, error: null });
+    const s = this.store.getState();
+    const reply = await this.request({ type: 'experiment', requestId: 0, name, settings, seed, doc, weights, backend: s.backendPreference, mnistUrl: this.assets.mnistUrl, wasmUrls: this.assets.wasmUrls }, (requestId) => {
+      this.experimentRequest = requestId;
+    });
+    const error = reply.type === 'experimentDone' ? reply.error : reply.type === 'error' ? reply.message : null;
+    ex.setState({ running: null, paused: false, partial: null, error });
+    return reply.type === 'experimentDone' ? reply.result : null;
+  }
+  pauseExperiment(): void {
+    if (!this.experiments.getState().running) return;
+    this.send({ type: 'experimentControl', action: 'pause' });
+    this.experiments.setState({ paused: true });
+  }
+  resumeExperiment(): void {
+    if (!this.experiments.getState().running) return;
+    this.send({ type: 'experimentControl', action: 'resume' });
+    this.experiments.setState({ paused: false });
+  }
+  cancelExperiment(): void {
+    if (this.experiments.getState().running) this.send({ type: 'experimentControl', action: 'cancel' });
+  }
+
   dispose(): void {
     this.worker?.terminate();
     this.worker = null;
   }
 
-  private request(m: Extract<ToWorker, { requestId: number }>): Promise<FromWorker> {
+  private request(m: Extract<ToWorker, { requestId: number }>, onId?: (requestId: number) => void): Promise<FromWorker> {
     const requestId = this.nextRequest++;
+    onId?.(requestId);
     return new Promise((resolve) => {
       this.pending.set(requestId, resolve);
       this.send({ ...m, requestId });
@@ -247,8 +282,12 @@ export class TrainingClient {
       case 'checkpoint':
         set({ checkpoint: m.weights });
         break;
+      case 'experimentProgress':
+        if (m.requestId === this.experimentRequest) this.experiments.setState({ done: m.done, total: m.total, partial: m.partial, backend: m.backend });
+        break;
       case 'weights':
-      case 'evaluated': {
+      case 'evaluated':
+      case 'experimentDone': {
         const resolve = this.pending.get(m.requestId);
         this.pending.delete(m.requestId);
         resolve?.(m);

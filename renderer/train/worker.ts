@@ -12,6 +12,8 @@ import type { GraphDocument } from '../../core/graph/document.ts';
 import type { DataResources, TF } from '../../core/graph/types.ts';
 import { selectBackend } from '../../core/train/backend.ts';
 import { NotTrainableError, Trainer } from '../../core/train/trainer.ts';
+import { ExperimentCancelled, ExperimentControl, ExperimentError, runExperiment } from '../../core/experiments/framework.ts';
+import { experimentDef } from '../../core/experiments/registry.ts';
 import { boundaryView, confusionView, curveView, digitsView } from '../../core/train/views.ts';
 import type { BackendPreference, DataPoints, FromWorker, ToWorker, Views } from './protocol.ts';
 
@@ -186,6 +188,39 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   await sendViews(true);
 }
 
+let experimentControl: ExperimentControl | null = null;
+
+/** An experiment runs like a training run: after the current one settles, and the next waits for it. */
+async function experiment(m: Extract<ToWorker, { type: 'experiment' }>): Promise<void> {
+  const def = experimentDef(m.name);
+  const done = (result: Extract<FromWorker, { type: 'experimentDone' }>['result'], error: string | null) => post({ type: 'experimentDone', requestId: m.requestId, result, error });
+  if (!def) return done(null, `this Gradflow has no experiment '${m.name}'`);
+  const control = new ExperimentControl();
+  experimentControl = control;
+  try {
+    const choice = await useBackend(m.backend, m.wasmUrls);
+    tf.enableProdMode();
+    const usesMnist = m.doc.nodes.some((n) => n.kind === 'dataset' && n.params.source === 'mnist');
+    const result = await runExperiment(def, {
+      tf: tf as unknown as TF,
+      doc: m.doc,
+      settings: m.settings,
+      seed: m.seed,
+      backend: choice.backend,
+      weights: m.weights,
+      control,
+      ...(usesMnist ? { mnist: await loadMnist(m.mnistUrl) } : {}),
+      onProgress: (p) => post({ type: 'experimentProgress', requestId: m.requestId, done: p.done, total: p.total, partial: p.partial, backend: choice.backend }),
+    });
+    done(result, null);
+  } catch (e) {
+    if (e instanceof ExperimentCancelled) done(null, null);
+    else done(null, e instanceof ExperimentError || e instanceof NotTrainableError ? e.message : `the experiment stopped: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    if (experimentControl === control) experimentControl = null;
+  }
+}
+
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   try {
@@ -199,6 +234,18 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
         await run;
         break;
       }
+      case 'experiment': {
+        await current.catch(() => {});
+        const run = experiment(m);
+        current = run;
+        await run;
+        break;
+      }
+      case 'experimentControl':
+        if (m.action === 'pause') experimentControl?.pause();
+        else if (m.action === 'resume') experimentControl?.resume();
+        else experimentControl?.cancel();
+        break;
       case 'pause':
         trainer?.pause(); // the trainer's 'paused' event sends the checkpoint and views
         break;

@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
+import { openExample, openFile } from './helpers.ts';
 
 interface RunState {
   status: string;
@@ -13,18 +14,6 @@ interface RunState {
   instrumentation: { step: number; edges: Record<string, { meanAbs: number; rms: number }>; layers: Record<string, { weights: { counts: number[] } }> } | null;
 }
 const run = (page: Page) => page.evaluate(() => (window as unknown as { __gradflow: { run: { getState(): unknown } } }).__gradflow.run.getState()) as Promise<RunState>;
-
-async function openExample(page: Page, name: RegExp) {
-  await page.goto('/');
-  await page.getByRole('button', { name: 'Examples' }).click();
-  await page.getByRole('button', { name }).click();
-}
-
-async function openFile(page: Page, name: string, text: string) {
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByRole('button', { name: 'Open', exact: true }).click();
-  await (await chooser).setFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
-}
 
 const edgeRms = (page: Page) =>
   page.locator('[data-grad-rms]').evaluateAll((els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-edge-id'), Number(e.getAttribute('data-grad-rms'))])));

@@ -1,0 +1,99 @@
+/** How each experiment's result is drawn in the Experiments panel, by experiment name. */
+import { useState } from 'react';
+import type { JsonRecord } from '../../core/experiments/framework.ts';
+import type { LandscapeData } from '../../core/experiments/landscape.ts';
+import type { LotteryData } from '../../core/experiments/lottery.ts';
+import { LotteryPlots } from '../components/LotteryPlots.tsx';
+import type { SharpnessData } from '../../core/experiments/sharpness.ts';
+import { experimentDef } from '../../core/experiments/registry.ts';
+import { ContourPlot, CurvePlot, SurfacePlot } from './plots.tsx';
+
+export const PALETTE = ['#3b6fe0', '#c92a2a', '#2f855a', '#b7791f', '#8e44ad', '#0f8f8f'];
+
+function LandscapeView({ data, title }: { data: LandscapeData; title: string }) {
+  const [log, setLog] = useState(false);
+  const [layer, setLayer] = useState<'loss' | 'accuracy'>('loss');
+  const values = layer === 'accuracy' && data.accuracy ? data.accuracy : data.loss;
+  return (
+    <div className="result-view">
+      <div className="view-options">
+        <label>
+          <input type="checkbox" aria-label="Log scale" checked={log} onChange={(e) => setLog(e.target.checked)} /> Log scale
+        </label>
+        {data.dimensions === 2 && data.accuracy ? (
+          <label>
+            Layer{' '}
+            <select aria-label="Layer" value={layer} onChange={(e) => setLayer(e.target.value as 'loss' | 'accuracy')}>
+              <option value="loss">loss</option>
+              <option value="accuracy">training accuracy</option>
+            </select>
+          </label>
+        ) : null}
+      </div>
+      {data.dimensions === 1 ? (
+        <CurvePlot label={`${title}: 1-D curve`} xs={data.xs} log={log} series={[{ name: 'θ*', colour: PALETTE[0]!, loss: data.loss, accuracy: data.accuracy }]} />
+      ) : (
+        <div className="plots">
+          <ContourPlot label={`${title}: contour map`} xs={data.xs} ys={data.ys} values={values} log={log && layer === 'loss'} legend={layer} />
+          <SurfacePlot label={`${title}: 3-D surface`} xs={data.xs} ys={data.ys} values={values} log={log && layer === 'loss'} />
+        </div>
+      )}
+      <p className="result-figures">
+        loss at θ* {data.center.loss.toFixed(4)}
+        {data.center.accuracy !== null ? `, accuracy ${(data.center.accuracy * 100).toFixed(1)}%` : ''} · {data.samples.toLocaleString('en-US')} examples · {data.moved.toLocaleString('en-US')} weights moved
+      </p>
+    </div>
+  );
+}
+
+function SharpnessView({ data }: { data: SharpnessData }) {
+  return (
+    <div className="result-view">
+      <p className="lambda" data-testid="lambda-max">
+        λmax = {data.eigenvalues[0]!.toPrecision(5)}
+      </p>
+      <table className="eigen" aria-label="Hessian eigenvalues">
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>eigenvalue</th>
+            <th>products</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.eigenvalues.map((e, i) => (
+            <tr key={i}>
+              <td>{i + 1}</td>
+              <td>{e.toPrecision(5)}</td>
+              <td>
+                {data.iterations[i]}
+                {data.converged[i] ? '' : ' (limit)'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="result-figures">
+        loss {data.loss.toFixed(4)} over {data.samples.toLocaleString('en-US')} examples · Hessian over {data.parameters.toLocaleString('en-US')} weights
+      </p>
+    </div>
+  );
+}
+
+/** The plot of a result (or a partial one while it runs); a result this version cannot read says so. */
+export function ResultView({ experiment, version, data, title }: { experiment: string; version: number; data: JsonRecord; title: string }) {
+  const def = experimentDef(experiment);
+  if (!def || version !== def.dataVersion) return <p className="muted">This result was made by another version of Gradflow; it is kept in the file as it is.</p>;
+  const parsed = def.data.safeParse(data);
+  if (!parsed.success) return <p className="muted">This result cannot be drawn: {parsed.error.issues[0]?.message}</p>;
+  switch (experiment) {
+    case 'landscape':
+      return <LandscapeView data={parsed.data as LandscapeData} title={title} />;
+    case 'lottery':
+      return <LotteryPlots data={parsed.data as LotteryData} />;
+    case 'sharpness':
+      return <SharpnessView data={parsed.data as SharpnessData} />;
+    default:
+      return <pre className="result-json">{JSON.stringify(data).slice(0, 400)}</pre>;
+  }
+}
