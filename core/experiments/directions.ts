@@ -8,6 +8,7 @@
 import type { Rng } from '../data/rng.ts';
 import type { Tensor, TF } from '../graph/types.ts';
 import type { DeviceSplit, Trainer } from '../train/trainer.ts';
+import type { ExperimentContext } from './framework.ts';
 
 /**
  * A filter-normalized random direction for `weights` (the trainable weights, in the order of
@@ -104,4 +105,32 @@ export function coarseToFine(n: number): number[] {
 /** n evenly spaced values from `from` to `to`, both included (the middle one exactly 0 on a symmetric odd grid). */
 export function linspace(from: number, to: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => (n === 1 ? from : from * (1 - i / (n - 1)) + to * (i / (n - 1))));
+}
+
+/**
+ * Evaluate θ + Σ cᵢ dᵢ at every point of `coords` (lists of coefficients, one per direction),
+ * in groups read back at once, with pause and cancel acting between groups. `onGroup` gets
+ * the points done so far after each group.
+ */
+export async function evaluateAlong(
+  ctx: ExperimentContext,
+  trainer: Trainer,
+  set: DeviceSplit,
+  theta: Tensor[],
+  directions: Tensor[][],
+  coords: number[][],
+  onGroup: (done: number, values: { index: number; value: Evaluation }[]) => void,
+): Promise<void> {
+  // A group of points per read-back: large enough to hide the round trip, small enough
+  // that progress, pause and cancel still act within a fraction of a second.
+  const group = Math.max(1, Math.min(32, Math.floor(2_000_000 / Math.max(1, set.n * 64))));
+  for (let at = 0; at < coords.length; at += group) {
+    await ctx.checkpoint();
+    const batch = coords.slice(at, at + group);
+    const values = await evaluatePoints(ctx.tf, trainer, set, batch.length, (i) => offsetWeights(ctx.tf, theta, directions, batch[i]!));
+    onGroup(
+      Math.min(coords.length, at + group),
+      values.map((value, i) => ({ index: at + i, value })),
+    );
+  }
 }

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { createRng } from '../data/rng.ts';
 import { bool, int, num, oneOf } from '../graph/params.ts';
-import { coarseToFine, evaluatePoints, filterNormalizedDirection, linspace, offsetWeights, round7 } from './directions.ts';
+import { coarseToFine, evaluateAlong, evaluatePoints, filterNormalizedDirection, linspace, round7 } from './directions.ts';
 import { defineExperiment, throttle } from './framework.ts';
 
 const cell = z.number().nullable();
@@ -88,21 +88,15 @@ export const landscape = defineExperiment({
         moved,
       });
       const due = throttle(200);
-      // A group of points per read-back: large enough to hide the round trip, small enough
-      // that progress, pause and cancel still act within a fraction of a second.
-      const group = Math.max(1, Math.min(32, Math.floor(2_000_000 / Math.max(1, set.n * 64))));
-      for (let at = 0; at < total; at += group) {
-        await ctx.checkpoint();
-        const batch = cells.slice(at, at + group);
-        const coords = batch.map((c) => (dims === 1 ? [xs[c]!] : [xs[c % xs.length]!, ys[Math.floor(c / xs.length)]!]));
-        const values = await evaluatePoints(tf, trainer, set, batch.length, (i) => offsetWeights(tf, theta, directions, coords[i]!));
-        batch.forEach((c, i) => {
-          loss[c] = round7(values[i]!.loss);
-          if (accuracy) accuracy[c] = values[i]!.accuracy === null ? null : round7(values[i]!.accuracy!);
-        });
-        const done = Math.min(total, at + group);
+      const coords = cells.map((c) => (dims === 1 ? [xs[c]!] : [xs[c % xs.length]!, ys[Math.floor(c / xs.length)]!]));
+      await evaluateAlong(ctx, trainer, set, theta, directions, coords, (done, values) => {
+        for (const { index, value } of values) {
+          const c = cells[index]!;
+          loss[c] = round7(value.loss);
+          if (accuracy) accuracy[c] = value.accuracy === null ? null : round7(value.accuracy);
+        }
         if (due(done, total)) ctx.progress(done, total, snapshot());
-      }
+      });
       return snapshot();
     } finally {
       for (const t of [set.x, set.y, ...theta, ...directions.flat()]) t.dispose();

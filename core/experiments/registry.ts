@@ -1,10 +1,12 @@
 /** Every experiment Gradflow can run, by name: the CLI, the file format and the app read this list. */
 import type { ExperimentDef } from './framework.ts';
+import { interpolation } from './interpolation.ts';
 import { landscape } from './landscape.ts';
 import { lottery } from './lottery.ts';
+import { sharpVsFlat } from './sharp-flat.ts';
 import { sharpness } from './sharpness.ts';
 
-export const EXPERIMENTS: readonly ExperimentDef[] = [landscape, sharpness, lottery] as unknown as ExperimentDef[];
+export const EXPERIMENTS: readonly ExperimentDef[] = [landscape, interpolation, sharpness, sharpVsFlat, lottery] as unknown as ExperimentDef[];
 
 /** The experiment with this name, or undefined. */
 export function experimentDef(name: string): ExperimentDef | undefined {

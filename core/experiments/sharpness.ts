@@ -18,12 +18,12 @@
  * finite difference on the first product and refused, with that reason, where they differ.
  */
 import { z } from 'zod';
-import { createRng } from '../data/rng.ts';
+import { createRng, type Rng } from '../data/rng.ts';
 import { int, num, oneOf } from '../graph/params.ts';
 import type { Tensor, TF } from '../graph/types.ts';
 import type { DeviceSplit, Trainer } from '../train/trainer.ts';
 import { round7 } from './directions.ts';
-import { defineExperiment, ExperimentError } from './framework.ts';
+import { defineExperiment, ExperimentError, type ExperimentContext } from './framework.ts';
 
 const settings = {
   top: int({ label: 'Eigenvalues', help: 'How many of the largest Hessian eigenvalues to find (λmax first), each by its own power iteration.', default: 1, min: 1, max: 10 }),
@@ -109,6 +109,84 @@ export function hessianVectorProduct(tf: TF, trainer: Trainer, set: DeviceSplit,
   return plus.map((g, i) => tf.div(tf.sub(g, minus[i]!), 2 * eps));
 }
 
+/**
+ * The `top` largest eigenvalues of the Hessian of the loss at θ over a set, by PyHessian's
+ * power iteration (see the top of this file). Progress after every product; `partial` after
+ * every eigenvalue found.
+ */
+export async function hessianEigenvalues(
+  ctx: ExperimentContext,
+  trainer: Trainer,
+  set: DeviceSplit,
+  theta: Tensor[],
+  vectorRng: Rng,
+  s: { top: number; maxIterations: number; tolerance: number; method: 'double-backprop' | 'finite-difference' },
+  progress: (done: number, total: number, partial?: { eigenvalues: number[]; iterations: number[]; converged: boolean[]; loss: number }) => void,
+): Promise<{ eigenvalues: number[]; iterations: number[]; converged: boolean[]; loss: number }> {
+  const tf = ctx.tf;
+  const found: Tensor[][] = [];
+  const eigenvalues: number[] = [];
+  const iterations: number[] = [];
+  const converged: boolean[] = [];
+  const total = s.top * s.maxIterations;
+  /** The power iteration's vector now (disposed at the end, whatever happens). */
+  let v: Tensor[] = [];
+  try {
+    const lossAndNorm = tf.tidy(() => tf.stack([lossAt(trainer, set, theta), tf.sqrt(dot(tf, theta, theta))]));
+    const [loss, thetaNorm] = Array.from(await lossAndNorm.data());
+    lossAndNorm.dispose();
+    // ε relative to the size of θ keeps the difference above float32 rounding and inside the
+    // region where the gradient is close to linear (v has unit norm).
+    const eps = 1e-3 * Math.max(1, thetaNorm!);
+    for (let k = 0; k < s.top; k++) {
+      // A Gaussian start drawn on the host with the seeded generator (the same on every backend).
+      v = tf.tidy(() => normalise(tf, theta.map((t) => tf.tensor(Float32Array.from({ length: t.size }, () => vectorRng.normal()), t.shape, 'float32'))));
+      let estimate: number | null = null;
+      let steps = 0;
+      let met = false;
+      for (let i = 0; i < s.maxIterations; i++) {
+        await ctx.checkpoint();
+        const [next, rayleigh] = secondOrder(s.method, () => tf.tidy(() => {
+          // PyHessian's orthnormal: remove the components along the eigenvectors found, then normalise.
+          let w = v;
+          for (const e of found) {
+            const c = dot(tf, w, e);
+            w = w.map((t, j) => tf.sub(t, tf.mul(e[j]!, c)));
+          }
+          w = normalise(tf, w);
+          const hv = hessianVectorProduct(tf, trainer, set, theta, w, s.method, eps);
+          // The first double-backprop product is checked against the finite difference (see above).
+          const check = s.method === 'double-backprop' && k === 0 && i === 0 ? relativeDifference(tf, hv, hessianVectorProduct(tf, trainer, set, theta, w, 'finite-difference', eps)) : tf.scalar(0);
+          return [normalise(tf, hv), tf.stack([dot(tf, hv, w), check])] as const;
+        }));
+        const [value, mismatch] = Array.from(await rayleigh.data()) as [number, number];
+        rayleigh.dispose();
+        for (const t of v) t.dispose();
+        v = [...next];
+        if (mismatch > 0.05) throw notExact(`it differs from the finite difference by ${(mismatch * 100).toFixed(0)}%`);
+        steps++;
+        if (!Number.isFinite(value)) throw new Error(`a Hessian-vector product gave ${value}: the loss is not twice differentiable here or overflows`);
+        const prev: number | null = estimate;
+        estimate = value;
+        progress(k * s.maxIterations + steps, total);
+        if (prev !== null && Math.abs(prev - value) / (Math.abs(prev) + 1e-6) < s.tolerance) {
+          met = true;
+          break;
+        }
+      }
+      found.push(v);
+      v = [];
+      eigenvalues.push(estimate!);
+      iterations.push(steps);
+      converged.push(met);
+      progress((k + 1) * s.maxIterations, total, { eigenvalues: [...eigenvalues], iterations: [...iterations], converged: [...converged], loss: loss! });
+    }
+    return { eigenvalues, iterations, converged, loss: loss! };
+  } finally {
+    for (const t of [...found.flat(), ...v]) t.dispose();
+  }
+}
+
 export const sharpness = defineExperiment({
   name: 'sharpness',
   title: 'Sharpness (λmax)',
@@ -124,68 +202,18 @@ export const sharpness = defineExperiment({
     const vectorRng = root.fork();
     const set = trainer.evaluationSet(s.samples, root.int(2 ** 31 - 1), 'train');
     const theta = trainer.cloneTrainable();
-    const found: Tensor[][] = [];
-    const eigenvalues: number[] = [];
-    const iterations: number[] = [];
-    const converged: boolean[] = [];
-    const total = s.top * s.maxIterations;
-    /** The power iteration's vector now (disposed at the end, whatever happens). */
-    let v: Tensor[] = [];
     try {
-      const lossAndNorm = tf.tidy(() => tf.stack([lossAt(trainer, set, theta), tf.sqrt(dot(tf, theta, theta))]));
-      const [loss, thetaNorm] = Array.from(await lossAndNorm.data());
-      lossAndNorm.dispose();
-      // ε relative to the size of θ keeps the difference above float32 rounding and inside the
-      // region where the gradient is close to linear (v has unit norm).
-      const eps = 1e-3 * Math.max(1, thetaNorm!);
       const parameters = theta.reduce((n, t) => n + t.size, 0);
-      const snapshot = (): SharpnessData => ({ eigenvalues: eigenvalues.map(round7), iterations: [...iterations], converged: [...converged], loss: round7(loss!), samples: set.n, parameters });
-      for (let k = 0; k < s.top; k++) {
-        // A Gaussian start drawn on the host with the seeded generator (the same on every backend).
-        v = tf.tidy(() => normalise(tf, theta.map((t) => tf.tensor(Float32Array.from({ length: t.size }, () => vectorRng.normal()), t.shape, 'float32'))));
-        let estimate: number | null = null;
-        let steps = 0;
-        let met = false;
-        for (let i = 0; i < s.maxIterations; i++) {
-          await ctx.checkpoint();
-          const [next, rayleigh] = secondOrder(s.method, () => tf.tidy(() => {
-            // PyHessian's orthnormal: remove the components along the eigenvectors found, then normalise.
-            let w = v;
-            for (const e of found) {
-              const c = dot(tf, w, e);
-              w = w.map((t, j) => tf.sub(t, tf.mul(e[j]!, c)));
-            }
-            w = normalise(tf, w);
-            const hv = hessianVectorProduct(tf, trainer, set, theta, w, s.method, eps);
-            // The first double-backprop product is checked against the finite difference (see above).
-            const check = s.method === 'double-backprop' && k === 0 && i === 0 ? relativeDifference(tf, hv, hessianVectorProduct(tf, trainer, set, theta, w, 'finite-difference', eps)) : tf.scalar(0);
-            return [normalise(tf, hv), tf.stack([dot(tf, hv, w), check])] as const;
-          }));
-          const [value, mismatch] = Array.from(await rayleigh.data()) as [number, number];
-          rayleigh.dispose();
-          for (const t of v) t.dispose();
-          v = [...next];
-          if (mismatch > 0.05) throw notExact(`it differs from the finite difference by ${(mismatch * 100).toFixed(0)}%`);
-          steps++;
-          if (!Number.isFinite(value)) throw new Error(`a Hessian-vector product gave ${value}: the loss is not twice differentiable here or overflows`);
-          const prev: number | null = estimate;
-          estimate = value;
-          ctx.progress(k * s.maxIterations + steps, total);
-          if (prev !== null && Math.abs(prev - value) / (Math.abs(prev) + 1e-6) < s.tolerance) {
-            met = true;
-            break;
-          }
-        }
-        found.push(v);
-        v = [];
-        eigenvalues.push(estimate!);
-        iterations.push(steps);
-        converged.push(met);
-        ctx.progress((k + 1) * s.maxIterations, total, snapshot());
-      }
+      const found: Pick<SharpnessData, 'eigenvalues' | 'iterations' | 'converged' | 'loss'> = { eigenvalues: [], iterations: [], converged: [], loss: 0 };
+      const snapshot = (): SharpnessData => ({ eigenvalues: found.eigenvalues.map(round7), iterations: [...found.iterations], converged: [...found.converged], loss: round7(found.loss), samples: set.n, parameters });
+      const r = await hessianEigenvalues(ctx, trainer, set, theta, vectorRng, s, (done, total, partial) => {
+        if (partial) Object.assign(found, partial);
+        ctx.progress(done, total, partial ? snapshot() : undefined);
+      });
+      Object.assign(found, r);
       return snapshot();
     } finally {
-      for (const t of [set.x, set.y, ...theta, ...found.flat(), ...v]) t.dispose();
+      for (const t of [set.x, set.y, ...theta]) t.dispose();
     }
   },
   describe(d) {

@@ -4,11 +4,21 @@ import type { JsonRecord } from '../../core/experiments/framework.ts';
 import type { LandscapeData } from '../../core/experiments/landscape.ts';
 import type { LotteryData } from '../../core/experiments/lottery.ts';
 import { LotteryPlots } from '../components/LotteryPlots.tsx';
+import type { InterpolationData } from '../../core/experiments/interpolation.ts';
+import type { SharpFlatData } from '../../core/experiments/sharp-flat.ts';
 import type { SharpnessData } from '../../core/experiments/sharpness.ts';
 import { experimentDef } from '../../core/experiments/registry.ts';
 import { ContourPlot, CurvePlot, SurfacePlot } from './plots.tsx';
 
 export const PALETTE = ['#3b6fe0', '#c92a2a', '#2f855a', '#b7791f', '#8e44ad', '#0f8f8f'];
+
+function LogScale({ log, setLog }: { log: boolean; setLog: (v: boolean) => void }) {
+  return (
+    <label>
+      <input type="checkbox" aria-label="Log scale" checked={log} onChange={(e) => setLog(e.target.checked)} /> Log scale
+    </label>
+  );
+}
 
 function LandscapeView({ data, title }: { data: LandscapeData; title: string }) {
   const [log, setLog] = useState(false);
@@ -17,9 +27,7 @@ function LandscapeView({ data, title }: { data: LandscapeData; title: string }) 
   return (
     <div className="result-view">
       <div className="view-options">
-        <label>
-          <input type="checkbox" aria-label="Log scale" checked={log} onChange={(e) => setLog(e.target.checked)} /> Log scale
-        </label>
+        <LogScale log={log} setLog={setLog} />
         {data.dimensions === 2 && data.accuracy ? (
           <label>
             Layer{' '}
@@ -80,6 +88,59 @@ function SharpnessView({ data }: { data: SharpnessData }) {
   );
 }
 
+function InterpolationView({ data }: { data: InterpolationData }) {
+  const [log, setLog] = useState(false);
+  return (
+    <div className="result-view">
+      <div className="view-options">
+        <LogScale log={log} setLog={setLog} />
+      </div>
+      <CurvePlot label="Interpolation: loss along the line" xs={data.alphas} log={log} series={[{ name: 'θ(α)', colour: PALETTE[0]!, loss: data.loss, accuracy: data.accuracy }]} />
+      <p className="result-figures">
+        α = 0: {data.ends[0]!.label}, loss {data.ends[0]!.loss.toFixed(4)} · α = 1: {data.ends[1]!.label}, loss {data.ends[1]!.loss.toFixed(4)} · ‖θ₂ − θ₁‖ = {data.distance.toPrecision(4)}
+      </p>
+    </div>
+  );
+}
+
+function SharpFlatView({ data }: { data: SharpFlatData }) {
+  const [log, setLog] = useState(false);
+  return (
+    <div className="result-view">
+      <div className="view-options">
+        <LogScale log={log} setLog={setLog} />
+      </div>
+      <CurvePlot label="Sharp vs flat: 1-D curves" xs={data.alphas} log={log} series={data.runs.map((r, i) => ({ name: r.label, colour: PALETTE[i % PALETTE.length]!, loss: r.curve }))} />
+      <table className="eigen" aria-label="Minima compared">
+        <thead>
+          <tr>
+            <th />
+            <th>run</th>
+            <th>λmax</th>
+            <th>test error</th>
+            <th>val loss</th>
+            <th>steps</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.runs.map((r, i) => (
+            <tr key={r.label}>
+              <td>
+                <span className="swatch" style={{ background: PALETTE[i % PALETTE.length] }} />
+              </td>
+              <td style={{ textAlign: 'left' }}>{r.label}</td>
+              <td>{r.lambdaMax.toPrecision(4)}</td>
+              <td>{r.testError === null ? '—' : `${(r.testError * 100).toFixed(1)}%`}</td>
+              <td>{r.valLoss === null ? '—' : r.valLoss.toFixed(4)}</td>
+              <td>{r.steps}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 /** The plot of a result (or a partial one while it runs); a result this version cannot read says so. */
 export function ResultView({ experiment, version, data, title }: { experiment: string; version: number; data: JsonRecord; title: string }) {
   const def = experimentDef(experiment);
@@ -91,6 +152,10 @@ export function ResultView({ experiment, version, data, title }: { experiment: s
       return <LandscapeView data={parsed.data as LandscapeData} title={title} />;
     case 'lottery':
       return <LotteryPlots data={parsed.data as LotteryData} />;
+    case 'interpolation':
+      return <InterpolationView data={parsed.data as InterpolationData} />;
+    case 'sharpVsFlat':
+      return <SharpFlatView data={parsed.data as SharpFlatData} />;
     case 'sharpness':
       return <SharpnessView data={parsed.data as SharpnessData} />;
     default:

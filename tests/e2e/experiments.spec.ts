@@ -57,12 +57,23 @@ test.describe('experiments from the app', () => {
     await result.getByLabel('Log scale').check();
     expect(await colours(page, contour)).toBeGreaterThan(5);
 
+    // Sharp vs flat: the same network with a small and a full batch, side by side.
+    await panel.getByLabel('Experiment', { exact: true }).selectOption('sharpVsFlat');
+    for (const [label, value] of [['Epochs', '3'], ['Points', '5'], ['Samples', '100'], ['λmax iterations', '5'], ['Weight decay', '0']]) await panel.getByLabel(label!, { exact: true }).fill(value!);
+    await panel.getByRole('button', { name: 'Run sharp vs flat' }).click();
+    const compared = panel.getByRole('article', { name: 'Sharp vs flat result' }).getByRole('table', { name: 'Minima compared' });
+    await expect(compared).toBeVisible({ timeout: 120_000 });
+    await expect(compared.getByRole('row')).toHaveCount(3);
+    await expect(compared).toContainText('batch 16');
+    await expect(compared).toContainText('batch full');
+    expect(await colours(page, 'Sharp vs flat: 1-D curves')).toBeGreaterThan(3);
+
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Save with weights' }).click();
     const saved = readFileSync(await (await download).path(), 'utf8');
     const file = JSON.parse(saved) as { experiments?: { version: number; results: { experiment: string; backend: string; seed: number; settings: { grid: number }; data: { loss: number[] } }[] } };
     expect(file.experiments!.version).toBe(1);
-    expect(file.experiments!.results).toHaveLength(1);
+    expect(file.experiments!.results.map((x) => x.experiment)).toEqual(['landscape', 'sharpVsFlat']);
     const r = file.experiments!.results[0]!;
     expect(r).toMatchObject({ experiment: 'landscape', backend: 'wasm', seed: 1, settings: { grid: 9 } });
     expect(r.data.loss).toHaveLength(81);
