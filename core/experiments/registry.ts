@@ -5,8 +5,9 @@ import { landscape } from './landscape.ts';
 import { lottery } from './lottery.ts';
 import { sharpVsFlat } from './sharp-flat.ts';
 import { sharpness } from './sharpness.ts';
+import { trajectory } from './trajectory.ts';
 
-export const EXPERIMENTS: readonly ExperimentDef[] = [landscape, interpolation, sharpness, sharpVsFlat, lottery] as unknown as ExperimentDef[];
+export const EXPERIMENTS: readonly ExperimentDef[] = [landscape, interpolation, trajectory, sharpness, sharpVsFlat, lottery] as unknown as ExperimentDef[];
 
 /** The experiment with this name, or undefined. */
 export function experimentDef(name: string): ExperimentDef | undefined {

@@ -103,7 +103,7 @@ export function CurvePlot({ label, xs, series, log }: { label: string; xs: reado
 }
 
 /** A contour map of a grid: filled colours by value, contour lines, and θ* at (0, 0). */
-export function ContourPlot({ label, xs, ys, values, log, legend }: { label: string; xs: readonly number[]; ys: readonly number[]; values: readonly (number | null)[]; log: boolean; legend: string }) {
+export function ContourPlot({ label, xs, ys, values, log, legend, path }: { label: string; xs: readonly number[]; ys: readonly number[]; values: readonly (number | null)[]; log: boolean; legend: string; path?: { x: readonly number[]; y: readonly number[] } }) {
   const nx = xs.length;
   const ny = ys.length;
   const ref = useCanvas(
@@ -145,6 +145,26 @@ export function ContourPlot({ label, xs, ys, values, log, legend }: { label: str
         ctx.arc(gx(zi), gy(zj), 3.5, 0, Math.PI * 2);
         ctx.fill();
       }
+      if (path && path.x.length) {
+        // A point (α, β) in grid coordinates: where it falls between the grid's values.
+        const toGrid = (v: number, axis: readonly number[]) => ((v - axis[0]!) / (axis[axis.length - 1]! - axis[0]! || 1)) * (axis.length - 1);
+        ctx.strokeStyle = '#ff4d4f';
+        ctx.fillStyle = '#ff4d4f';
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        path.x.forEach((x, i) => {
+          const px = gx(toGrid(x, xs));
+          const py = gy(toGrid(path.y[i]!, ys));
+          if (i === 0) ctx.moveTo(px, py);
+          else ctx.lineTo(px, py);
+        });
+        ctx.stroke();
+        path.x.forEach((x, i) => {
+          ctx.beginPath();
+          ctx.arc(gx(toGrid(x, xs)), gy(toGrid(path.y[i]!, ys)), 2.5, 0, Math.PI * 2);
+          ctx.fill();
+        });
+      }
       ctx.fillStyle = textColour();
       ctx.font = '10px sans-serif';
       ctx.fillText(String(xs[0]), pad.l, h - pad.b + 12);
@@ -153,7 +173,7 @@ export function ContourPlot({ label, xs, ys, values, log, legend }: { label: str
       ctx.fillText('β', 4, pad.t + ph / 2);
       ctx.fillText(`${legend} ${fmt(lo)}–${fmt(hi)}${log ? ' (log)' : ''}`, pad.l + 4, pad.t + 10);
     },
-    [xs, ys, values, log, legend],
+    [xs, ys, values, log, legend, path],
   );
   return <canvas ref={ref} className="plot" role="img" aria-label={label} style={{ width: W, height: H }} />;
 }

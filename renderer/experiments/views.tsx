@@ -7,6 +7,7 @@ import { LotteryPlots } from '../components/LotteryPlots.tsx';
 import type { InterpolationData } from '../../core/experiments/interpolation.ts';
 import type { SharpFlatData } from '../../core/experiments/sharp-flat.ts';
 import type { SharpnessData } from '../../core/experiments/sharpness.ts';
+import type { TrajectoryData } from '../../core/experiments/trajectory.ts';
 import { experimentDef } from '../../core/experiments/registry.ts';
 import { ContourPlot, CurvePlot, SurfacePlot } from './plots.tsx';
 
@@ -141,6 +142,21 @@ function SharpFlatView({ data }: { data: SharpFlatData }) {
   );
 }
 
+function TrajectoryView({ data }: { data: TrajectoryData }) {
+  const [log, setLog] = useState(false);
+  return (
+    <div className="result-view">
+      <div className="view-options">
+        <LogScale log={log} setLog={setLog} />
+      </div>
+      <ContourPlot label="Trajectory: path over the contour map" xs={data.xs} ys={data.ys} values={data.loss} log={log} legend="loss" path={data.path} />
+      <p className="result-figures">
+        {data.path.x.length} checkpoints (epochs {data.path.epoch[0]}–{data.path.epoch[data.path.epoch.length - 1]}) · explained variance {(data.explained[0]! * 100).toFixed(1)}% and {(data.explained[1]! * 100).toFixed(1)}% · {data.samples.toLocaleString('en-US')} examples
+      </p>
+    </div>
+  );
+}
+
 /** The plot of a result (or a partial one while it runs); a result this version cannot read says so. */
 export function ResultView({ experiment, version, data, title }: { experiment: string; version: number; data: JsonRecord; title: string }) {
   const def = experimentDef(experiment);
@@ -156,6 +172,8 @@ export function ResultView({ experiment, version, data, title }: { experiment: s
       return <InterpolationView data={parsed.data as InterpolationData} />;
     case 'sharpVsFlat':
       return <SharpFlatView data={parsed.data as SharpFlatData} />;
+    case 'trajectory':
+      return <TrajectoryView data={parsed.data as TrajectoryData} />;
     case 'sharpness':
       return <SharpnessView data={parsed.data as SharpnessData} />;
     default:

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../core/data/rng.ts';
 import { runExperiment } from '../../core/experiments/framework.ts';
 import { hessianVectorProduct, sharpness, type SharpnessData } from '../../core/experiments/sharpness.ts';
+import { symmetricEigen } from '../../core/experiments/trajectory.ts';
 import { GraphBuilder } from '../../core/graph/builder.ts';
 import type { GraphDocument } from '../../core/graph/document.ts';
 import type { TF } from '../../core/graph/types.ts';
@@ -51,35 +52,8 @@ function reluRegression(): GraphDocument {
   return g.build();
 }
 
-/** Eigenvalues of a small symmetric matrix (cyclic Jacobi, float64), largest first. */
-function symmetricEigenvalues(m: number[][]): number[] {
-  const a = m.map((r) => [...r]);
-  const n = a.length;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        if (Math.abs(a[p]![q]!) < 1e-15) continue;
-        const theta = (a[q]![q]! - a[p]![p]!) / (2 * a[p]![q]!);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k]![p]!;
-          const akq = a[k]![q]!;
-          a[k]![p] = c * akp - s * akq;
-          a[k]![q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p]![k]!;
-          const aqk = a[q]![k]!;
-          a[p]![k] = c * apk - s * aqk;
-          a[q]![k] = s * apk + c * aqk;
-        }
-      }
-    }
-  }
-  return a.map((r, i) => r[i]!).sort((x, y) => y - x);
-}
+/** Eigenvalues of a small symmetric matrix (cyclic Jacobi in float64), largest first. */
+const symmetricEigenvalues = (m: number[][]) => symmetricEigen(m).values;
 
 /** 2X̃ᵀX̃/n of the trainer's training set, X̃ = [X, 1] with a bias. */
 function closedFormHessian(doc: GraphDocument, bias: boolean): number[][] {
