@@ -22,7 +22,7 @@ beforeAll(async () => {
 describe('sharp vs flat', () => {
   it('weight decay is an L2 penalty on the loss path of the compiled graph', () => {
     const plan = compilePlan(withWeightDecay(smallNet(), 0.01));
-    expect(plan.ok && plan.plan.training.penalties).toEqual([expect.objectContaining({ kind: 'l2', alpha: 0.01 })]);
+    expect(plan.ok && plan.plan.training.penalties).toEqual([expect.objectContaining({ kind: 'l2', params: expect.objectContaining({ alpha: 0.01 }) })]);
     expect(withWeightDecay(smallNet(), 0)).toEqual(smallNet());
   });
 
