@@ -149,6 +149,10 @@ export class Program {
     }
     const value = (w: ProgramWeight): Tensor => masked.get(w.variable.name) ?? override.get(w.variable.name) ?? w.variable;
     const state: ForwardResult['state'] = [];
+    // Tensors computed from the data alone: no gradient flows into them, so layers fed by
+    // them skip dL/d(input) (the first Dense's largest product).
+    const dataOnly = new Set<Tensor>([o.x, o.y]);
+    const needsGradient = (t: Tensor): boolean => !dataOnly.has(t);
     const read = (input: PlanInput): Tensor => {
       const t = outputs.get(input.source)?.[input.sourcePort];
       if (!t) throw new Error(`internal: ${input.source}.${input.sourcePort} was not computed`);
@@ -192,10 +196,13 @@ export class Program {
         dropConnectRate: node.dropConnectRate,
         outputShapes: node.outputShapes,
         inputShapes: node.inputShapes,
+        needsGradient,
       };
       const fused = fusedLayers.get(node.id);
       const out = fused ? node.def.forwardFused!(ctx, inputs, fused.kind) : node.def.forward!(ctx, inputs);
       outputs.set(node.id, out);
+      const fromDataOnly = Object.keys(own).length === 0 && Object.values(inputs).every((ts) => ts.every((t) => dataOnly.has(t)));
+      if (fromDataOnly) for (const t of Object.values(out)) dataOnly.add(t);
       if (fused) outputs.set(fused.activation, { out: out.out! });
       if (node.id === plan.loss.id) dataLoss = out.loss!;
     }

@@ -162,6 +162,12 @@ export interface ForwardContext<P> {
   /** Output shapes from inference (per sample). */
   outputShapes: Record<string, Shape>;
   inputShapes: Record<string, Shape[]>;
+  /**
+   * Whether a gradient must flow back into this input tensor: false for tensors computed from
+   * the data alone (no weights, no instrumentation probe on the way), so a layer can skip
+   * computing dL/d(input). Absent means true.
+   */
+  needsGradient?(t: Tensor): boolean;
 }
 
 /** The role a kind plays when the compiler walks the graph. */

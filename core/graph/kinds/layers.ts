@@ -2,6 +2,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, num, oneOf, shape } from '../params.ts';
 import { defineKind, type InitSpec, type LocalIssue, type OnnxContext, type Shape, type TF, type Tensor, type WeightSpec } from '../types.ts';
+import { matMulFast } from './matmul.ts';
 import { error, fmt, needsFlat, py, single, size } from './util.ts';
 
 export const INITIALIZERS = ['zeros', 'normal', 'glorotNormal', 'glorotUniform', 'heNormal', 'heUniform'] as const;
@@ -99,19 +100,15 @@ export const dense = defineKind({
     return w;
   },
   forward(ctx, inputs) {
-    const { tf } = ctx;
-    const kernel = dropConnectKernel(tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed);
-    // The fused op adds the bias inside the matMul kernel (as tf.layers.dense does): fewer
-    // ops per step, and the same gradients.
-    const x = inputs.in![0]! as tfTypes.Tensor2D;
-    const z = ctx.params.bias ? tf.fused.matMul({ a: x, b: kernel as tfTypes.Tensor2D, bias: ctx.weights.bias! }) : tf.matMul(x, kernel as tfTypes.Tensor2D);
-    return { out: z };
+    const x = inputs.in![0]!;
+    const kernel = dropConnectKernel(ctx.tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed);
+    // The bias is added inside the matMul kernel (as tf.layers.dense does): fewer ops per step.
+    return { out: matMulFast(ctx.tf, x, kernel, { ...(ctx.params.bias ? { bias: ctx.weights.bias! } : {}), gradA: ctx.needsGradient?.(x) ?? true }) };
   },
   forwardFused(ctx, inputs, activation) {
-    const { tf } = ctx;
-    const kernel = dropConnectKernel(tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed);
-    const x = inputs.in![0]! as tfTypes.Tensor2D;
-    return { out: tf.fused.matMul({ a: x, b: kernel as tfTypes.Tensor2D, ...(ctx.params.bias ? { bias: ctx.weights.bias! } : {}), activation }) };
+    const x = inputs.in![0]!;
+    const kernel = dropConnectKernel(ctx.tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed);
+    return { out: matMulFast(ctx.tf, x, kernel, { ...(ctx.params.bias ? { bias: ctx.weights.bias! } : {}), activation, gradA: ctx.needsGradient?.(x) ?? true }) };
   },
   onnx: (ctx) => ({ out: onnxAffine(ctx, ctx.params.bias) }),
   // One multiply-add per kept weight, one add per bias.
@@ -173,7 +170,7 @@ export const rbf = defineKind({
     // a pruning mask, unit j sums only over its kept inputs: Σ_i m_ij (x_i − c_ij)², whose
     // first term is (x⊙x)·M (c arrives already masked, so the other two need no change).
     const xx = m ? tf.matMul(tf.square(x), m) : tf.sum(tf.square(x), 1, true);
-    const d2 = tf.relu(tf.add(tf.sub(xx, tf.mul(tf.matMul(x, c), 2)), tf.sum(tf.square(c), 0, true)));
+    const d2 = tf.relu(tf.add(tf.sub(xx, tf.mul(matMulFast(tf, x, c, { gradA: ctx.needsGradient?.(x) ?? true }), 2)), tf.sum(tf.square(c), 0, true)));
     return { out: tf.exp(tf.neg(tf.mul(d2, tf.exp(ctx.weights.logBeta!)))) };
   },
   // The same expansion of ‖x − c‖² in standard ops (ReduceSum takes its axes as an input).
@@ -238,8 +235,9 @@ export const maxout = defineKind({
   },
   forward(ctx, inputs) {
     const { tf } = ctx;
+    const x = inputs.in![0]!;
     const kernel = dropConnectKernel(tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed);
-    const z = tf.add(tf.matMul(inputs.in![0]!, kernel), ctx.weights.bias!);
+    const z = matMulFast(tf, x, kernel, { bias: ctx.weights.bias!, gradA: ctx.needsGradient?.(x) ?? true });
     return { out: tf.max(tf.reshape(z, [-1, ctx.params.units, ctx.params.pieces]), 2) };
   },
   onnx: (ctx) => {
