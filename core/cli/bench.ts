@@ -3,7 +3,8 @@
  * cross-entropy, Adam, batch 128) on one backend, in one process: (a) Gradflow's trainer
  * with instrumentation at its default rate, (b) the same without instrumentation, (c) a
  * tf.LayersModel of the same architecture trained with model.fit. Prints samples/s and
- * the ratios a/c and a/b. A measurement, not a test: it asserts nothing.
+ * the ratios a/c and a/b; with --torch also PyTorch on one CPU thread; with --json one
+ * object for scripts. A measurement, not a test: it asserts nothing.
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -15,13 +16,20 @@ import type { GraphDocument } from '../graph/document.ts';
 import type { TF } from '../graph/types.ts';
 import { Trainer } from '../train/trainer.ts';
 import { UsageError, type Io } from './main.ts';
-import { nodeTf } from './node-runtime.ts';
+import { NODE_BACKEND_CHOICES, nodeTf } from './node-runtime.ts';
+import { findTorch, torchRate } from './torch-bench.ts';
 
-const HELP = `Usage: gradflow bench [--backend cpu|wasm] [--steps N] [--rounds R]
+const HELP = `Usage: gradflow bench [--backend wasm|cpu|webgpu] [--steps N] [--rounds R] [--json] [--torch] [--profile]
 
 Trains the MNIST MLP for N steps (default 100) after a warm-up, R rounds (default 3),
-and prints the median samples/s of Gradflow's trainer with and without instrumentation
-and of tf.LayersModel.fit, with their ratios.`;
+and prints the median samples/s of Gradflow's trainer with (a) and without (b)
+instrumentation and of tf.LayersModel.fit (c), with their ratios.
+
+  --json      print one JSON object (backend, threads, each measurement's median,
+              range and rounds, the ratios) instead of the table
+  --torch     also train the same MLP with PyTorch on one CPU thread (needs Python with
+              torch: $GRADFLOW_PYTHON, /usr/bin/python3 or python3) and print (a)/torch
+  --profile   also print where an uninstrumented step's time goes, kernel by kernel`;
 
 const BATCH = 128;
 
@@ -91,8 +99,84 @@ async function layersRate(tf: TF, mnist: MnistData, steps: number, warmup: numbe
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** One measurement over the rounds: samples/s per round, their median and spread. */
+export interface Measurement {
+  median: number;
+  min: number;
+  max: number;
+  rounds: number[];
+}
+
+const measurement = (xs: number[]): Measurement => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), rounds: xs });
+
+/** What `gradflow bench --json` prints: one object. */
+export interface BenchReport {
+  model: string;
+  backend: string;
+  fallbacks: string[];
+  /** Threads the backend computes on (wasm: XNNPACK's pool; 1 on cpu; null where not known). */
+  threads: number | null;
+  machine: { cpus: number; model: string; node: string };
+  steps: number;
+  rounds: number;
+  batch: number;
+  a: Measurement;
+  b: Measurement;
+  c: Measurement;
+  torch: (Measurement & { version: string; threads: number }) | { unavailable: string } | null;
+  ratios: { aOverC: number; aOverB: number; aOverTorch: number | null };
+  /** With --profile: kernel time per step of an uninstrumented run, by kernel, largest first. */
+  profile?: ProfileRow[];
+}
+
+export interface ProfileRow {
+  kernel: string;
+  msPerStep: number;
+  callsPerStep: number;
+}
+
+/**
+ * Where an uninstrumented step's time goes, kernel by kernel (tf.profile times each kernel on
+ * its own, which costs some speed, so only the shares mean something, not the total).
+ */
+async function profileSteps(tf: TF, doc: GraphDocument, mnist: MnistData, backend: string, steps: number, instrumentEvery: number | null): Promise<{ rows: ProfileRow[]; msPerStep: number }> {
+  const warm = Trainer.create(tf, doc, { mnist, backend, instrument: false, maxSteps: 5 });
+  await warm.run();
+  warm.dispose();
+  const t = Trainer.create(tf, doc, { mnist, backend, instrument: instrumentEvery !== null, instrumentEvery: instrumentEvery ?? 1, maxSteps: steps });
+  const t0 = performance.now();
+  const info = await tf.profile(async () => {
+    await t.run();
+  });
+  const msPerStep = (performance.now() - t0) / steps;
+  t.dispose();
+  const by = new Map<string, { ms: number; n: number }>();
+  // A composite op (a custom gradient's forward, a fused op's fallback) is listed as well as
+  // the kernels it runs; count only the backend's own kernels, so nothing is counted twice.
+  for (const k of info.kernels) {
+    if (!tf.getKernel(k.name, backend)) continue;
+    const e = by.get(k.name) ?? { ms: 0, n: 0 };
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    e.n++;
+    by.set(k.name, e);
+  }
+  const rows = [...by.entries()].map(([kernel, e]) => ({ kernel, msPerStep: e.ms / steps, callsPerStep: e.n / steps })).sort((x, y) => y.msPerStep - x.msPerStep);
+  return { rows, msPerStep };
+}
+
 export async function runBench(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: { backend: { type: 'string' }, steps: { type: 'string' }, rounds: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      backend: { type: 'string' },
+      steps: { type: 'string' },
+      rounds: { type: 'string' },
+      json: { type: 'boolean' },
+      torch: { type: 'boolean' },
+      profile: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) {
     io.out(`${HELP}\n`);
     return 0;
@@ -101,29 +185,76 @@ export async function runBench(args: string[], io: Io): Promise<number> {
   const rounds = Number(values.rounds ?? 3);
   if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--steps must be a whole number ≥ 1, got '${values.steps}'`);
   if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds must be a whole number ≥ 1, got '${values.rounds}'`);
-  if (values.backend !== undefined && !['cpu', 'wasm'].includes(values.backend)) throw new UsageError(`--backend must be cpu or wasm, got '${values.backend}'`);
-  const { tf, choice } = await nodeTf(values.backend ? [values.backend] : undefined);
+  if (values.backend !== undefined && !(NODE_BACKEND_CHOICES as readonly string[]).includes(values.backend)) {
+    throw new UsageError(`--backend must be ${NODE_BACKEND_CHOICES.join(', ')}, got '${values.backend}'`);
+  }
+  const { tf, choice, threads } = await nodeTf(values.backend ? [values.backend] : undefined);
   const { loadMnistNode } = await import('../data/mnist-node.ts');
   const mnist = await loadMnistNode();
   const doc = mnistMlp();
   const warmup = Math.max(5, Math.round(steps / 10));
-  io.out(`gradflow bench: MNIST MLP 784-256-128-10, Adam, batch ${BATCH}, ${steps} steps x ${rounds} rounds\n`);
-  io.out(`backend: ${choice.backend}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}; machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}\n\n`);
+  const json = values.json === true;
+  const say = (t: string) => {
+    if (!json) io.out(t);
+  };
+  const torch = values.torch ? findTorch() : null;
+  say(`gradflow bench: MNIST MLP 784-256-128-10, Adam, batch ${BATCH}, ${steps} steps x ${rounds} rounds\n`);
+  say(`backend: ${choice.backend}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}, threads: ${threads ?? 'n/a'}; machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}\n`);
+  if (torch) say(torch.ok ? `PyTorch ${torch.version} (${torch.python}), 1 thread\n` : `${torch.reason}\n`);
+  say('\n');
+  const trainRows = torch?.ok ? buildDataset({ source: 'mnist', samples: 10_000, noise: 0, classes: 10, fn: 'sin', validationFraction: 0.2, batchSize: BATCH, seed: 1, targetEncoding: 'onehot' }, mnist).train : null;
   const a: number[] = [];
   const b: number[] = [];
   const c: number[] = [];
-  // Interleave the three so that drift in the machine's speed affects them alike.
+  const p: number[] = [];
+  let torchThreads = 1;
+  // Interleave the measurements so that drift in the machine's speed affects them alike.
   for (let r = 0; r < rounds; r++) {
     a.push(await gradflowRate(tf, doc, mnist, choice.backend, steps, warmup, true));
     b.push(await gradflowRate(tf, doc, mnist, choice.backend, steps, warmup, false));
     c.push(await layersRate(tf, mnist, steps, warmup));
-    io.out(`round ${r + 1}: a ${a[r]!.toFixed(0)}  b ${b[r]!.toFixed(0)}  c ${c[r]!.toFixed(0)} samples/s\n`);
+    if (torch?.ok && trainRows) {
+      const t = torchRate(torch.python, trainRows, steps, warmup, BATCH);
+      p.push(t.samplesPerSecond);
+      torchThreads = t.threads;
+    }
+    say(`round ${r + 1}: a ${a[r]!.toFixed(0)}  b ${b[r]!.toFixed(0)}  c ${c[r]!.toFixed(0)}${p.length ? `  torch ${p[r]!.toFixed(0)}` : ''} samples/s\n`);
   }
   const [ma, mb, mc] = [median(a), median(b), median(c)];
-  io.out(`\n${'measurement'.padEnd(48)}samples/s (median)\n`);
-  io.out(`${'(a) Gradflow trainer, instrumentation on'.padEnd(48)}${ma.toFixed(0)}\n`);
-  io.out(`${'(b) Gradflow trainer, instrumentation off'.padEnd(48)}${mb.toFixed(0)}\n`);
-  io.out(`${'(c) tf.LayersModel.fit'.padEnd(48)}${mc.toFixed(0)}\n`);
-  io.out(`\n(a)/(c) = ${(ma / mc).toFixed(2)}   target >= 1.00\n(a)/(b) = ${(ma / mb).toFixed(2)}   target >= 0.95\n`);
+  const mp = p.length ? median(p) : null;
+  const report: BenchReport = {
+    model: 'MNIST MLP 784-256-128-10, ReLU, softmax cross-entropy, Adam 0.001',
+    backend: choice.backend,
+    fallbacks: choice.fallbacks,
+    threads,
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'cpu', node: process.version },
+    steps,
+    rounds,
+    batch: BATCH,
+    a: measurement(a),
+    b: measurement(b),
+    c: measurement(c),
+    torch: torch === null ? null : torch.ok ? { ...measurement(p), version: torch.version, threads: torchThreads } : { unavailable: torch.reason },
+    ratios: { aOverC: ma / mc, aOverB: ma / mb, aOverTorch: mp === null ? null : ma / mp },
+  };
+  if (values.profile) {
+    const prof = await profileSteps(tf, doc, mnist, choice.backend, Math.min(steps, 50), null);
+    report.profile = prof.rows;
+    say(`\nprofile of an uninstrumented step (${prof.msPerStep.toFixed(1)} ms per step while profiled):\n`);
+    for (const row of prof.rows.slice(0, 15)) say(`  ${row.kernel.padEnd(28)}${row.msPerStep.toFixed(2).padStart(8)} ms ${row.callsPerStep.toFixed(1).padStart(6)} calls\n`);
+  }
+  if (json) {
+    io.out(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  }
+  const spread = (xs: number[]) => (xs.length > 1 ? `  (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})` : '');
+  io.out(`\n${'measurement'.padEnd(48)}samples/s (median, range)\n`);
+  io.out(`${'(a) Gradflow trainer, instrumentation on'.padEnd(48)}${ma.toFixed(0)}${spread(a)}\n`);
+  io.out(`${'(b) Gradflow trainer, instrumentation off'.padEnd(48)}${mb.toFixed(0)}${spread(b)}\n`);
+  io.out(`${'(c) tf.LayersModel.fit'.padEnd(48)}${mc.toFixed(0)}${spread(c)}\n`);
+  if (mp !== null) io.out(`${`PyTorch ${torch!.ok ? torch!.version : ''}, ${torchThreads} thread`.padEnd(48)}${mp.toFixed(0)}${spread(p)}\n`);
+  io.out(`\n(a)/(c) = ${(ma / mc).toFixed(2)}   target >= 3\n(a)/(b) = ${(ma / mb).toFixed(2)}   target >= 0.95\n`);
+  if (mp !== null) io.out(`(a)/torch = ${(ma / mp).toFixed(2)}   target >= 0.25\n`);
+  else if (torch && !torch.ok) io.out(`(a)/torch: not measured, ${torch.reason}\n`);
   return 0;
 }

@@ -9,9 +9,14 @@ import { readGraphFile } from './check.ts';
 import { UsageError, type Io } from './main.ts';
 
 export const NODE_BACKENDS = ['wasm', 'cpu'] as const;
+/** Backends a user may ask for by name in Node. */
+export const NODE_BACKEND_CHOICES = ['wasm', 'cpu'] as const;
 
-/** Load TensorFlow.js for Node, quietly, on the chosen backend (wasm first, then cpu). */
-export async function nodeTf(preference: readonly string[] = NODE_BACKENDS): Promise<{ tf: TF; choice: BackendChoice }> {
+/**
+ * Load TensorFlow.js for Node, quietly, on the chosen backend (wasm first, then cpu). Also
+ * says how many threads the backend computes on (wasm: its thread pool; cpu: 1).
+ */
+export async function nodeTf(preference: readonly string[] = NODE_BACKENDS): Promise<{ tf: TF; choice: BackendChoice; threads: number | null }> {
   const tf = (await import('@tensorflow/tfjs')) as unknown as TF;
   // Production mode skips debug checks and the cpu backend's advert for tfjs-node (a native
   // build this project does not use: it needs a download at install time).
@@ -21,7 +26,10 @@ export async function nodeTf(preference: readonly string[] = NODE_BACKENDS): Pro
       await import('@tensorflow/tfjs-backend-wasm');
     },
   });
-  return { tf, choice };
+  let threads: number | null = null;
+  if (choice.backend === 'wasm') threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+  else if (choice.backend === 'cpu') threads = 1;
+  return { tf, choice, threads };
 }
 
 /** What the document's data nodes need loaded (the MNIST digits), read from disk. */
