@@ -10,7 +10,7 @@ import { masksFromBlock } from '../../core/io/masks.ts';
 import { loadDataResources } from '../../core/data/sources.ts';
 import type { GraphDocument } from '../../core/graph/document.ts';
 import type { DataResources, TF } from '../../core/graph/types.ts';
-import { selectBackend } from '../../core/train/backend.ts';
+import { selectBackend, softwareRenderer, type BackendCheck } from '../../core/train/backend.ts';
 import { NotTrainableError, Trainer } from '../../core/train/trainer.ts';
 import { ExperimentCancelled, ExperimentControl, ExperimentError, runExperiment } from '../../core/experiments/framework.ts';
 import { experimentDef } from '../../core/experiments/registry.ts';
@@ -43,23 +43,59 @@ const ORDER: Record<BackendPreference, string[]> = {
   cpu: ['cpu'],
 };
 
+/**
+ * Auto passes over GPUs that are software renderers (SwiftShader, lavapipe, llvmpipe, WARP):
+ * they start, but train far slower than WASM on the same CPU. Choosing WebGPU or WebGL in the
+ * backend menu still uses them.
+ */
+const AUTO_CHECKS: Partial<Record<string, BackendCheck>> = {
+  webgpu: async () => {
+    const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
+    const adapter = gpu ? await gpu.requestAdapter() : null;
+    if (!adapter) return null; // the loader says why WebGPU cannot start
+    // GPUAdapterInfo's fields are getters on its prototype: read them one by one.
+    const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
+    return softwareRenderer({
+      vendor: info?.vendor,
+      architecture: info?.architecture,
+      device: info?.device,
+      description: info?.description,
+      isFallbackAdapter: info?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
+    });
+  },
+  webgl: async () => {
+    if (typeof OffscreenCanvas === 'undefined') return null;
+    const gl = (new OffscreenCanvas(1, 1).getContext('webgl2') ?? new OffscreenCanvas(1, 1).getContext('webgl')) as WebGLRenderingContext | null;
+    if (!gl) return null;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return softwareRenderer({ description: renderer });
+  },
+};
+
 async function useBackend(pref: BackendPreference, wasmUrls: Record<string, string>) {
-  return selectBackend(tf as unknown as TF, ORDER[pref], {
-    webgpu: async () => {
-      if (!('gpu' in navigator) || !navigator.gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
-      const adapter = await navigator.gpu.requestAdapter();
-      if (!adapter) throw new Error('no WebGPU adapter is available on this machine');
-      await import('@tensorflow/tfjs-backend-webgpu');
+  return selectBackend(
+    tf as unknown as TF,
+    ORDER[pref],
+    {
+      webgpu: async () => {
+        if (!('gpu' in navigator) || !navigator.gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
+        const adapter = await navigator.gpu.requestAdapter();
+        if (!adapter) throw new Error('no WebGPU adapter is available on this machine');
+        await import('@tensorflow/tfjs-backend-webgpu');
+      },
+      wasm: async () => {
+        // The threaded WASM build starts its pthread workers from an embedded script that
+        // breaks once bundled (tfjs-backend-wasm 4.22 + Vite: "e is not defined"), so this
+        // runs the single-threaded SIMD build even where the page is cross-origin isolated.
+        const wasm = await import('@tensorflow/tfjs-backend-wasm');
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+        wasm.setWasmPaths(wasmUrls);
+      },
     },
-    wasm: async () => {
-      // The threaded WASM build starts its pthread workers from an embedded script that
-      // breaks once bundled (tfjs-backend-wasm 4.22 + Vite: "e is not defined"), so this
-      // runs the single-threaded SIMD build even where the page is cross-origin isolated.
-      const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-      wasm.setWasmPaths(wasmUrls);
-    },
-  });
+    pref === 'auto' ? AUTO_CHECKS : {},
+  );
 }
 
 /** Watch the WebGPU device: a lost device ends the run with a clear error, keeping the last good weights in the UI. */

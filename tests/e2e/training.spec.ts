@@ -23,6 +23,8 @@ test.describe('training from the canvas', () => {
   test.describe.configure({ timeout: 240_000 });
   test('trains the spirals on WebGPU: the loss falls, edges and histograms change, pause/resume, save with weights, reopen, same predictions', async ({ page }) => {
     await openExample(page, /Open example Spirals/);
+    // Chosen by name: Auto passes over this software adapter (auto-backend.spec.ts).
+    await page.getByLabel('Backend', { exact: true }).selectOption('webgpu');
     await page.getByRole('button', { name: 'Train', exact: true }).click();
     await expect(page.getByTestId('backend')).toHaveText(/^on webgpu/, { timeout: 60_000 });
     expect((await run(page)).backend).toBe('webgpu');
@@ -90,6 +92,7 @@ test.describe('training from the canvas', () => {
     await expect(page.getByRole('alert', { name: 'Recover unsaved work' })).toHaveCount(0);
     await openFile(page, 'spirals-trained.nngraph', saved);
     await expect(page.getByTestId('progress-text')).toContainText('trained weights loaded');
+    await page.getByLabel('Backend', { exact: true }).selectOption('webgpu');
     await page.getByRole('button', { name: 'Evaluate' }).click();
     await expect.poll(async () => (await run(page)).evaluation?.loss ?? null, { timeout: 60_000 }).not.toBeNull();
     const after = (await run(page)).evaluation!;
