@@ -48,7 +48,8 @@ export function histogramTensor(tf: TF, t: Tensor, bins = DEFAULT_BINS): Tensor 
     const mn = tf.min(flat);
     const mx = tf.max(flat);
     const width = tf.maximum(tf.sub(mx, mn), 1e-12);
-    const idx = tf.cast(tf.clipByValue(tf.floor(tf.mul(tf.div(tf.sub(flat, mn), width), bins)), 0, bins - 1), 'int32');
+    // (x − min)/width·bins ≥ 0, so the cast's truncation is the floor: clip, then cast.
+    const idx = tf.cast(tf.clipByValue(tf.mul(tf.div(tf.sub(flat, mn), width), bins), 0, bins - 1), 'int32');
     const counts = tf.cast(tf.bincount(idx as tfTypes1D, [], bins), 'float32');
     return tf.concat([tf.reshape(mn, [1]), tf.reshape(mx, [1]), counts]);
   });

@@ -54,21 +54,24 @@ interface MatMulCase {
   relu: boolean;
 }
 
-// Shapes where each of the two ways of transposing is the cheaper one, with and without bias and ReLU.
+// Shapes where each of the two ways of transposing is the cheaper one, with and without bias
+// and ReLU, above the size where WASM transposes explicitly (2¹⁷ multiply-adds), and one below.
 const MATMUL_CASES: MatMulCase[] = [
-  { name: 'batch 16, 30 → 20, bias + ReLU', m: 16, k: 30, n: 20, bias: true, relu: true },
-  { name: 'batch 16, 30 → 20, bias', m: 16, k: 30, n: 20, bias: true, relu: false },
-  { name: 'batch 16, 30 → 20, no bias', m: 16, k: 30, n: 20, bias: false, relu: false },
-  { name: 'batch 2, 3 → 50 (wide output), ReLU without bias', m: 2, k: 3, n: 50, bias: false, relu: true },
-  { name: 'batch 64, 40 → 3 (tall batch), bias + ReLU', m: 64, k: 40, n: 3, bias: true, relu: true },
+  { name: 'batch 64, 64 → 40, bias + ReLU', m: 64, k: 64, n: 40, bias: true, relu: true },
+  { name: 'batch 64, 64 → 40, bias', m: 64, k: 64, n: 40, bias: true, relu: false },
+  { name: 'batch 64, 64 → 40, no bias', m: 64, k: 64, n: 40, bias: false, relu: false },
+  { name: 'batch 8, 40 → 500 (wide output), ReLU without bias', m: 8, k: 40, n: 500, bias: false, relu: true },
+  { name: 'batch 256, 40 → 16 (tall batch), bias + ReLU', m: 256, k: 40, n: 16, bias: true, relu: true },
+  { name: 'batch 16, 30 → 20 (small: transposed kernels)', m: 16, k: 30, n: 20, bias: true, relu: true },
 ];
 
+// Sizes above the explicit-transpose threshold, so on wasm every kind takes that path.
 const KIND_CASES = [
-  { kind: 'dense', params: { units: 7 }, fused: false },
-  { kind: 'dense', params: { units: 7, bias: false }, fused: false },
-  { kind: 'dense', params: { units: 7 }, fused: true },
-  { kind: 'maxout', params: { units: 4, pieces: 3 }, fused: false },
-  { kind: 'rbf', params: { units: 5, width: 2 }, fused: false },
+  { kind: 'dense', params: { units: 40 }, fused: false },
+  { kind: 'dense', params: { units: 40, bias: false }, fused: false },
+  { kind: 'dense', params: { units: 40 }, fused: true },
+  { kind: 'maxout', params: { units: 20, pieces: 3 }, fused: false },
+  { kind: 'rbf', params: { units: 40, width: 4 }, fused: false },
 ] as const;
 
 /** The plain tfjs computation of each kind, with tfjs's own gradients (the reference). */
@@ -95,8 +98,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
       await tf.setBackend('cpu');
     });
 
-    it(`takes the ${backend === 'wasm' ? 'explicit-transpose' : 'transposed-kernel'} gradient on ${backend}`, () => {
-      expect(usesExplicitTransposes(tf)).toBe(backend === 'wasm');
+    it(`takes the ${backend === 'wasm' ? 'explicit-transpose' : 'transposed-kernel'} gradient on ${backend} for all but small products`, () => {
+      for (const c of MATMUL_CASES) expect(usesExplicitTransposes(tf, c.m * c.k * c.n), c.name).toBe(backend === 'wasm' && !c.name.includes('small'));
     });
 
     it.each(MATMUL_CASES)('matMulFast, $name: values and gradients equal tfjs (fused) matMul', (c) => {
@@ -126,14 +129,16 @@ for (const backend of ['cpu', 'wasm'] as const) {
     it.each(KIND_CASES)('$kind $params (fused ReLU: $fused): forward and gradients equal the plain tfjs computation', (c) => {
       const def = kindDef(c.kind)!;
       const params = { ...defaultParams(def.params), ...c.params } as Record<string, unknown>;
-      const inShape = [6];
+      const inShape = [64];
+      const batch = 64;
       const specs = def.weights!(params, { in: [inShape] });
       const rng = createRng(3);
       const before = tf.memory().numTensors;
-      const x = randn(rng, [5, ...inShape]);
+      const x = randn(rng, [batch, ...inShape]);
       const ws = specs.map((s) => tf.tidy(() => tf.mul(randn(rng, s.shape), 0.5)));
       const units = params.units as number;
-      const r = randn(rng, [5, units]);
+      const r = randn(rng, [batch, units]);
+      expect(usesExplicitTransposes(tf, batch * inShape[0]! * specs[0]!.shape[1]!)).toBe(backend === 'wasm');
       for (const gradX of [true, false]) {
         const ctxFor = (wts: Tensor[]): ForwardContext<Record<string, unknown>> => ({
           tf,

@@ -10,7 +10,9 @@
  * explicit `transpose` followed by a plain product costs ~20% more than the plain product.
  * On the other backends the transposed kernels are as fast as the plain ones, so there the
  * gradient keeps the flags (no extra transpose pass). The values are the same products either
- * way: only the order of float32 additions inside the kernel may differ.
+ * way: only the order of float32 additions inside the kernel may differ. Small products
+ * (fewer than 2¹⁷ multiply-adds) keep the flags on WASM too: there the naive loop is quick and
+ * every extra kernel call costs more than it saves.
  *
  * The ReLU, when fused, is differentiated from the output (relu(z) > 0 exactly where z > 0),
  * and the bias gradient is the column sum of dz — the same rules tfjs's fused matMul uses.
@@ -33,31 +35,40 @@ export interface MatMulOptions {
 
 /** Backends whose transposed matMul kernels are slow, so the gradient transposes explicitly. */
 const EXPLICIT_TRANSPOSE_BACKENDS: ReadonlySet<string> = new Set(['wasm']);
+/**
+ * Below this many multiply-adds (m·k·n) the transposed kernel is as fast as a transpose and a
+ * plain product (measured on WASM: 32·32·32 is faster with the flag, 128·64·64 already 3–4×
+ * slower), and small layers are dominated by the cost of each extra kernel call.
+ */
+const EXPLICIT_TRANSPOSE_MIN_MACS = 1 << 17;
 
-/** Whether this backend's gradient uses explicit transposes (exported for the tests and the profile). */
-export function usesExplicitTransposes(tf: TF): boolean {
-  return EXPLICIT_TRANSPOSE_BACKENDS.has(tf.getBackend());
+/**
+ * Whether a transposed product of this size (m·k·n multiply-adds) is computed with an explicit
+ * transpose on the current backend (exported for the tests and the profile).
+ */
+export function usesExplicitTransposes(tf: TF, macs: number): boolean {
+  return EXPLICIT_TRANSPOSE_BACKENDS.has(tf.getBackend()) && macs >= EXPLICIT_TRANSPOSE_MIN_MACS;
 }
 
-/** a·bᵀ, through the fast kernel on this backend. */
-function matMulBT(tf: TF, a: Tensor, b: Tensor, explicit: boolean): Tensor {
+/** a·bᵀ for a [m, n] and b [k, n], through the fast kernel on this backend. */
+function matMulBT(tf: TF, a: Tensor, b: Tensor): Tensor {
   const a2 = a as tfTypes.Tensor2D;
   const b2 = b as tfTypes.Tensor2D;
-  if (!explicit) return tf.matMul(a2, b2, false, true);
-  // Transpose whichever is cheaper: b itself ([k, n]), or a and the result ([m, n] + [m, k]).
   const [m, n] = a2.shape;
   const k = b2.shape[0];
+  if (!usesExplicitTransposes(tf, m * n * k)) return tf.matMul(a2, b2, false, true);
+  // Transpose whichever is cheaper: b itself ([k, n]), or a and the result ([m, n] + [m, k]).
   if (k * n <= m * n + m * k) return tf.matMul(a2, tf.transpose(b2));
   return tf.transpose(tf.matMul(b2, tf.transpose(a2)));
 }
 
-/** aᵀ·b, through the fast kernel on this backend. */
-function matMulAT(tf: TF, a: Tensor, b: Tensor, explicit: boolean): Tensor {
+/** aᵀ·b for a [m, k] and b [m, n], through the fast kernel on this backend. */
+function matMulAT(tf: TF, a: Tensor, b: Tensor): Tensor {
   const a2 = a as tfTypes.Tensor2D;
   const b2 = b as tfTypes.Tensor2D;
-  if (!explicit) return tf.matMul(a2, b2, true, false);
   const [m, k] = a2.shape;
   const n = b2.shape[1];
+  if (!usesExplicitTransposes(tf, m * k * n)) return tf.matMul(a2, b2, true, false);
   if (m * k <= m * n + k * n) return tf.matMul(tf.transpose(a2), b2);
   return tf.transpose(tf.matMul(tf.transpose(b2), a2));
 }
@@ -68,19 +79,26 @@ function matMulAT(tf: TF, a: Tensor, b: Tensor, explicit: boolean): Tensor {
  * kernels. Call inside tf.tidy or a gradient function, like any op.
  */
 export function matMulFast(tf: TF, a: Tensor, b: Tensor, o: MatMulOptions = {}): Tensor {
-  const explicit = usesExplicitTransposes(tf);
   const { bias, activation } = o;
   const gradA = o.gradA ?? true;
-  const forward = (x: Tensor, w: Tensor, bi: Tensor | undefined): Tensor =>
-    bias || activation
-      ? tf.fused.matMul({ a: x as tfTypes.Tensor2D, b: w as tfTypes.Tensor2D, ...(bi ? { bias: bi } : {}), ...(activation ? { activation } : {}) })
-      : tf.matMul(x as tfTypes.Tensor2D, w as tfTypes.Tensor2D);
+  const forward = (x: Tensor, w: Tensor, bi: Tensor | undefined): Tensor => {
+    if (!bias && !activation) return tf.matMul(x as tfTypes.Tensor2D, w as tfTypes.Tensor2D);
+    // tf.fused.matMul splits into matMul, add and relu whenever a gradient is being recorded
+    // (tfjs cannot differentiate its fused ReLU); this op brings its own gradient, so it calls
+    // the fused kernel itself: one kernel instead of three. The kernel takes batches of
+    // matrices, hence the reshapes (free: they share the data).
+    const [m, k] = x.shape as [number, number];
+    const n = w.shape[1]!;
+    const inputs = { a: tf.reshape(x, [1, m, k]), b: tf.reshape(w, [1, k, n]), ...(bi ? { bias: bi } : {}) };
+    const z = tf.engine().runKernel('_FusedMatMul', inputs, { transposeA: false, transposeB: false, activation: activation ?? 'linear', leakyreluAlpha: 0 }) as Tensor;
+    return tf.reshape(z, [m, n]);
+  };
   // Gradients of the (differentiated) inputs, in their order: [a?], b, [bias?].
   const backward = (dy: Tensor, x: Tensor, w: Tensor, y: Tensor): Tensor[] => {
     const dz = activation === 'relu' ? tf.mul(dy, tf.step(y)) : dy;
     const grads: Tensor[] = [];
-    if (gradA) grads.push(matMulBT(tf, dz, w, explicit));
-    grads.push(matMulAT(tf, x, dz, explicit));
+    if (gradA) grads.push(matMulBT(tf, dz, w));
+    grads.push(matMulAT(tf, x, dz));
     if (bias) grads.push(tf.sum(dz, 0));
     return grads;
   };
