@@ -40,7 +40,7 @@ torch.manual_seed(seed)
 model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
 for m in model:
     if isinstance(m, nn.Linear):
-        nn.init.kaiming_normal_(m.weight, nonlinearity='relu')
+        nn.init.kaiming_normal_(m.weight)  # He normal: gain sqrt(2), Var(W) = 2/fan_in
         nn.init.zeros_(m.bias)
 opt = torch.optim.Adam(model.parameters(), lr=0.001)
 loss_fn = nn.CrossEntropyLoss()
