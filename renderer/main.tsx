@@ -12,15 +12,8 @@ import { assetUrls, createTrainingWorker } from './train/assets.ts';
 import { RunProvider } from './train/context.tsx';
 import { createRunStore, TrainingClient } from './train/run.ts';
 
-declare global {
-  interface Window {
-    /** Set by the Electron preload; absent in the web build. */
-    gradflowPlatform?: Platform;
-  }
-}
-
 // The desktop app's preload exposes a bridge; the web build has none.
-const platform = window.gradflowPlatform ?? (window.gradflowBridge ? createElectronPlatform(window.gradflowBridge) : createBrowserPlatform());
+const platform: Platform = window.gradflowBridge ? createElectronPlatform(window.gradflowBridge) : createBrowserPlatform();
 const training = new TrainingClient(createRunStore(), assetUrls(), createTrainingWorker);
 // The graph is locked exactly while the run store says a run is live.
 const store = createEditorStore(undefined, { isLocked: () => training.live });

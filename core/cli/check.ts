@@ -2,7 +2,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MEMORY_LIMIT, describeMemory, estimateMemory, memoryProblem, type MemoryEstimate } from '../compile/memory.ts';
-import { analyzeGraph, formatShape, type Analysis } from '../graph/analyze.ts';
+import { analyzeGraph, type Analysis } from '../graph/analyze.ts';
+import { describeShape } from '../graph/kinds/util.ts';
 import { kindDef } from '../graph/catalogue.ts';
 import type { GraphDocument } from '../graph/document.ts';
 import { formatBytes, formatCount, pruningSavings, type Savings } from '../graph/savings.ts';
@@ -82,7 +83,7 @@ function table(doc: GraphDocument, a: Analysis): string {
     const na = a.nodes[id]!;
     const outs = Object.entries(na.outputs);
     const shape =
-      outs.length === 0 ? '-' : outs.length === 1 ? shapeText(outs[0]![1]) : outs.map(([p, s]) => `${p}: ${shapeText(s)}`).join('  ');
+      outs.length === 0 ? '-' : outs.length === 1 ? describeShape(outs[0]![1]) : outs.map(([p, s]) => `${p}: ${describeShape(s)}`).join('  ');
     const count = na.params.trainable + na.params.nonTrainable;
     rows.push([n.label ? `${echo(n.id)} (${echo(n.label)})` : echo(n.id), kindDef(n.kind)?.title ?? `${echo(n.kind)} (unknown)`, shape, count ? group(count) : '-']);
   }
@@ -121,9 +122,6 @@ function savingsText(s: Savings): string {
   return `${lines.join('\n')}\n\n`;
 }
 
-function shapeText(s: number[] | null): string {
-  return s === null ? '?' : s.length === 0 ? 'scalar' : formatShape(s);
-}
 
 function jsonReport(path: string, doc: GraphDocument, a: Analysis, warnings: string[], memory: MemoryEstimate) {
   return {

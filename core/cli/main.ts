@@ -1,5 +1,4 @@
 /** The `gradflow` command line: check, train, experiment, bench, export. */
-import { parseArgs } from 'node:util';
 import { echo, terminalSafe } from '../graph/text.ts';
 import { runCheck } from './check.ts';
 
@@ -101,4 +100,3 @@ export function internalErrorReport(e: unknown, withStack: boolean): string {
   );
 }
 
-export { parseArgs };

@@ -45,7 +45,6 @@ export function Canvas({ commands }: { commands: { paste(at?: XY): void } }) {
   const [measured, setMeasured] = useState(() => new Map<string, { width: number; height: number }>());
   const [quickAdd, setQuickAdd] = useState<(QuickAddRequest & { wire?: PendingWire }) | null>(null);
   const [menu, setMenu] = useState<{ x: number; y: number; items: MenuItem[] } | null>(null);
-  const dragging = useRef(false);
 
   const analysis = analysisOf(doc);
   const savings = savingsOf(doc);
@@ -246,14 +245,8 @@ export function Canvas({ commands }: { commands: { paste(at?: XY): void } }) {
         onConnect={onConnect}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
-        onNodeDragStart={() => {
-          dragging.current = true;
-          store.getState().beginGesture();
-        }}
-        onNodeDragStop={() => {
-          dragging.current = false;
-          store.getState().endGesture();
-        }}
+        onNodeDragStart={() => store.getState().beginGesture()}
+        onNodeDragStop={() => store.getState().endGesture()}
         onSelectionDragStart={() => store.getState().beginGesture()}
         onSelectionDragStop={() => store.getState().endGesture()}
         onNodeContextMenu={(e, n) => nodeMenu(e, n.id)}

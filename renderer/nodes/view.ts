@@ -5,6 +5,7 @@
  */
 import type { Analysis } from '../../core/graph/analyze.ts';
 import { kindDef } from '../../core/graph/catalogue.ts';
+import { describeShape } from '../../core/graph/kinds/util.ts';
 import type { GraphNode } from '../../core/graph/document.ts';
 import type { EnumParam, ParamSpecs } from '../../core/graph/params.ts';
 import type { Savings } from '../../core/graph/savings.ts';
@@ -42,10 +43,9 @@ export function remainingText(fraction: number): string {
   return `${pct >= 10 || pct === 0 ? pct.toFixed(1) : pct.toPrecision(2)} %`;
 }
 
+/** A port's shape on the canvas: none when the port is not analysed, else as `gradflow check` prints it. */
 export function shapeText(s: number[] | null | undefined): string | null {
-  if (s === undefined) return null;
-  if (s === null) return '?';
-  return s.length === 0 ? 'scalar' : `[${s.join(', ')}]`;
+  return s === undefined ? null : describeShape(s);
 }
 
 export function formatValue(spec: ParamSpecs[string], v: unknown): string {

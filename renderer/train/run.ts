@@ -10,10 +10,14 @@ import type { Instrumentation } from '../../core/train/instrument.ts';
 import type { Fault, Progress } from '../../core/train/trainer.ts';
 import type { BackendPreference, DataPoints, FromWorker, ToWorker, Views } from './protocol.ts';
 
-export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'finished' | 'failed';
+/**
+ * What the app's training session is doing now; not to be confused with a finished run's
+ * status (RunRecord['status'], the trainer's RunStatus).
+ */
+export type SessionStatus = 'idle' | 'starting' | 'running' | 'paused' | 'finished' | 'failed';
 
 /** A live run holds the graph: starting, running or paused. */
-export function isLiveStatus(status: RunStatus): boolean {
+export function isLiveStatus(status: SessionStatus): boolean {
   return status === 'starting' || status === 'running' || status === 'paused';
 }
 
@@ -25,7 +29,7 @@ export interface HistogramFrame {
 }
 
 export interface RunState {
-  status: RunStatus;
+  status: SessionStatus;
   backendPreference: BackendPreference;
   backend: string | null;
   fallbacks: string[];

@@ -19,7 +19,7 @@ import type { BackendPreference, DataPoints, FromWorker, ToWorker, Views } from 
 
 declare const self: DedicatedWorkerGlobalScope;
 
-const post = (m: FromWorker, transfer: Transferable[] = []) => self.postMessage(m, transfer);
+const post = (m: FromWorker) => self.postMessage(m);
 let trainer: Trainer | null = null;
 let mnist: MnistData | null = null;
 let lastViews = 0;

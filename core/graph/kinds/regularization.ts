@@ -1,6 +1,6 @@
 /** Regularization: masks and noise on the data path, penalties and early stopping on the loss path. */
 import { bool, int, num } from '../params.ts';
-import { defineKind } from '../types.ts';
+import { defineKind, type InferContext, type InferResult, type Tensor, type TF } from '../types.ts';
 import { elementwise } from './activations.ts';
 import { onnxUnary, py, single } from './util.ts';
 
@@ -107,34 +107,46 @@ export const gaussianNoise = elementwise({
 const lossIn = [{ name: 'loss', label: 'loss', type: 'loss' as const }];
 const lossOut = [{ name: 'loss', label: 'loss', type: 'loss' as const }];
 
-export const l2 = defineKind({
-  kind: 'l2',
-  title: 'L2 penalty',
-  category: 'Regularization',
-  role: 'penalty',
-  description:
-    'Weight decay: adds (α/2) WᵀW over every weight matrix (not biases) to the loss, so the gradient gains αW. Wire it between the loss and the optimizer.',
-  inputs: lossIn,
-  outputs: lossOut,
-  params: { alpha: num({ label: 'α', help: 'Strength of the penalty; 0 means none.', default: 1e-4, min: 0, max: 10, log: true }) },
-  infer: () => ({ outputs: { loss: [] } }),
-  // (α/2) ΣW², whose gradient is αW.
-  penalty: (tf, w, { alpha }) => (alpha === 0 ? null : tf.mul(tf.sum(tf.square(w)), alpha / 2)),
-});
+/**
+ * A penalty on the loss path: its term over every penalized weight matrix, scaled by α
+ * (α = 0 adds no term, so the step has no extra op).
+ */
+function penalty(kind: string, title: string, description: string, term: (tf: TF, w: Tensor, alpha: number) => Tensor) {
+  return defineKind({
+    kind,
+    title,
+    category: 'Regularization',
+    role: 'penalty',
+    description,
+    inputs: lossIn,
+    outputs: lossOut,
+    params: { alpha: num({ label: 'α', help: 'Strength of the penalty; 0 means none.', default: 1e-4, min: 0, max: 10, log: true }) },
+    infer: () => ({ outputs: { loss: [] } }),
+    penalty: (tf, w, { alpha }) => (alpha === 0 ? null : term(tf, w, alpha)),
+  });
+}
 
-export const l1 = defineKind({
-  kind: 'l1',
-  title: 'L1 penalty',
-  category: 'Regularization',
-  role: 'penalty',
-  description: 'Adds α‖W‖₁ over every weight matrix (not biases) to the loss; its gradient α·sign(W) drives weights to exactly zero.',
-  inputs: lossIn,
-  outputs: lossOut,
-  params: { alpha: num({ label: 'α', help: 'Strength of the penalty; 0 means none.', default: 1e-4, min: 0, max: 10, log: true }) },
-  infer: () => ({ outputs: { loss: [] } }),
+export const l2 = penalty(
+  'l2',
+  'L2 penalty',
+  'Weight decay: adds (α/2) WᵀW over every weight matrix (not biases) to the loss, so the gradient gains αW. Wire it between the loss and the optimizer.',
+  // (α/2) ΣW², whose gradient is αW.
+  (tf, w, alpha) => tf.mul(tf.sum(tf.square(w)), alpha / 2),
+);
+
+export const l1 = penalty(
+  'l1',
+  'L1 penalty',
+  'Adds α‖W‖₁ over every weight matrix (not biases) to the loss; its gradient α·sign(W) drives weights to exactly zero.',
   // α Σ|W|, whose (sub)gradient is α·sign(W).
-  penalty: (tf, w, { alpha }) => (alpha === 0 ? null : tf.mul(tf.sum(tf.abs(w)), alpha)),
-});
+  (tf, w, alpha) => tf.mul(tf.sum(tf.abs(w)), alpha),
+);
+
+/** Target-path kinds pass the targets' shape through unchanged. */
+const sameTargets = (ctx: InferContext<unknown>): InferResult => {
+  const s = single(ctx, 'y');
+  return { outputs: { y: s ? [...s] : null } };
+};
 
 const targetNode = {
   category: 'Regularization' as const,
@@ -149,10 +161,7 @@ export const labelSmoothing = defineKind({
   ...targetNode,
   description: 'Softens one-hot training targets to y(1 − ε) + ε/K so the network stops pushing its scores to infinity. Validation uses the true labels.',
   params: { epsilon: num({ label: 'ε', help: 'Probability mass spread evenly over the K classes.', default: 0.1, min: 0, max: 1, exclusiveMax: true }) },
-  infer(ctx) {
-    const s = single(ctx, 'y');
-    return { outputs: { y: s ? [...s] : null } };
-  },
+  infer: sameTargets,
   forward(ctx, inputs) {
     const y = inputs.y![0]!;
     if (!ctx.training || ctx.params.epsilon === 0) return { y };
@@ -184,10 +193,7 @@ export const labelNoise = defineKind({
   ...targetNode,
   description: 'Noise injected in the labels: during training each target is replaced by a random class with probability p. Validation uses the true labels.',
   params: { probability: num({ label: 'p', help: 'Probability that a training label is replaced by a uniformly random class.', default: 0.05, min: 0, max: 1 }) },
-  infer(ctx) {
-    const s = single(ctx, 'y');
-    return { outputs: { y: s ? [...s] : null } };
-  },
+  infer: sameTargets,
   forward(ctx, inputs) {
     const { tf } = ctx;
     const y = inputs.y![0]!;

@@ -1,7 +1,10 @@
 /** Small helpers shared by the node kinds' shape rules. */
 import type { InferContext, LocalIssue, OnnxAttribute, OnnxContext, Shape } from '../types.ts';
 
+/** A shape inside a message: "[28, 28]", or "[?]" when unknown. */
 export const fmt = (s: Shape | null): string => (s ? `[${s.join(', ')}]` : '[?]');
+/** A shape for people reading a graph (canvas, inspector, `gradflow check`): "[28, 28]", "scalar" for [], "?" when unknown. */
+export const describeShape = (s: Shape | null): string => (s === null ? '?' : s.length === 0 ? 'scalar' : fmt(s));
 export const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
 
 /**
