@@ -236,7 +236,6 @@ async function experiment(m: Extract<ToWorker, { type: 'experiment' }>): Promise
   try {
     const choice = await useBackend(m.backend, m.wasmUrls);
     tf.enableProdMode();
-    const usesMnist = m.doc.nodes.some((n) => n.kind === 'dataset' && n.params.source === 'mnist');
     const result = await runExperiment(def, {
       tf: tf as unknown as TF,
       doc: m.doc,
@@ -245,7 +244,7 @@ async function experiment(m: Extract<ToWorker, { type: 'experiment' }>): Promise
       backend: choice.backend,
       weights: m.weights,
       control,
-      ...(usesMnist ? { mnist: await loadMnist(m.mnistUrl) } : {}),
+      ...(await dataResources(m)),
       onProgress: (p) => post({ type: 'experimentProgress', requestId: m.requestId, done: p.done, total: p.total, partial: p.partial, backend: choice.backend }),
     });
     done(result, null);
