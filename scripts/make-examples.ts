@@ -93,6 +93,65 @@ function residual(): GraphDocument {
   return g.build();
 }
 
+/**
+ * LeNet-5 (LeCun et al. 1998) as it is taught today: two 5×5 convolutions with ReLU and 2×2
+ * max pooling, then three fully connected layers. Only the MNIST digits' channel axis is added.
+ */
+const LENET: Layer[] = [
+  ['reshape', 'image', { shape: [28, 28, 1] }],
+  ['conv2d', 'conv1', { filters: 6, kernelSize: [5, 5], padding: 'same' }],
+  ['relu', 'relu1'],
+  ['maxPool2d', 'pool1', { poolSize: [2, 2], stride: 2 }],
+  ['conv2d', 'conv2', { filters: 16, kernelSize: [5, 5] }],
+  ['relu', 'relu2'],
+  ['maxPool2d', 'pool2', { poolSize: [2, 2], stride: 2 }],
+  ['flatten', 'flatten'],
+  ['dense', 'fc1', { units: 120, initializer: 'heNormal' }],
+  ['relu', 'relu3'],
+  ['dense', 'fc2', { units: 84, initializer: 'heNormal' }],
+  ['relu', 'relu4'],
+  ['dense', 'fc3', { units: 10, initializer: 'glorotUniform' }],
+];
+
+/**
+ * A small residual CNN on MNIST, or the same network without its skip connections (the
+ * comparison of Li et al. 2018's loss landscapes): a strided stem, two blocks of two 3×3
+ * convolutions, global average pooling and a linear classifier.
+ */
+function residualCnn(skips: boolean): GraphDocument {
+  const g = new GraphBuilder(
+    skips ? 'Residual CNN on MNIST' : 'Plain CNN on MNIST (no skips)',
+    skips
+      ? 'Two residual blocks of 3×3 convolutions: each block adds its input to its output, so the gradient has a short path back to the first layers. Compare with the same network without skips.'
+      : 'The residual CNN with its skip connections removed: the same layers and parameters, one long path. Compare its training and loss landscape with the residual one.',
+  );
+  g.add('dataset', 'data', mnist, { label: 'Data' });
+  let prev = g.chain('data.x', [
+    ['reshape', 'image', { shape: [28, 28, 1] }],
+    ['conv2d', 'stem', { filters: 16, kernelSize: [5, 5], stride: 2, padding: 'same' }],
+    ['relu', 'stem_relu'],
+  ]);
+  for (const b of [1, 2]) {
+    const out = g.chain(prev, [
+      ['conv2d', `b${b}_conv1`, { filters: 16, kernelSize: [3, 3], padding: 'same' }],
+      ['relu', `b${b}_relu1`],
+      ['conv2d', `b${b}_conv2`, { filters: 16, kernelSize: [3, 3], padding: 'same' }],
+    ]);
+    if (skips) {
+      g.add('add', `b${b}_add`).wire(out, `b${b}_add.in`).wire(prev, `b${b}_add.in`);
+      prev = g.chain(`b${b}_add.out`, [['relu', `b${b}_relu2`]]);
+    } else prev = g.chain(out, [['relu', `b${b}_relu2`]]);
+  }
+  prev = g.chain(prev, [
+    ['globalAvgPool2d', 'gap'],
+    ['dense', 'head', { units: 10 }],
+  ]);
+  g.add('softmaxCrossEntropy', 'loss').wire(prev, 'loss.pred').wire('data.y', 'loss.target');
+  g.add('adam', 'optimizer', { learningRate: 0.003, epochs: 5 }).wire('loss.loss', 'optimizer.loss');
+  layout(g.doc);
+  return g.build();
+}
+
 function regression(): GraphDocument {
   const g = new GraphBuilder('1-D regression of f*(x) = sin(πx)', 'A small tanh network fits a noisy sine with mean squared error: a linear output unit gives the mean of a Gaussian.');
   g.add('dataset', 'data', { source: 'regression', fn: 'sin', samples: 300, noise: 0.05, batchSize: 32, seed: 5 }, { label: 'Data' });
@@ -230,6 +289,16 @@ export const EXAMPLES: Record<string, GraphDocument> = {
     ['adam', { learningRate: 0.0012, epochs: 2 }],
   ),
   'residual-mlp': residual(),
+  'mnist-lenet': classifier(
+    'LeNet-5 CNN on MNIST',
+    'A LeNet-5-style convolutional network: 5×5 convolutions with ReLU and max pooling learn local strokes, then three dense layers classify. The Reshape gives each 28×28 digit its channel axis, [28, 28, 1].',
+    { ...mnist, batchSize: 64 },
+    LENET,
+    'softmaxCrossEntropy',
+    ['adam', { learningRate: 0.001, epochs: 12 }],
+  ),
+  'mnist-resnet': residualCnn(true),
+  'mnist-plain-cnn': residualCnn(false),
   'regression-sin': regression(),
   'iris-like': irisLike(),
 };

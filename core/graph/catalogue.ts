@@ -3,6 +3,7 @@
  * validation, shape inference, the file schema and the compiler all read it from here.
  */
 import * as activations from './kinds/activations.ts';
+import * as conv from './kinds/conv.ts';
 import * as data from './kinds/data.ts';
 import * as layers from './kinds/layers.ts';
 import * as losses from './kinds/losses.ts';
@@ -19,6 +20,10 @@ const ALL: AnyKindDef[] = [
   layers.dense,
   layers.rbf,
   layers.maxout,
+  conv.conv2dKind,
+  conv.maxPool2d,
+  conv.avgPool2d,
+  conv.globalAvgPool2d,
   layers.flatten,
   layers.reshape,
   layers.add,

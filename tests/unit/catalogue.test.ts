@@ -117,6 +117,10 @@ const SHAPE_CASES: Record<string, ShapeCase> = {
     outputs: { out: [4] },
     params: { trainable: 8 * 4 * 3 + 4 * 3, nonTrainable: 0 },
   },
+  conv2d: { build: afterInput('conv2d', [6, 6, 2], { filters: 3 }), outputs: { out: [4, 4, 3] }, params: { trainable: 3 * 3 * 2 * 3 + 3, nonTrainable: 0 } },
+  maxPool2d: { build: afterInput('maxPool2d', [4, 4, 2]), outputs: { out: [2, 2, 2] }, params: none },
+  avgPool2d: { build: afterInput('avgPool2d', [5, 4, 2]), outputs: { out: [2, 2, 2] }, params: none },
+  globalAvgPool2d: { build: afterInput('globalAvgPool2d', [4, 3, 2]), outputs: { out: [2] }, params: none },
   flatten: { build: afterInput('flatten', [3, 4]), outputs: { out: [12] }, params: none },
   reshape: { build: afterInput('reshape', [12], { shape: [3, -1] }), outputs: { out: [3, 4] }, params: none },
   add: {

@@ -270,6 +270,65 @@ const bceRef = (z: ArrayLike<number>, y: ArrayLike<number>) => {
   return mean(ew(z, (t, i) => -(y[i]! * logSig(t) + (1 - y[i]!) * logSig(-t))));
 };
 
+/** Shuffled, distinct values 1/8 apart (on the grid), so no two values in a pooling window are within 2h of each other. */
+function distinctValues(n: number, r: Rng): number[] {
+  const v = Array.from({ length: n }, (_, i) => (i - n / 2) / 8);
+  for (let i = n - 1; i > 0; i--) {
+    const j = r.int(i + 1);
+    [v[i], v[j]] = [v[j]!, v[i]!];
+  }
+  return v;
+}
+/** TensorFlow's padding: output ⌈in/s⌉ (same) or ⌊(in − k)/s⌋ + 1 (valid); same pads the odd pixel after. */
+function windowGeometry(inp: number, k: number, s: number, padding: string): { out: number; before: number } {
+  if (padding === 'valid') return { out: Math.floor((inp - k) / s) + 1, before: 0 };
+  const out = Math.ceil(inp / s);
+  return { out, before: Math.floor(Math.max((out - 1) * s + k - inp, 0) / 2) };
+}
+/** Conv2D in float64: NHWC input [n, h, w, c], kernel [kh, kw, c, f] (scaled), bias [f], dilation d. */
+function convRef(v: V, [n, h, w, c]: number[], [kh, kw, f]: number[], s: number, padding: string, d = 1, scale = 1): number[] {
+  const x = v.in!;
+  const k = v.kernel!;
+  const gh = windowGeometry(h!, (kh! - 1) * d + 1, s, padding);
+  const gw = windowGeometry(w!, (kw! - 1) * d + 1, s, padding);
+  const out: number[] = [];
+  for (let b = 0; b < n!; b++)
+    for (let i = 0; i < gh.out; i++)
+      for (let j = 0; j < gw.out; j++)
+        for (let o = 0; o < f!; o++) {
+          let sum = v.bias ? v.bias[o]! : 0;
+          for (let u = 0; u < kh!; u++)
+            for (let t = 0; t < kw!; t++) {
+              const r = i * s - gh.before + u * d;
+              const q = j * s - gw.before + t * d;
+              if (r < 0 || r >= h! || q < 0 || q >= w!) continue;
+              for (let ci = 0; ci < c!; ci++) sum += x[((b * h! + r) * w! + q) * c! + ci]! * k[((u * kw! + t) * c! + ci) * f! + o]! * scale;
+            }
+          out.push(sum);
+        }
+  return out;
+}
+/** Max or average pooling in float64 over the window's pixels inside the image. */
+function poolRef(x: ArrayLike<number>, [n, h, w, c]: number[], [ph, pw]: number[], s: number, padding: string, op: 'max' | 'avg'): number[] {
+  const gh = windowGeometry(h!, ph!, s, padding);
+  const gw = windowGeometry(w!, pw!, s, padding);
+  const out: number[] = [];
+  for (let b = 0; b < n!; b++)
+    for (let i = 0; i < gh.out; i++)
+      for (let j = 0; j < gw.out; j++)
+        for (let ci = 0; ci < c!; ci++) {
+          const seen: number[] = [];
+          for (let u = 0; u < ph!; u++)
+            for (let t = 0; t < pw!; t++) {
+              const r = i * s - gh.before + u;
+              const q = j * s - gw.before + t;
+              if (r >= 0 && r < h! && q >= 0 && q < w!) seen.push(x[((b * h! + r) * w! + q) * c! + ci]!);
+            }
+          out.push(op === 'max' ? Math.max(...seen) : mean(seen));
+        }
+  return out;
+}
+
 const CASES: GradCase[] = [
   // Layers
   {
@@ -385,6 +444,116 @@ const CASES: GradCase[] = [
     inputs: { in: [[2, 1], [2, 2]] },
     training: false,
     reference: (v) => ({ out: concatLast([v['in#0']!, v['in#1']!], [1, 2]) }),
+  },
+
+  // Convolutions and pooling (NHWC), against direct float64 loops over the windows.
+  {
+    name: 'conv2d 3×3 valid, stride 1, bias',
+    kind: 'conv2d',
+    params: { filters: 3, kernelSize: [3, 3] },
+    inputs: { in: [[5, 5, 2]] },
+    batch: 2,
+    training: true,
+    gen: { in: normal(0.8), kernel: normal(0.5), bias: normal(0.5) },
+    reference: (v) => ({ out: convRef(v, [2, 5, 5, 2], [3, 3, 3], 1, 'valid') }),
+  },
+  {
+    name: 'conv2d 2×3 same, stride 2, no bias (odd padding after)',
+    kind: 'conv2d',
+    params: { filters: 2, kernelSize: [2, 3], stride: 2, padding: 'same', bias: false },
+    inputs: { in: [[5, 6, 2]] },
+    batch: 2,
+    training: false,
+    gen: { in: normal(0.8), kernel: normal(0.5) },
+    reference: (v) => ({ out: convRef(v, [2, 5, 6, 2], [2, 3, 2], 2, 'same') }),
+  },
+  {
+    name: 'conv2d 3×3 valid, stride 2 leaving the last row unread',
+    kind: 'conv2d',
+    params: { filters: 2, kernelSize: [3, 3], stride: 2 },
+    inputs: { in: [[6, 6, 2]] },
+    batch: 2,
+    training: true,
+    gen: { in: normal(0.8), kernel: normal(0.5), bias: normal(0.5) },
+    reference: (v) => ({ out: convRef(v, [2, 6, 6, 2], [3, 3, 2], 2, 'valid') }),
+  },
+  {
+    name: 'conv2d 3×3 same, dilation 2',
+    kind: 'conv2d',
+    params: { filters: 2, kernelSize: [3, 3], padding: 'same', dilation: 2 },
+    inputs: { in: [[6, 5, 1]] },
+    batch: 2,
+    training: true,
+    gen: { in: normal(0.8), kernel: normal(0.5), bias: normal(0.5) },
+    reference: (v) => ({ out: convRef(v, [2, 6, 5, 1], [3, 3, 2], 1, 'same', 2) }),
+  },
+  {
+    name: 'conv2d, DropConnect at inference (mean network p·W)',
+    kind: 'conv2d',
+    params: { filters: 2, kernelSize: [2, 2] },
+    inputs: { in: [[3, 3, 2]] },
+    batch: 2,
+    training: false,
+    dropConnectRate: 0.25,
+    reference: (v) => ({ out: convRef(v, [2, 3, 3, 2], [2, 2, 2], 1, 'valid', 1, 0.75) }),
+  },
+  {
+    name: 'conv2d, DropConnect in training (fixed mask)',
+    kind: 'conv2d',
+    params: { filters: 3, kernelSize: [2, 2] },
+    inputs: { in: [[3, 3, 2]] },
+    batch: 2,
+    training: true,
+    dropConnectRate: 0.5,
+    check: (e) => {
+      const zeros = countZeros(e.grads.kernel!);
+      expect(zeros, 'some kernel weights dropped').toBeGreaterThan(0);
+      expect(zeros, 'some kernel weights kept').toBeLessThan(e.grads.kernel!.length);
+    },
+  },
+  {
+    name: 'maxPool2d 2×2 valid, stride 2',
+    kind: 'maxPool2d',
+    inputs: { in: [[4, 4, 2]] },
+    batch: 2,
+    training: true,
+    // Distinct values 1/8 apart: the winner of every window stays the winner within ±2h.
+    values: { in: distinctValues(2 * 4 * 4 * 2, createRng(31)) },
+    reference: (v) => ({ out: poolRef(v.in!, [2, 4, 4, 2], [2, 2], 2, 'valid', 'max') }),
+  },
+  {
+    name: 'maxPool2d 3×3 same, stride 2 (overlapping windows)',
+    kind: 'maxPool2d',
+    params: { poolSize: [3, 3], padding: 'same' },
+    inputs: { in: [[5, 5, 1]] },
+    batch: 2,
+    training: false,
+    values: { in: distinctValues(2 * 5 * 5, createRng(32)) },
+    reference: (v) => ({ out: poolRef(v.in!, [2, 5, 5, 1], [3, 3], 2, 'same', 'max') }),
+  },
+  {
+    name: 'avgPool2d 2×2 valid, stride 2',
+    kind: 'avgPool2d',
+    inputs: { in: [[4, 4, 2]] },
+    batch: 2,
+    training: true,
+    reference: (v) => ({ out: poolRef(v.in!, [2, 4, 4, 2], [2, 2], 2, 'valid', 'avg') }),
+  },
+  {
+    name: 'avgPool2d 3×2 same, stride 2 (mean of the pixels inside the image)',
+    kind: 'avgPool2d',
+    params: { poolSize: [3, 2], padding: 'same' },
+    inputs: { in: [[5, 5, 2]] },
+    batch: 2,
+    training: false,
+    reference: (v) => ({ out: poolRef(v.in!, [2, 5, 5, 2], [3, 2], 2, 'same', 'avg') }),
+  },
+  {
+    name: 'globalAvgPool2d [3,4,2] → [2]',
+    kind: 'globalAvgPool2d',
+    inputs: { in: [[3, 4, 2]] },
+    training: true,
+    reference: (v) => ({ out: poolRef(v.in!, [N, 3, 4, 2], [3, 4], 1, 'valid', 'avg') }),
   },
 
   // Activations (inputs kept off the kinks)
@@ -549,6 +718,15 @@ const CASES: GradCase[] = [
     batch: 3,
     training: true,
     reference: (v, p) => ({ out: batchNormTrain(v.in!, 3, v.gamma!, v.beta!, num(p, 'epsilon')) }),
+  },
+  {
+    name: 'batchNorm in training on an image [3,3,2] (per channel, over batch and space)',
+    kind: 'batchNorm',
+    inputs: { in: [[3, 3, 2]] },
+    batch: 3,
+    training: true,
+    gen: { in: normal(1.5, 0.3) },
+    reference: (v, p) => ({ out: batchNormTrain(v.in!, 2, v.gamma!, v.beta!, num(p, 'epsilon')) }),
   },
   {
     name: 'batchNorm at inference (running statistics)',

@@ -8,7 +8,8 @@ import { error, fmt, needsFlat, py, single, size } from './util.ts';
 export const INITIALIZERS = ['zeros', 'normal', 'glorotNormal', 'glorotUniform', 'heNormal', 'heUniform'] as const;
 export type Initializer = (typeof INITIALIZERS)[number];
 
-const initializerParam = (def: Initializer) =>
+/** The initializer choice of a weighted layer (Dense, Maxout, Conv2D), with `def` preselected. */
+export const initializerParam = (def: Initializer) =>
   oneOf({
     label: 'Initializer',
     help:
@@ -26,7 +27,8 @@ const initializerParam = (def: Initializer) =>
     },
   });
 
-const sigmaParam = num({
+/** σ of the normal initializer, shown only when that initializer is chosen. */
+export const sigmaParam = num({
   label: 'σ',
   help: 'Standard deviation of the normal initializer (0.01 is the classic choice that fails in deep nets).',
   default: 0.01,

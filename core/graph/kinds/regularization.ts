@@ -57,7 +57,7 @@ export const dropout = elementwise({
 /**
  * DropConnect masks weights, not activations, so it lives in the layer it feeds: this node
  * is the identity on its input and tells the compiler to mask the next Dense's W.
- * Validation checks that its output goes to exactly one Dense or Maxout.
+ * Validation checks that its output goes to exactly one Dense, Maxout or Conv2D.
  */
 export const dropConnect = elementwise({
   kind: 'dropConnect',

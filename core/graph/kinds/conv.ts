@@ -1,0 +1,403 @@
+/**
+ * Convolutional layers on images: Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D.
+ *
+ * Images are [h, w, c] per example (channels last, NHWC, as TensorFlow.js stores them), so
+ * an MNIST digit enters as [28, 28, 1] after a Reshape. Kernels are [kh, kw, c_in, c_out].
+ *
+ * Conv2D's gradients are written out here (tf.customGrad) instead of left to TensorFlow.js:
+ * its WASM backend has no Conv2DBackpropFilter kernel at all (training would stop with
+ * "kernel not registered"), and its Conv2DBackpropInput is a plain loop, 3–10× slower than
+ * the forward (XNNPACK). Both gradients are themselves forward convolutions, with explicit
+ * transposes, a flipped kernel and zero-dilated output gradients, so they run on the fast
+ * kernel of every backend and give the same numbers (see tests/unit/conv.test.ts).
+ */
+import type * as tfTypes from '@tensorflow/tfjs';
+import { bool, int, oneOf, shape } from '../params.ts';
+import { defineKind, type InferContext, type LocalIssue, type TF, type Tensor } from '../types.ts';
+import { dropConnectKernel, initializerParam, initSpec, sigmaParam } from './layers.ts';
+import { error, fmt, single, warning } from './util.ts';
+
+export const PADDINGS = ['valid', 'same'] as const;
+export type Padding = (typeof PADDINGS)[number];
+
+const paddingParam = oneOf({
+  label: 'Padding',
+  help: "Valid: the window stays inside the image, so the output shrinks by (kernel − 1). Same: zeros are added around the image so that the output is ⌈input / stride⌉ (with stride 1, the input's size).",
+  options: PADDINGS,
+  default: 'valid',
+  optionLabels: { valid: 'Valid (no padding)', same: 'Same (zero padding)' },
+});
+
+const strideParam = (what: string, def: number) =>
+  int({ label: 'Stride', help: `Step between two ${what} positions, in pixels, in both directions. A stride of 2 halves the image.`, default: def, min: 1, max: 64 });
+
+// ---------------------------------------------------------------------------------------------
+// Shapes
+
+/** Output length along one axis: ⌈in / stride⌉ with same padding, ⌊(in − k) / stride⌋ + 1 with valid. */
+export function convOutputSize(input: number, kernel: number, stride: number, padding: Padding): number {
+  return padding === 'same' ? Math.ceil(input / stride) : Math.floor((input - kernel) / stride) + 1;
+}
+
+/**
+ * Zeros added before and after one axis for `same` padding, as TensorFlow does it (the odd
+ * one goes after); [0, 0] for valid.
+ */
+export function samePadding(input: number, kernel: number, stride: number, padding: Padding): [number, number] {
+  if (padding === 'valid') return [0, 0];
+  const total = Math.max((convOutputSize(input, kernel, stride, 'same') - 1) * stride + kernel - input, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/**
+ * The [h, w, c] image wired into `port`, or null with a message saying how to make one: a
+ * flat vector of n = r² values is most likely a square one-channel image, so the fix names
+ * the Reshape to [r, r, 1].
+ */
+export function needsImage(ctx: InferContext<unknown>, title: string, port = 'in'): { image: [number, number, number] | null; issues: LocalIssue[] } {
+  const s = single(ctx, port);
+  if (!s) return { image: null, issues: [] };
+  if (s.length === 3) return { image: s as [number, number, number], issues: [] };
+  let fix: string;
+  if (s.length === 2) fix = `add a Reshape to ${fmt([...s, 1])} before it (one channel)`;
+  else if (s.length === 1) {
+    const r = Math.round(Math.sqrt(s[0]!));
+    fix = r * r === s[0] ? `add a Reshape to [h, w, c] before it, e.g. ${fmt([r, r, 1])}` : 'add a Reshape to [h, w, c] before it';
+  } else fix = `it takes [h, w, c], not ${s.length} dimensions: add a Reshape to [h, w, c] before it`;
+  return {
+    image: null,
+    issues: [error('shape/needs-image', `${title} ${ctx.name} needs an image [h, w, c] but gets ${fmt(s)}: ${fix}`, { port })],
+  };
+}
+
+/**
+ * The output image of a sliding window (convolution or pooling) over `image`, or null with
+ * the reason: a window larger than the image with valid padding leaves nothing to compute.
+ */
+function windowOutput(
+  ctx: InferContext<unknown>,
+  title: string,
+  image: [number, number, number],
+  window: [number, number],
+  stride: number,
+  padding: Padding,
+  what: string,
+  param: string,
+): { hw: [number, number] | null; issues: LocalIssue[] } {
+  const [h, w] = image;
+  const [kh, kw] = window;
+  if (padding === 'valid' && (kh > h || kw > w)) {
+    return {
+      hw: null,
+      issues: [
+        error(
+          'shape/window-too-large',
+          `${title} ${ctx.name}: the ${kh}×${kw} ${what} is larger than its ${h}×${w} input, so valid padding leaves nothing: use a smaller ${what}, padding 'same', or less downsampling before it`,
+          { param },
+        ),
+      ],
+    };
+  }
+  const issues: LocalIssue[] = [];
+  if (stride > Math.max(kh, kw)) {
+    issues.push(
+      warning(
+        'shape/stride-skips',
+        `${title} ${ctx.name}: stride ${stride} is larger than the ${kh}×${kw} ${what}, so some pixels are never looked at`,
+        { param: 'stride' },
+      ),
+    );
+  }
+  return { hw: [convOutputSize(h, kh, stride, padding), convOutputSize(w, kw, stride, padding)], issues };
+}
+
+/** The effective extent of a dilated kernel: (k − 1)·d + 1. */
+const dilated = (k: number, d: number) => (k - 1) * d + 1;
+
+// ---------------------------------------------------------------------------------------------
+// The computation
+
+type T4 = tfTypes.Tensor4D;
+
+/**
+ * A kernel with dilation d as an ordinary kernel of extent (k − 1)·d + 1, zeros between the
+ * taps. TensorFlow.js has no gradient for dilated convolutions; this one is made of pad and
+ * reshape, whose gradients it has, and costs d² more multiply-adds only on zeros.
+ */
+export function dilateKernel(tf: TF, kernel: Tensor, d: number): Tensor {
+  if (d === 1) return kernel;
+  const [kh, kw, ci, co] = kernel.shape as [number, number, number, number];
+  const spread = tf.reshape(tf.pad(tf.reshape(kernel, [kh, 1, kw, 1, ci, co]), [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0], [0, 0]]), [kh * d, kw * d, ci, co]);
+  return tf.slice(spread, [0, 0, 0, 0], [dilated(kh, d), dilated(kw, d), ci, co]);
+}
+
+/** dL/dx of y = conv(x, k): the output gradient, zero-dilated by the stride and padded, convolved with the flipped kernel. */
+function convInputGrad(tf: TF, dy: T4, kernel: T4, xShape: number[], stride: number, padding: Padding): T4 {
+  const [n, h, w] = xShape as [number, number, number, number];
+  const [kh, kw, , co] = kernel.shape;
+  const [, oh, ow] = dy.shape;
+  const [pt, pb] = samePadding(h, kh, stride, padding);
+  const [pl, pr] = samePadding(w, kw, stride, padding);
+  let d: T4 = dy;
+  if (stride > 1) {
+    const s = stride;
+    const spread = tf.reshape(tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, co]), [[0, 0], [0, 0], [0, s - 1], [0, 0], [0, s - 1], [0, 0]]), [n, oh * s, ow * s, co]);
+    d = tf.slice(spread as T4, [0, 0, 0, 0], [n, (oh - 1) * s + 1, (ow - 1) * s + 1, co]);
+  }
+  // Rows and columns of the padded input that no window reached get no gradient.
+  const restH = h + pt + pb - ((oh - 1) * stride + kh);
+  const restW = w + pl + pr - ((ow - 1) * stride + kw);
+  d = tf.pad(d, [[0, 0], [kh - 1 - pt, kh - 1 + restH - pb], [kw - 1 - pl, kw - 1 + restW - pr], [0, 0]]);
+  const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as T4;
+  return tf.conv2d(d, flipped, 1, 'valid');
+}
+
+/**
+ * dL/dk of y = conv(x, k): the batch becomes the channel axis, so Σ_n x ⋆ dy is one forward
+ * convolution of xᵀ [c_in, H, W, N] with dyᵀ [oh, ow, N, c_out], dilated by the stride.
+ */
+function convFilterGrad(tf: TF, x: T4, dy: T4, kernelShape: number[], stride: number, padding: Padding): Tensor {
+  const [, h, w] = x.shape;
+  const [kh, kw] = kernelShape as [number, number];
+  const [pt, pb] = samePadding(h, kh, stride, padding);
+  const [pl, pr] = samePadding(w, kw, stride, padding);
+  const xp = pt + pb + pl + pr > 0 ? (tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) as T4) : x;
+  const xt = tf.transpose(xp, [3, 1, 2, 0]) as T4;
+  const dyt = tf.transpose(dy, [1, 2, 0, 3]) as T4;
+  let g = tf.conv2d(xt, dyt, 1, 'valid', 'NHWC', stride) as T4;
+  // With valid padding and a stride that does not divide (H − kh), the last rows are never read.
+  if (g.shape[1] !== kh || g.shape[2] !== kw) g = tf.slice(g, [0, 0, 0, 0], [g.shape[0], kh, kw, g.shape[3]]);
+  return tf.transpose(g, [1, 2, 0, 3]);
+}
+
+/**
+ * y = conv2d(x, kernel) with gradients computed by forward convolutions (see the file's
+ * comment). x: [N, H, W, C_in], kernel: [kh, kw, C_in, C_out], no dilation.
+ */
+export function conv2d(tf: TF, x: Tensor, kernel: Tensor, stride: number, padding: Padding): Tensor {
+  const f = tf.customGrad((...args: (Tensor | tfTypes.GradSaveFunc)[]) => {
+    const [xi, ki, save] = args as [Tensor, Tensor, tfTypes.GradSaveFunc];
+    save([xi, ki]);
+    return {
+      value: tf.conv2d(xi as T4, ki as T4, stride, padding),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [xs, ks] = saved as [T4, T4];
+        return [convInputGrad(tf, dy as T4, ks, xs.shape, stride, padding), convFilterGrad(tf, xs, dy as T4, ks.shape, stride, padding)];
+      },
+    };
+  });
+  return f(x, kernel);
+}
+
+/** The same-padding zeros (or other value) around an image, explicit; null when there are none. */
+function padSame(tf: TF, x: T4, window: [number, number], stride: number, value = 0): T4 | null {
+  const [, h, w] = x.shape;
+  const [pt, pb] = samePadding(h, window[0], stride, 'same');
+  const [pl, pr] = samePadding(w, window[1], stride, 'same');
+  return pt + pb + pl + pr === 0 ? null : tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]], value);
+}
+
+/**
+ * Max pooling, with same padding as explicit −∞ borders. The forward is TensorFlow.js's
+ * kernel; the gradient is written here: TensorFlow.js 4.22's WASM MaxPoolGrad loses the
+ * gradient of windows whose maximum is negative, and takes 30–90× the forward's time.
+ * Every pixel equal to its window's maximum gets that window's dy (as in the gradient of
+ * tf.max; ties have probability zero except among a ReLU's zeros, which pass no gradient).
+ */
+export function maxPool(tf: TF, x: T4, window: [number, number], stride: number, padding: Padding): Tensor {
+  const src = (padding === 'same' ? padSame(tf, x, window, stride, -Infinity) : null) ?? x;
+  const f = tf.customGrad((...args: (Tensor | tfTypes.GradSaveFunc)[]) => {
+    const [xi, save] = args as [T4, tfTypes.GradSaveFunc];
+    const y = tf.maxPool(xi, window, stride, 'valid');
+    save([xi, y]);
+    return { value: y, gradFunc: (dy: Tensor, saved: Tensor[]) => maxPoolGrad(tf, saved[0] as T4, saved[1] as T4, dy as T4, window, stride) };
+  });
+  return f(src);
+}
+
+/**
+ * dL/dx of a valid max pooling, with 4-D ops at the input's resolution (strided slices are
+ * slow on WASM): y and dy upsampled by the stride (nearest neighbour) sit over the top-left
+ * pixel of each window; the input shifted by (u, v) sits there the pixel at offset (u, v).
+ */
+function maxPoolGrad(tf: TF, x: T4, y: T4, dy: T4, window: [number, number], s: number): T4 {
+  const [n, h, w, c] = x.shape;
+  const [, oh, ow] = y.shape;
+  const [uh, uw] = [oh * s, ow * s];
+  const yUp = tf.image.resizeNearestNeighbor(y, [uh, uw]);
+  const dyUp = tf.image.resizeNearestNeighbor(dy, [uh, uw]);
+  if (window[0] === s && window[1] === s) {
+    // Windows tile the image: each pixel belongs to one window, compared in place.
+    const covered = tf.slice(x, [0, 0, 0, 0], [n, Math.min(uh, h), Math.min(uw, w), c]);
+    return fitTo(tf, tf.mul(tf.cast(tf.equal(covered, yUp), 'float32'), dyUp), h, w);
+  }
+  const corner = new Float32Array(uh * uw);
+  for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) corner[i * s * uw + j * s] = 1;
+  const corners = tf.tensor3d(corner, [uh, uw, 1]);
+  const dyCorners = tf.mul(dyUp, corners);
+  // Room to shift by up to the window's size without running off the end.
+  const xp = tf.pad(x, [[0, 0], [0, Math.max(uh + window[0] - h, 0)], [0, Math.max(uw + window[1] - w, 0)], [0, 0]], -Infinity);
+  const [bh, bw] = [Math.max(h, uh + window[0]), Math.max(w, uw + window[1])];
+  const parts: Tensor[] = [];
+  for (let u = 0; u < window[0]; u++) {
+    for (let v = 0; v < window[1]; v++) {
+      const shifted = tf.slice(xp, [0, u, v, 0], [n, uh, uw, c]);
+      const part = tf.mul(tf.cast(tf.equal(shifted, yUp), 'float32'), dyCorners);
+      parts.push(tf.pad(part, [[0, 0], [u, bh - u - uh], [v, bw - v - uw], [0, 0]]));
+    }
+  }
+  return fitTo(tf, tf.addN(parts), h, w);
+}
+
+/** Zero-pad or crop an image batch to h × w. */
+function fitTo(tf: TF, t: Tensor, h: number, w: number): T4 {
+  const [n, th, tw, c] = t.shape as [number, number, number, number];
+  const grown = th < h || tw < w ? tf.pad(t, [[0, 0], [0, Math.max(h - th, 0)], [0, Math.max(w - tw, 0)], [0, 0]]) : t;
+  return (grown.shape[1] === h && grown.shape[2] === w ? grown : tf.slice(grown, [0, 0, 0, 0], [n, h, w, c])) as T4;
+}
+
+/**
+ * Average pooling over the pixels of each window that lie inside the image. With same padding
+ * TensorFlow.js 4.22 divides by those pixels in the forward but by the whole window in its
+ * AvgPoolGrad, so its gradient is wrong at the borders. Here the zeros are explicit (a valid
+ * pooling of the padded image, whose gradient is right) and a constant per-position factor
+ * window / pixels-inside turns the mean over the window into the mean over the image.
+ */
+export function avgPool(tf: TF, x: T4, window: [number, number], stride: number, padding: Padding): Tensor {
+  const padded = padding === 'same' ? padSame(tf, x, window, stride) : null;
+  if (!padded) return tf.avgPool(x, window, stride, 'valid');
+  const [, h, w] = x.shape;
+  const [ph, pw] = window;
+  const pt = samePadding(h, ph, stride, 'same')[0];
+  const pl = samePadding(w, pw, stride, 'same')[0];
+  const pooled = tf.avgPool(padded, window, stride, 'valid');
+  const inside = (i: number, n: number, k: number, before: number) => Math.min(i * stride - before + k, n) - Math.max(i * stride - before, 0);
+  const [oh, ow] = [convOutputSize(h, ph, stride, 'same'), convOutputSize(w, pw, stride, 'same')];
+  const factor = new Float32Array(oh * ow);
+  for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) factor[i * ow + j] = (ph * pw) / (inside(i, h, ph, pt) * inside(j, w, pw, pl));
+  return tf.mul(pooled, tf.tensor3d(factor, [oh, ow, 1]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kinds
+
+export const conv2dKind = defineKind({
+  kind: 'conv2d',
+  title: 'Conv2D',
+  category: 'Layers',
+  role: 'op',
+  acceptsDropConnect: true,
+  description:
+    'Convolution: each filter slides a small kh×kw window over the image and computes a weighted sum of the pixels of all channels under it, plus a bias, giving one feature map per filter. The same weights are used at every position.',
+  inputs: [{ name: 'in', label: 'in', type: 'tensor', help: 'An image [h, w, c]' }],
+  outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
+  params: {
+    filters: int({ label: 'Filters', help: 'Number of filters, i.e. of output channels (feature maps).', default: 8, min: 1, max: 4096 }),
+    kernelSize: shape({ label: 'Kernel size', help: 'Height and width of each filter, [kh, kw], e.g. [3, 3] or [5, 5].', default: [3, 3] }),
+    stride: strideParam('filter', 1),
+    padding: paddingParam,
+    dilation: int({
+      label: 'Dilation',
+      help: 'Spacing between the kernel taps: dilation d covers (k − 1)·d + 1 pixels with k weights, a wider view at the same cost in parameters.',
+      default: 1,
+      min: 1,
+      max: 16,
+    }),
+    bias: bool({ label: 'Bias', help: 'Add a learned bias to every feature map.', default: true }),
+    initializer: initializerParam('heNormal'),
+    sigma: sigmaParam,
+  },
+  infer(ctx) {
+    const p = ctx.params;
+    if (p.kernelSize.length !== 2) {
+      return { outputs: { out: null }, issues: [error('param/kernel-size', `Conv2D ${ctx.name}: Kernel size must be [kh, kw], got ${fmt(p.kernelSize)}`, { param: 'kernelSize' })] };
+    }
+    const { image, issues } = needsImage(ctx, 'Conv2D');
+    if (!image) return { outputs: { out: null }, issues };
+    const [kh, kw] = p.kernelSize as [number, number];
+    const extent: [number, number] = [dilated(kh, p.dilation), dilated(kw, p.dilation)];
+    const what = p.dilation > 1 ? `kernel (${kh}×${kw} with dilation ${p.dilation})` : 'kernel';
+    const out = windowOutput(ctx, 'Conv2D', image, extent, p.stride, p.padding, what, 'kernelSize');
+    return { outputs: { out: out.hw ? [...out.hw, p.filters] : null }, issues: out.issues };
+  },
+  weights(p, inputs) {
+    const [kh, kw] = p.kernelSize as [number, number];
+    const cin = inputs.in?.[0]?.[2] ?? 0;
+    // Every output pixel sees kh·kw·c_in inputs; every input pixel feeds kh·kw·c_out outputs.
+    const init = initSpec(p.initializer, p.sigma, kh * kw * cin, kh * kw * p.filters);
+    const w = [{ name: 'kernel', shape: [kh, kw, cin, p.filters], init, trainable: true, penalized: true }];
+    if (p.bias) w.push({ name: 'bias', shape: [p.filters], init: { name: 'zeros' }, trainable: true, penalized: false });
+    return w;
+  },
+  forward(ctx, inputs) {
+    const { tf, params: p } = ctx;
+    const kernel = dilateKernel(tf, dropConnectKernel(tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed), p.dilation);
+    const z = conv2d(tf, inputs.in![0]!, kernel, p.stride, p.padding);
+    return { out: p.bias ? tf.add(z, ctx.weights.bias!) : z };
+  },
+});
+
+const poolParams = {
+  poolSize: shape({ label: 'Pool size', help: 'Height and width of the window, [ph, pw]; [2, 2] halves the image with stride 2.', default: [2, 2] }),
+  stride: strideParam('window', 2),
+  padding: paddingParam,
+};
+
+function poolKind(kind: 'maxPool2d' | 'avgPool2d', title: string, description: string) {
+  return defineKind({
+    kind,
+    title,
+    category: 'Layers',
+    role: 'op',
+    description,
+    inputs: [{ name: 'in', label: 'in', type: 'tensor', help: 'An image [h, w, c]' }],
+    outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
+    params: poolParams,
+    infer(ctx) {
+      const p = ctx.params;
+      if (p.poolSize.length !== 2) {
+        return { outputs: { out: null }, issues: [error('param/pool-size', `${title} ${ctx.name}: Pool size must be [ph, pw], got ${fmt(p.poolSize)}`, { param: 'poolSize' })] };
+      }
+      const { image, issues } = needsImage(ctx, title);
+      if (!image) return { outputs: { out: null }, issues };
+      const out = windowOutput(ctx, title, image, p.poolSize as [number, number], p.stride, p.padding, 'window', 'poolSize');
+      return { outputs: { out: out.hw ? [...out.hw, image[2]] : null }, issues: out.issues };
+    },
+    forward(ctx, inputs) {
+      const { tf, params: p } = ctx;
+      const x = inputs.in![0]! as T4;
+      const window = p.poolSize as [number, number];
+      return { out: kind === 'maxPool2d' ? maxPool(tf, x, window, p.stride, p.padding) : avgPool(tf, x, window, p.stride, p.padding) };
+    },
+  });
+}
+
+export const maxPool2d = poolKind(
+  'maxPool2d',
+  'MaxPool2D',
+  'Max pooling: each output pixel is the largest value in a small window of its channel, so the map shrinks and small shifts of a feature do not change the output. No weights.',
+);
+
+export const avgPool2d = poolKind(
+  'avgPool2d',
+  'AvgPool2D',
+  "Average pooling: each output pixel is the mean of a small window of its channel (with same padding, of the window's pixels inside the image). No weights.",
+);
+
+export const globalAvgPool2d = defineKind({
+  kind: 'globalAvgPool2d',
+  title: 'GlobalAvgPool2D',
+  category: 'Layers',
+  role: 'op',
+  description: 'Averages each channel over the whole image: [h, w, c] becomes [c], one number per feature map, ready for a Dense classifier.',
+  inputs: [{ name: 'in', label: 'in', type: 'tensor', help: 'An image [h, w, c]' }],
+  outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
+  params: {},
+  infer(ctx) {
+    const { image, issues } = needsImage(ctx, 'GlobalAvgPool2D');
+    return { outputs: { out: image ? [image[2]] : null }, issues };
+  },
+  forward(ctx, inputs) {
+    return { out: ctx.tf.mean(inputs.in![0]!, [1, 2]) };
+  },
+});
