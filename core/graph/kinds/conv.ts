@@ -13,7 +13,7 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, oneOf, shape } from '../params.ts';
-import { defineKind, type InferContext, type LocalIssue, type TF, type Tensor } from '../types.ts';
+import { defineKind, type InferContext, type LocalIssue, type OnnxContext, type TF, type Tensor } from '../types.ts';
 import { dropConnectKernel, initializerParam, initSpec, sigmaParam } from './layers.ts';
 import { error, fmt, single, warning } from './util.ts';
 
@@ -279,6 +279,27 @@ export function avgPool(tf: TF, x: T4, window: [number, number], stride: number,
 }
 
 // ---------------------------------------------------------------------------------------------
+// ONNX: its Conv and pooling ops are NCHW; Gradflow's tensors stay NHWC everywhere else in the
+// exported graph (Flatten then reads them in Gradflow's order), so each op is wrapped in a
+// Transpose pair and the kernel [kh, kw, in, out] is transposed to [out, in, kh, kw].
+
+const NHWC_TO_NCHW = { perm: { ints: [0, 3, 1, 2] } };
+const NCHW_TO_NHWC = { perm: { ints: [0, 2, 3, 1] } };
+
+/** ONNX `pads` [top, left, bottom, right] for a window of `extent` over the node's input image. */
+function onnxPads(ctx: OnnxContext<unknown>, extent: [number, number], stride: number, padding: Padding): { ints: number[] } {
+  const [h, w] = ctx.inputShapes.in![0]! as [number, number, number];
+  const [pt, pb] = samePadding(h, extent[0], stride, padding);
+  const [pl, pr] = samePadding(w, extent[1], stride, padding);
+  return { ints: [pt, pl, pb, pr] };
+}
+
+/** An NCHW ONNX op on the node's NHWC input, returning NHWC. */
+function onnxNchw(ctx: OnnxContext<unknown>, op: (nchw: string) => string): string {
+  return ctx.op('Transpose', [op(ctx.op('Transpose', [ctx.inputs.in![0]!], NHWC_TO_NCHW, 'to_nchw'))], NCHW_TO_NHWC, 'to_nhwc');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Kinds
 
 export const conv2dKind = defineKind({
@@ -335,6 +356,20 @@ export const conv2dKind = defineKind({
     const z = conv2d(tf, inputs.in![0]!, kernel, p.stride, p.padding);
     return { out: p.bias ? tf.add(z, ctx.weights.bias!) : z };
   },
+  onnx: (ctx) => {
+    const p = ctx.params;
+    const [kh, kw] = p.kernelSize as [number, number];
+    let kernel = ctx.op('Transpose', [ctx.weight('kernel')], { perm: { ints: [3, 2, 0, 1] } }, 'kernel_oihw');
+    // DropConnect's mean network at inference: p·W.
+    if (ctx.dropConnectRate > 0) kernel = ctx.op('Mul', [kernel, ctx.constant('keep', [1 - ctx.dropConnectRate], [])]);
+    const attributes = {
+      kernel_shape: { ints: [kh, kw] },
+      strides: { ints: [p.stride, p.stride] },
+      dilations: { ints: [p.dilation, p.dilation] },
+      pads: onnxPads(ctx, [dilated(kh, p.dilation), dilated(kw, p.dilation)], p.stride, p.padding),
+    };
+    return { out: onnxNchw(ctx, (x) => ctx.op('Conv', [x, kernel, ...(p.bias ? [ctx.weight('bias')] : [])], attributes)) };
+  },
 });
 
 const poolParams = {
@@ -369,6 +404,13 @@ function poolKind(kind: 'maxPool2d' | 'avgPool2d', title: string, description: s
       const window = p.poolSize as [number, number];
       return { out: kind === 'maxPool2d' ? maxPool(tf, x, window, p.stride, p.padding) : avgPool(tf, x, window, p.stride, p.padding) };
     },
+    // AveragePool's count_include_pad = 0 (its default) averages the pixels inside the image, as here.
+    onnx: (ctx) => {
+      const p = ctx.params;
+      const window = p.poolSize as [number, number];
+      const attributes = { kernel_shape: { ints: window }, strides: { ints: [p.stride, p.stride] }, pads: onnxPads(ctx, window, p.stride, p.padding) };
+      return { out: onnxNchw(ctx, (x) => ctx.op(kind === 'maxPool2d' ? 'MaxPool' : 'AveragePool', [x], attributes)) };
+    },
   });
 }
 
@@ -399,5 +441,9 @@ export const globalAvgPool2d = defineKind({
   },
   forward(ctx, inputs) {
     return { out: ctx.tf.mean(inputs.in![0]!, [1, 2]) };
+  },
+  onnx: (ctx) => {
+    const pooled = ctx.op('GlobalAveragePool', [ctx.op('Transpose', [ctx.inputs.in![0]!], NHWC_TO_NCHW, 'to_nchw')]);
+    return { out: ctx.op('Flatten', [pooled], { axis: { int: 1 } }) };
   },
 });
