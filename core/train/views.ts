@@ -2,7 +2,8 @@
  * What the dashboard draws besides curves, computed from the current weights in inference
  * mode: the decision boundary of a 2-D classifier and each hidden unit's own map over the
  * same plane (as TensorFlow Playground shows), the fitted curve of a 1-D regression, the
- * confusion matrix on the validation set, and predictions for a few test digits.
+ * confusion matrix on the validation set, predictions for a few test digits, and the filters
+ * and feature maps of convolutional layers.
  * Each call does one forward pass and one asynchronous read.
  */
 import type { Tensor } from '../graph/types.ts';
@@ -44,6 +45,81 @@ export interface DigitsView {
   pixels: Float32Array;
   labels: number[];
   predictions: number[];
+}
+
+/** One Conv2D layer as the canvas draws it: its filters as small images, and its feature maps for one example. */
+export interface ConvLayerView {
+  filters: number;
+  kh: number;
+  kw: number;
+  /** Input channels of the layer; the filter images show the weights of channel 0. */
+  channels: number;
+  /** filters × kh × kw weights of input channel 0, filter-major, row-major. */
+  kernel: Float32Array;
+  /** Largest |weight| of the layer, the colour scale of its filters. */
+  kernelSpan: number;
+  /** Height and width of the feature maps. */
+  oh: number;
+  ow: number;
+  /** Feature maps of the chosen example, up to `maxMaps` of them, map-major, row-major. */
+  maps: Float32Array;
+  /** Largest |value| over the maps drawn. */
+  mapSpan: number;
+}
+
+export interface ConvView {
+  /** Which validation (or training) example the feature maps are of. */
+  example: number;
+  /** The example's pixels (28×28 for MNIST), to draw beside the maps; null for other inputs. */
+  input: Float32Array | null;
+  layers: Record<string, ConvLayerView>;
+}
+
+/**
+ * Filters and feature maps of every Conv2D layer, for example `example` of the validation set
+ * (the training set when none is held out): one forward pass of that example and one read.
+ * Null when the graph has no Conv2D.
+ */
+export async function convView(trainer: Trainer, example = 0, maxMaps = 16): Promise<ConvView | null> {
+  const layers = trainer.plan.nodes.filter((n) => n.kind === 'conv2d' && !n.onTargetPath);
+  if (!layers.length) return null;
+  const tf = trainer.program.tf;
+  const split = trainer.dataset.val.n > 0 ? trainer.dataset.val : trainer.dataset.train;
+  const index = Math.max(0, Math.min(split.n - 1, Math.floor(example)));
+  const info = trainer.dataset.info;
+  const width = info.xShape.reduce((a, b) => a * b, 1);
+  const pixels = split.x.slice(index * width, (index + 1) * width);
+  const packed = tf.tidy(() => {
+    const x = tf.tensor(pixels, [1, ...info.xShape]);
+    const r = trainer.program.forward({ x, y: tf.zeros([1, ...info.yShape]), training: false, seed: () => 0 });
+    const parts: Tensor[] = [];
+    for (const node of layers) {
+      const kernel = trainer.program.weight(node.id, 'kernel')!.variable;
+      const [kh, kw, , f] = kernel.shape as [number, number, number, number];
+      // [kh, kw, c, f] -> channel 0 as [f, kh, kw].
+      parts.push(tf.reshape(tf.transpose(tf.slice(kernel, [0, 0, 0, 0], [kh, kw, 1, f]), [3, 0, 1, 2]), [-1]));
+      parts.push(tf.reshape(tf.max(tf.abs(kernel)), [1]));
+      const out = r.outputs.get(node.id)!.out!;
+      const shown = Math.min(f, maxMaps);
+      const maps = tf.transpose(tf.slice(out, [0, 0, 0, 0], [1, out.shape[1]!, out.shape[2]!, shown]), [0, 3, 1, 2]);
+      parts.push(tf.reshape(maps, [-1]), tf.reshape(tf.max(tf.abs(maps)), [1]));
+    }
+    return tf.concat(parts);
+  });
+  const v = (await packed.data()) as Float32Array;
+  packed.dispose();
+  const out: ConvView = { example: index, input: info.xShape.join() === '28,28' ? pixels : null, layers: {} };
+  let at = 0;
+  const take = (n: number) => v.slice(at, (at += n));
+  for (const node of layers) {
+    const [kh, kw, channels, filters] = node.weights.find((w) => w.name === 'kernel')!.shape as [number, number, number, number];
+    const [oh, ow] = node.outputShapes.out! as [number, number, number];
+    const kernel = take(filters * kh * kw);
+    const kernelSpan = take(1)[0]!;
+    const maps = take(Math.min(filters, maxMaps) * oh * ow);
+    out.layers[node.id] = { filters, kh, kw, channels, kernel, kernelSpan, oh, ow, maps, mapSpan: take(1)[0]! };
+  }
+  return out;
 }
 
 /** Bounds of the training inputs with a margin, for a 2-D dataset. */

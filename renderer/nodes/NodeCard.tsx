@@ -5,6 +5,7 @@
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import { useRun } from '../train/context.tsx';
+import { ConvMaps } from '../train/ConvMaps.tsx';
 import { UnitMaps } from '../train/UnitMaps.tsx';
 import { remainingText, type NodeView, type PortView } from './view.ts';
 
@@ -80,6 +81,7 @@ function NodeCard({ id, view, selected, accent, detail }: { id: string; view: No
         {problem ? <div className="gf-node-problem">{problem}</div> : null}
         {fault ? <div className="gf-node-problem" role="alert">{fault}</div> : null}
         <UnitMaps nodeId={id} />
+        <ConvMaps nodeId={id} />
       </div>
       {view.inputs.map((p, i) => (
         <PortHandle key={`in-${p.name}`} port={p} index={i} side="in" nodeId={id} />

@@ -3,7 +3,7 @@ import type { JsonRecord } from '../../core/experiments/framework.ts';
 import type { ExperimentResult, GraphDocument, JsonValue, WeightsBlock } from '../../core/graph/document.ts';
 import type { Instrumentation } from '../../core/train/instrument.ts';
 import type { TrainEvent } from '../../core/train/trainer.ts';
-import type { BoundaryView, ConfusionView, CurveView, DigitsView } from '../../core/train/views.ts';
+import type { BoundaryView, ConfusionView, ConvView, CurveView, DigitsView } from '../../core/train/views.ts';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -27,6 +27,8 @@ export type ToWorker =
   /** Forget the trainer and its weights (Reset weights, a new or opened graph). */
   | { type: 'reset' }
   | { type: 'setLearningRate'; value: number }
+  /** Which validation example the Conv2D nodes' feature maps show. */
+  | { type: 'setViewExample'; index: number }
   | { type: 'exportWeights'; requestId: number }
   /** Validation metrics and dashboard views of `weights` (or of the running trainer's current weights). */
   | { type: 'evaluate'; requestId: number; doc: Pick<GraphDocument, 'nodes' | 'edges' | 'masks'>; weights: WeightsBlock | null; backend: BackendPreference; mnistUrl: string; wasmUrls: Record<string, string> }
@@ -39,6 +41,8 @@ export interface Views {
   curve: CurveView | null;
   confusion: ConfusionView | null;
   digits: DigitsView | null;
+  /** Filters and feature maps of the Conv2D layers (null without any). */
+  conv: ConvView | null;
 }
 
 /** The training data of 2-D and 1-D datasets, sent once so the dashboard can plot it. */

@@ -158,6 +158,10 @@ export class TrainingClient {
     this.store.setState({ learningRate: value });
     if (this.live) this.send({ type: 'setLearningRate', value });
   }
+  /** Show the feature maps of validation example `index` on the Conv2D nodes. */
+  setViewExample(index: number): void {
+    if (this.worker) this.send({ type: 'setViewExample', index });
+  }
   setBackend(pref: BackendPreference): void {
     this.store.setState({ backendPreference: pref });
   }

@@ -14,7 +14,7 @@ import { selectBackend, softwareRenderer, type BackendCheck } from '../../core/t
 import { NotTrainableError, Trainer } from '../../core/train/trainer.ts';
 import { ExperimentCancelled, ExperimentControl, ExperimentError, runExperiment } from '../../core/experiments/framework.ts';
 import { experimentDef } from '../../core/experiments/registry.ts';
-import { boundaryView, confusionView, curveView, digitsView } from '../../core/train/views.ts';
+import { boundaryView, confusionView, convView, curveView, digitsView } from '../../core/train/views.ts';
 import type { BackendPreference, DataPoints, FromWorker, ToWorker, Views } from './protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -143,6 +143,8 @@ function dataPoints(t: Trainer): DataPoints | null {
 }
 
 let lastFull: Pick<Views, 'confusion' | 'digits'> = { confusion: null, digits: null };
+/** The validation example whose feature maps the Conv2D nodes show. */
+let viewExample = 0;
 
 /**
  * Dashboard views. The cheap ones (decision boundary, fitted curve: one small forward pass)
@@ -168,9 +170,9 @@ async function computeViews(full: boolean): Promise<void> {
   lastViews = now;
   try {
     const t = trainer;
-    const [boundary, curve] = [await boundaryView(t), await curveView(t)];
+    const [boundary, curve, conv] = [await boundaryView(t), await curveView(t), await convView(t, viewExample)];
     if (full) lastFull = { confusion: await confusionView(t), digits: await digitsView(t) };
-    post({ type: 'views', step: t.step, views: { boundary, curve, ...lastFull } });
+    post({ type: 'views', step: t.step, views: { boundary, curve, conv, ...lastFull } });
   } finally {
     viewsBusy = false;
   }
@@ -297,6 +299,12 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
       case 'setLearningRate':
         if (trainer) trainer.setLearningRate(m.value);
         else pendingLearningRate = m.value;
+        break;
+      case 'setViewExample':
+        viewExample = m.index;
+        // Redraw now, also when paused or after a run (the 1 s throttle would skip it).
+        lastViews = -Infinity;
+        await sendViews();
         break;
       case 'reset':
         await current.catch(() => {});

@@ -318,3 +318,49 @@ describe('on WASM, Conv2D and pooling give the numbers the cpu backend gives', (
     expectClose(gw, gc, 'gradient');
   });
 });
+
+describe('filters and feature maps for the canvas', () => {
+  it('shows channel 0 of every filter and the maps of the chosen example, from one forward pass', async () => {
+    await tf.setBackend('cpu');
+    const { loadMnistNode } = await import('../../core/data/mnist-node.ts');
+    const { Trainer } = await import('../../core/train/trainer.ts');
+    const { convView } = await import('../../core/train/views.ts');
+    const g = new GraphBuilder('cnn');
+    g.add('dataset', 'data', { source: 'mnist', samples: 60, validationFraction: 0.5, batchSize: 10 });
+    const out = g.chain('data.x', [
+      ['reshape', 'image', { shape: [28, 28, 1] }],
+      ['conv2d', 'c1', { filters: 3, kernelSize: [3, 3] }],
+      ['relu', 'r1'],
+      ['conv2d', 'c2', { filters: 20, kernelSize: [5, 5], stride: 2 }],
+      ['globalAvgPool2d', 'gap'],
+      ['dense', 'head', { units: 10 }],
+    ]);
+    g.add('softmaxCrossEntropy', 'loss').wire(out, 'loss.pred').wire('data.y', 'loss.target');
+    g.add('adam', 'opt').wire('loss.loss', 'opt.loss');
+    const trainer = Trainer.create(T, g.build(), { mnist: await loadMnistNode(), instrument: false, maxSteps: 2 });
+    await trainer.run();
+    const before = tf.memory().numTensors;
+    const view = (await convView(trainer, 7))!;
+    expect(tf.memory().numTensors).toBe(before);
+    expect(view.example).toBe(7);
+    expect(view.input).toHaveLength(784);
+    const c1 = view.layers.c1!;
+    expect(c1).toMatchObject({ filters: 3, kh: 3, kw: 3, channels: 1, oh: 26, ow: 26 });
+    const kernel = trainer.program.weight('c1', 'kernel')!.variable.dataSync();
+    // Filter f, row i, column j of channel 0 is kernel[i, j, 0, f].
+    expect(c1.kernel[1 * 9 + 2 * 3 + 0]).toBeCloseTo(kernel[(2 * 3 + 0) * 3 + 1]!, 6);
+    expect(c1.kernelSpan).toBeCloseTo(Math.max(...Array.from(kernel, Math.abs)), 6);
+    // The maps are the layer's output for example 7 of the validation set, filter-major.
+    const val = trainer.dataset.val;
+    const expected = tf.tidy(() => {
+      const r = trainer.program.forward({ x: tf.tensor(val.x.slice(7 * 784, 8 * 784), [1, 28, 28]), y: tf.zeros([1, 10]), training: false, seed: () => 0 });
+      return r.outputs.get('c1')!.out!.dataSync() as Float32Array;
+    });
+    expect(c1.maps[2 * 26 * 26 + 5 * 26 + 9]).toBeCloseTo(expected[(5 * 26 + 9) * 3 + 2]!, 5);
+    // At most 16 maps of the 20 filters of c2 are sent.
+    expect(view.layers.c2).toMatchObject({ filters: 20, channels: 3, oh: 11, ow: 11 });
+    expect(view.layers.c2!.maps).toHaveLength(16 * 11 * 11);
+    expect(view.layers.c2!.kernel).toHaveLength(20 * 25);
+    trainer.dispose();
+  });
+});
