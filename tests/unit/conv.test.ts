@@ -87,6 +87,17 @@ describe('shape rules', () => {
     expect(afterInput('conv2d', [8, 8, 3], { filters: 4, kernelSize: [3, 3], bias: false }).nodes.n!.params.trainable).toBe(3 * 3 * 3 * 4);
   });
 
+  it('Conv2D counts one multiply-add per kept kernel weight per output pixel, and its kernel can be pruned', () => {
+    const def = kindDef('conv2d')!;
+    const params = { ...defaultParams(def.params as ParamSpecs), filters: 16, kernelSize: [5, 5] };
+    const weights = def.weights!(params, { in: [[14, 14, 6]] });
+    expect(weights.find((w) => w.name === 'kernel')!.prunable).toBe(true);
+    expect(weights.find((w) => w.name === 'bias')!.prunable).toBeFalsy();
+    // LeNet's second convolution: 10×10 outputs, 5·5·6·16 weights, 16 biases.
+    expect(def.flops!(params, { in: [[14, 14, 6]] }, { out: [10, 10, 16] }, { kernel: 2400, bias: 16 })).toBe(100 * (2 * 2400 + 16));
+    expect(def.flops!(params, { in: [[14, 14, 6]] }, { out: [10, 10, 16] }, { kernel: 600, bias: 16 })).toBe(100 * (2 * 600 + 16));
+  });
+
   it('BatchNorm on an image keeps one γ, β and running statistic per channel', () => {
     expect(afterInput('batchNorm', [28, 28, 6]).nodes.n!.params).toEqual({ trainable: 12, nonTrainable: 12 });
   });

@@ -13,7 +13,7 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, oneOf, shape } from '../params.ts';
-import { defineKind, type InferContext, type LocalIssue, type OnnxContext, type TF, type Tensor } from '../types.ts';
+import { defineKind, type InferContext, type LocalIssue, type OnnxContext, type TF, type Tensor, type WeightSpec } from '../types.ts';
 import { dropConnectKernel, initializerParam, initSpec, sigmaParam } from './layers.ts';
 import { error, fmt, single, warning } from './util.ts';
 
@@ -346,7 +346,7 @@ export const conv2dKind = defineKind({
     const cin = inputs.in?.[0]?.[2] ?? 0;
     // Every output pixel sees kh·kw·c_in inputs; every input pixel feeds kh·kw·c_out outputs.
     const init = initSpec(p.initializer, p.sigma, kh * kw * cin, kh * kw * p.filters);
-    const w = [{ name: 'kernel', shape: [kh, kw, cin, p.filters], init, trainable: true, penalized: true }];
+    const w: WeightSpec[] = [{ name: 'kernel', shape: [kh, kw, cin, p.filters], init, trainable: true, penalized: true, prunable: true }];
     if (p.bias) w.push({ name: 'bias', shape: [p.filters], init: { name: 'zeros' }, trainable: true, penalized: false });
     return w;
   },
@@ -355,6 +355,11 @@ export const conv2dKind = defineKind({
     const kernel = dilateKernel(tf, dropConnectKernel(tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed), p.dilation);
     const z = conv2d(tf, inputs.in![0]!, kernel, p.stride, p.padding);
     return { out: p.bias ? tf.add(z, ctx.weights.bias!) : z };
+  },
+  // Every kept kernel weight is one multiply-add at every output pixel, plus a bias per output.
+  flops: (p, _in, out, nz) => {
+    const [oh, ow] = out.out! as [number, number, number];
+    return oh * ow * (2 * (nz.kernel ?? 0) + (p.bias ? p.filters : 0));
   },
   onnx: (ctx) => {
     const p = ctx.params;
