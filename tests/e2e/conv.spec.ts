@@ -28,6 +28,7 @@ test.describe('convolutional networks on the canvas', () => {
     const width = await conv1.getByRole('img', { name: /Feature maps of conv1/ }).evaluate((c) => (c as HTMLCanvasElement).width);
     expect(width).toBeGreaterThan(100);
 
-    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await expect(page.getByTestId('run-status')).not.toHaveText(/running|starting/, { timeout: 60_000 });
   });
 });
