@@ -76,12 +76,13 @@ export interface ConvView {
 }
 
 /**
- * Filters and feature maps of every Conv2D layer, for example `example` of the validation set
+ * Filters and feature maps of every convolutional layer (Conv2D), for example `example` of the validation set
  * (the training set when none is held out): one forward pass of that example and one read.
  * Null when the graph has no Conv2D.
  */
 export async function convView(trainer: Trainer, example = 0, maxMaps = 16): Promise<ConvView | null> {
-  const layers = trainer.plan.nodes.filter((n) => n.kind === 'conv2d' && !n.onTargetPath);
+  // Convolutions are the layers whose kernel is [kh, kw, c_in, c_out].
+  const layers = trainer.plan.nodes.filter((n) => !n.onTargetPath && n.weights.some((w) => w.name === 'kernel' && w.shape.length === 4));
   if (!layers.length) return null;
   const tf = trainer.program.tf;
   const split = trainer.dataset.val.n > 0 ? trainer.dataset.val : trainer.dataset.train;

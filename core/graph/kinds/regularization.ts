@@ -64,7 +64,7 @@ export const dropConnect = elementwise({
   title: 'DropConnect',
   category: 'Regularization',
   description:
-    'Drops each weight of the Dense (or Maxout) layer it feeds with probability rate during training: f(h) = g(hᵀ(W ⊙ M)), M_ij ~ Bernoulli(p). Its output must go straight into that one layer.',
+    'Drops each weight of the Dense, Maxout or Conv2D layer it feeds with probability rate during training: f(h) = g(hᵀ(W ⊙ M)), M_ij ~ Bernoulli(p). Its output must go straight into that one layer.',
   params: { rate: rateParam('a weight') },
   dropConnectRate: (p: { rate: number }) => p.rate,
   forward: (_ctx, x) => x,
