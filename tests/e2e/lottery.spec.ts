@@ -49,4 +49,30 @@ test.describe('lottery tickets in the app', () => {
     });
     expect(white).toBe(196 * 100);
   });
+
+
+  test('runs two rounds with both controls from the Experiments panel, draws the plots, and applies the ticket to the canvas', async ({ page }) => {
+    test.setTimeout(300_000);
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Examples' }).click();
+    await page.getByRole('button', { name: /Open example XOR/ }).click();
+    const panel = page.getByRole('region', { name: 'Experiments' });
+    await panel.getByLabel('Experiment', { exact: true }).selectOption('lottery');
+    await panel.getByLabel('Rounds', { exact: true }).fill('2');
+    await panel.getByLabel('Controls', { exact: true }).check();
+    await panel.getByLabel('Epochs per round', { exact: true }).fill('3');
+    await panel.getByRole('button', { name: 'Run lottery tickets' }).click();
+    const result = panel.getByRole('article', { name: 'Lottery tickets result' });
+    await expect(result).toBeVisible({ timeout: 240_000 });
+    const accuracy = result.getByRole('img', { name: 'Test accuracy at early stopping vs weights remaining' });
+    await expect(accuracy).toBeVisible();
+    await expect(result.getByRole('img', { name: 'Early-stopping iteration vs weights remaining' })).toBeVisible();
+    await expect(result.getByRole('img', { name: 'Test accuracy of the winning tickets as training proceeds' })).toBeVisible();
+    // The dense network and two rounds for the ticket; two rounds (after the shared dense start) for each control.
+    for (const arm of ['ticket', 'randomReinit', 'randomPruning']) await expect(accuracy.locator(`[data-arm="${arm}"] circle`)).toHaveCount(3);
+    // XOR's hidden layer: 16 weights, then 12, then 9 (⌈20 %⌉ pruned each round).
+    await expect(result.getByRole('table', { name: 'Lottery-ticket rounds' })).toContainText('65.6 %');
+    await result.getByRole('button', { name: 'Apply to the graph' }).click();
+    await expect(page.locator('[data-node-id="hidden"] .gf-node-sparsity')).toHaveText('56.3 % of weights remain');
+  });
 });
