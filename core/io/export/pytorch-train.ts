@@ -187,6 +187,21 @@ def load_weights(model, which):
     model.load_state_dict(state, strict=True)
 
 
+def load_masks(model):
+    """Pruning masks from weights.npz ('mask/attribute.weight', 1 keeps a weight, 0 prunes
+    it), applied to the model's weights; train.py keeps the pruned weights at exactly 0."""
+    npz = np.load(os.path.join(HERE, "weights.npz"))
+    named = dict(model.named_parameters())
+    masks = {}
+    for k in npz.files:
+        if k.startswith("mask/"):
+            name = k[len("mask/"):]
+            masks[name] = torch.from_numpy(npz[k].astype(np.float32))
+            with torch.no_grad():
+                named[name].mul_(masks[name])
+    return masks
+
+
 def summary(loss, accuracy):
     text = "validation loss %.4f" % loss
     if accuracy is not None:
@@ -239,10 +254,14 @@ def main():
             dist.destroy_process_group()
         return
     load_weights(model, "trained" if args.from_trained else "initial")
+    masks = load_masks(model)
     model.to(device)
     net = DistributedDataParallel(model) if distributed else model
     named = dict(model.named_parameters())
     params = [named[n] for n in CONFIG["trainable"]]
+    # Each trainable weight's mask (None when dense): gradients are masked before the update
+    # (so the optimizer state of a pruned weight stays 0) and the weight after it.
+    param_masks = [masks[n].to(device) if n in masks else None for n in CONFIG["trainable"]]
     optimizer = GradflowOptimizer(params, CONFIG["optimizer"])
 
     n_train = x_train.shape[0]
@@ -282,7 +301,14 @@ def main():
             for p in params:
                 p.grad = None
             objective.backward()
+            for p, m in zip(params, param_masks):
+                if m is not None and p.grad is not None:
+                    p.grad.mul_(m)
             optimizer.step(clip_gradients([p.grad for p in params]), lr)
+            with torch.no_grad():
+                for p, m in zip(params, param_masks):
+                    if m is not None:
+                        p.mul_(m)
             loss_value = data_loss.detach() * len(local)
             correct = correct_count(pred.detach(), yb)
             if distributed:

@@ -2,7 +2,8 @@
  * PyTorch project export: model.py (an nn.Module with one attribute per canvas node, each
  * written by its kind's `torch` hook), train.py (the graph's whole training with Gradflow's
  * update rules, schedule, clipping, penalties and early stopping; DistributedDataParallel
- * under torchrun), weights.npz (initial and trained weights), data.npz (the train and
+ * under torchrun), weights.npz (initial and trained weights, and the pruning masks that
+ * train.py keeps pruned weights at 0 with), data.npz (the train and
  * validation arrays exactly as Gradflow made them, and the batch order of every epoch) and
  * a README. Pure PyTorch + NumPy, for torch 1.13 and 2.x.
  */
@@ -13,6 +14,7 @@ import type { Dataset } from '../../data/types.ts';
 import { kindDef } from '../../graph/catalogue.ts';
 import { APP_VERSION, type GraphDocument } from '../../graph/document.ts';
 import type { AnyKindDef, TorchModule } from '../../graph/types.ts';
+import { readStoredMask } from '../masks.ts';
 import { encodeNpz, type NpyArray } from '../npz.ts';
 import { initialWeights, runStreams, type NodeWeights } from '../weights.ts';
 import type { ExportFile, ExportOptions } from './index.ts';
@@ -164,6 +166,25 @@ function weightArrays(prefix: string, weights: NodeWeights, plan: Plan, attrs: M
   return out;
 }
 
+/**
+ * The graph's pruning masks as `mask/attribute.weight` float32 0/1 arrays (train.py keeps
+ * the pruned weights at exactly zero); a mask whose shape is not the weight's is an error.
+ */
+function maskArrays(doc: GraphDocument, plan: Plan, attrs: Map<string, string>): Record<string, NpyArray> {
+  const out: Record<string, NpyArray> = {};
+  for (const n of plan.nodes) {
+    for (const spec of n.weights) {
+      const stored = doc.masks?.[n.id]?.[spec.name];
+      if (!stored) continue;
+      const read = readStoredMask(stored);
+      if (!read.ok) throw new Error(`the mask of the ${spec.name} of ${n.title} ${n.name}: ${read.problem}`);
+      if (read.mask.shape.join(',') !== spec.shape.join(',')) throw new Error(`the mask of the ${spec.name} of ${n.title} ${n.name} has shape [${read.mask.shape.join(', ')}] but the weight has [${spec.shape.join(', ')}]`);
+      out[`mask/${attrs.get(n.id)}.${spec.name}`] = { dtype: 'float32', shape: read.mask.shape, data: Float32Array.from(read.mask.bits) };
+    }
+  }
+  return out;
+}
+
 /** The settings train.py reads: everything about the graph's training. */
 function trainConfig(doc: GraphDocument, plan: Plan, attrs: Map<string, string>, nTrain: number, trained: boolean) {
   const t = plan.training;
@@ -202,7 +223,7 @@ Files:
 - \`train.py\`: the graph's training as Gradflow does it: ${t.optimizer.kind} with Gradflow's update
   rule, the ${t.schedule.schedule} schedule from λ0 = ${t.schedule.learningRate}, ${t.epochs} epochs of batches of
   ${t.batchSize === 0 ? 'the whole training set' : t.batchSize}${t.clip.mode !== 'none' ? `, gradient clipping by ${t.clip.mode} at ${t.clip.threshold}` : ''}${t.penalties.length ? `, ${t.penalties.map((p) => `${p.kind.toUpperCase()} α = ${p.params.alpha}`).join(', ')}` : ''}${t.earlyStopping ? `, early stopping with patience ${t.earlyStopping.patience}` : ''}.
-- \`weights.npz\`: \`initial/…\` the weights Gradflow starts from${trained ? '; `trained/…` the trained weights from the graph file' : ' (the graph was not trained)'}.
+- \`weights.npz\`: \`initial/…\` the weights Gradflow starts from${trained ? '; `trained/…` the trained weights from the graph file' : ' (the graph was not trained)'}${doc.masks && Object.keys(doc.masks).length ? '; `mask/…` the pruning masks (1 keeps a weight, 0 prunes it): train.py masks the gradients and the weights after every step, so pruned weights stay exactly 0' : ''}.
 - \`data.npz\`: \`x_train\`, \`y_train\` (${ds.train.n} rows), \`x_val\`, \`y_val\` (${ds.val.n} rows), exactly as Gradflow made them, and
   \`order\`: the permutation of the training rows for each of the ${t.epochs} epochs (Gradflow's seeded batch order).
 
@@ -251,6 +272,7 @@ export async function exportPytorch(doc: GraphDocument, o: ExportOptions): Promi
     weightsNpz = encodeNpz({
       ...weightArrays('initial/', o.trained ? initialWeights(doc) : o.weights, plan, attrs),
       ...(o.trained ? weightArrays('trained/', o.weights, plan, attrs) : {}),
+      ...maskArrays(doc, plan, attrs),
     });
   } catch (e) {
     return { ok: false, errors: [(e as Error).message] };
