@@ -70,7 +70,8 @@ test.describe('lottery tickets in the app', () => {
     await expect(result.getByRole('img', { name: 'Test accuracy of the winning tickets as training proceeds' })).toBeVisible();
     // The dense network and two rounds for the ticket; two rounds (after the shared dense start) for each control.
     for (const arm of ['ticket', 'randomReinit', 'randomPruning']) await expect(accuracy.locator(`[data-arm="${arm}"] circle`)).toHaveCount(3);
-    // XOR's hidden layer: 16 weights, then 12, then 9 (⌈20 %⌉ pruned each round).
+    // Overall P_m after two rounds: the hidden kernel (2×8) keeps 16 → 12 → 9 (⌈20 %⌉ pruned a
+    // round), the output kernel (8×2, half the rate) 16 → 14 → 12; (9 + 12) / 32 = 65.6 %.
     await expect(result.getByRole('table', { name: 'Lottery-ticket rounds' })).toContainText('65.6 %');
     await result.getByRole('button', { name: 'Apply to the graph' }).click();
     await expect(page.locator('[data-node-id="hidden"] .gf-node-sparsity')).toHaveText('56.3 % of weights remain');
