@@ -16,7 +16,7 @@ import type { GraphDocument } from '../graph/document.ts';
 import type { TF } from '../graph/types.ts';
 import { Trainer } from '../train/trainer.ts';
 import { UsageError, type Io } from './main.ts';
-import { NODE_BACKEND_CHOICES, nodeTf } from './node-runtime.ts';
+import { NODE_BACKEND_CHOICES, nodeTfOrReport } from './node-runtime.ts';
 import { findTorch, torchRate } from './torch-bench.ts';
 
 const HELP = `Usage: gradflow bench [--backend wasm|cpu|webgpu] [--steps N] [--rounds R] [--json] [--torch] [--profile]
@@ -114,6 +114,8 @@ export interface BenchReport {
   model: string;
   backend: string;
   fallbacks: string[];
+  /** The WebGPU adapter (name; hardware or software), null on other backends. */
+  adapter: string | null;
   /** Threads the backend computes on (wasm: XNNPACK's pool; 1 on cpu; null where not known). */
   threads: number | null;
   machine: { cpus: number; model: string; node: string };
@@ -188,7 +190,9 @@ export async function runBench(args: string[], io: Io): Promise<number> {
   if (values.backend !== undefined && !(NODE_BACKEND_CHOICES as readonly string[]).includes(values.backend)) {
     throw new UsageError(`--backend must be ${NODE_BACKEND_CHOICES.join(', ')}, got '${values.backend}'`);
   }
-  const { tf, choice, threads } = await nodeTf(values.backend ? [values.backend] : undefined);
+  const runtime = await nodeTfOrReport(values.backend, io);
+  if (!runtime) return 1;
+  const { tf, choice, threads, adapter } = runtime;
   const { loadMnistNode } = await import('../data/mnist-node.ts');
   const mnist = await loadMnistNode();
   const doc = mnistMlp();
@@ -199,7 +203,7 @@ export async function runBench(args: string[], io: Io): Promise<number> {
   };
   const torch = values.torch ? findTorch() : null;
   say(`gradflow bench: MNIST MLP 784-256-128-10, Adam, batch ${BATCH}, ${steps} steps x ${rounds} rounds\n`);
-  say(`backend: ${choice.backend}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}, threads: ${threads ?? 'n/a'}; machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}\n`);
+  say(`backend: ${choice.backend}${adapter ? ` (adapter ${adapter})` : ''}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}, threads: ${threads ?? 'n/a'}; machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}\n`);
   if (torch) say(torch.ok ? `PyTorch ${torch.version} (${torch.python}), 1 thread\n` : `${torch.reason}\n`);
   say('\n');
   const trainRows = torch?.ok ? buildDataset({ source: 'mnist', samples: 10_000, noise: 0, classes: 10, fn: 'sin', validationFraction: 0.2, batchSize: BATCH, seed: 1, targetEncoding: 'onehot' }, mnist).train : null;
@@ -225,6 +229,7 @@ export async function runBench(args: string[], io: Io): Promise<number> {
   const report: BenchReport = {
     model: 'MNIST MLP 784-256-128-10, ReLU, softmax cross-entropy, Adam 0.001',
     backend: choice.backend,
+    adapter,
     fallbacks: choice.fallbacks,
     threads,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'cpu', node: process.version },

@@ -15,7 +15,8 @@ Trains the graph in FILE and prints per-epoch loss and accuracy.
 
   --epochs N         override the optimizer's number of epochs
   --steps N          stop after N optimizer steps
-  --backend B        cpu or wasm (default: wasm, falling back to cpu)
+  --backend B        cpu, wasm or webgpu (default: wasm, falling back to cpu; webgpu
+                     through Dawn's Node bindings, on the machine's GPU driver)
   --seed S           override the Dataset's seed
   --out RUN.json     write the run: settings, backend, per-epoch and per-step metrics
   --save FILE        write the graph with its trained weights and this run
@@ -60,7 +61,7 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
   const readEvery = positiveInt('--read-every', values['read-every']);
   const memoryLimit = values['memory-limit'] === undefined ? undefined : parseBytes(values['memory-limit']);
   if (memoryLimit === null) throw new UsageError(`--memory-limit must be a size such as 8GiB, 512MiB or 2GB, got '${echo(values['memory-limit']!)}'`);
-  checkNodeBackend(values.backend);
+  checkNodeBackend(values.backend, ['cpu', 'wasm', 'webgpu']);
   const path = positionals[0]!;
   // The progress bar draws with \r and ESC[K itself; everything else printed may carry a
   // file's text (names, messages) and goes through terminalSafe.
@@ -70,8 +71,8 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
   if (!doc) return 1;
   const runtime = await nodeTfOrReport(values.backend, io);
   if (!runtime) return 1;
-  const { tf, choice } = runtime;
-  io.out(`Training ${echo(doc.metadata.name || path)} on ${choice.backend}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}\n`);
+  const { tf, choice, adapter } = runtime;
+  io.out(`Training ${echo(doc.metadata.name || path)} on ${choice.backend}${adapter ? `, adapter ${adapter}` : ''}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}\n`);
 
   let trainer: Trainer;
   try {

@@ -22,7 +22,12 @@ export type BackendLoader = () => Promise<void>;
  */
 export type BackendCheck = () => Promise<string | null>;
 
-export class NoBackendError extends Error {}
+export class NoBackendError extends Error {
+  /** One line per backend tried, saying why it did not start. */
+  constructor(message: string, readonly reasons: readonly string[] = []) {
+    super(message);
+  }
+}
 
 /** What a GPU adapter (WebGPU's GPUAdapterInfo) or WebGL renderer says about itself. */
 export interface AdapterDescription {
@@ -98,7 +103,7 @@ export async function selectBackend(
       fallbacks.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  throw new NoBackendError(`no TensorFlow.js backend could start:\n${fallbacks.map((f) => `  - ${f}`).join('\n')}`);
+  throw new NoBackendError(`no TensorFlow.js backend could start:\n${fallbacks.map((f) => `  - ${f}`).join('\n')}`, fallbacks);
 }
 
 /** Check that every kernel the program needs exists on the backend, so a missing one is a clear error. */

@@ -234,7 +234,7 @@ describe('gradflow train: failures', () => {
   it.each([
     [['--epochs', '0'], /--epochs must be a whole number ≥ 1, got '0'/],
     [['--steps', '1.5'], /--steps must be a whole number ≥ 1/],
-    [['--backend', 'webgl'], /--backend must be cpu or wasm/],
+    [['--backend', 'webgl'], /--backend must be cpu, wasm or webgpu/],
     [['--read-every', '-1'], /--read-every/],
     [['--frobnicate'], /frobnicate/],
   ])('bad flags %j exit 2 with the usage', async (flags, message) => {
@@ -269,7 +269,7 @@ describe('the real command', () => {
   it('exits with the code: 2 for a bad flag', async () => {
     const err = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'gradflow.mjs'), 'train', XOR, '--backend', 'webgl'], { cwd: ROOT }).catch((e: unknown) => e);
     expect((err as { code: number }).code).toBe(2);
-    expect((err as { stderr: string }).stderr).toMatch(/--backend must be cpu or wasm/);
+    expect((err as { stderr: string }).stderr).toMatch(/--backend must be cpu, wasm or webgpu/);
   });
 });
 
