@@ -5,22 +5,32 @@
  * Node (CLI, tests), in a page and in a Web Worker. All values come back from the device
  * with `await data()`, batched and throttled, never with a per-step synchronous read.
  */
-import type * as tfTypes from '@tensorflow/tfjs';
 import { DEFAULT_MEMORY_LIMIT, estimateMemory, memoryProblem } from '../compile/memory.ts';
 import { compilePlan, type Plan } from '../compile/plan.ts';
 import { Program } from '../compile/program.ts';
-import { epochBatches, gatherBatch, rowSize } from '../data/dataset.ts';
-import { createRng, type Rng } from '../data/rng.ts';
+import { epochBatches, type EpochPlan } from '../data/dataset.ts';
+import type { Rng } from '../data/rng.ts';
 import { buildData } from '../data/sources.ts';
-import type { Dataset, Split } from '../data/types.ts';
-import type { EpochRecord, GraphDocument, JsonValue, RunRecord, WeightsBlock } from '../graph/document.ts';
+import type { Dataset } from '../data/types.ts';
+import type { EpochRecord, GraphDocument, RunRecord, WeightsBlock } from '../graph/document.ts';
 import type { DataResources, Tensor, TF } from '../graph/types.ts';
-import { decodeFloat32, encodeFloat32 } from '../io/base64.ts';
 import type { MaskSet } from '../io/masks.ts';
-import { clipGradients } from './clip.ts';
-import { DEFAULT_BINS, packInstrumentation, unpackInstrumentation, type Instrumentation, type InstrumentLayout, type LayerTensors } from './instrument.ts';
+import { assignWeightsBlock, readWeightsBlock } from '../io/program-weights.ts';
+import { runStreams } from '../io/weights.ts';
+import { now, yieldToEventLoop } from './clock.ts';
+import { sampleSplit, uploadSplit, type Batch, type DeviceSplit } from './device-data.ts';
+import { EarlyStopper } from './early-stopping.ts';
+import { evaluateSums } from './evaluate.ts';
+import { kernelFault, locateNonFinite, nonFiniteFault, type Fault } from './faults.ts';
+import { DEFAULT_BINS, unpackInstrumentation, type Instrumentation, type InstrumentLayout } from './instrument.ts';
 import { createOptimizer, type Optimizer } from './optimizers.ts';
+import { RunLog } from './run-log.ts';
 import { learningRateAt } from './schedule.ts';
+import { trainStep, type StepContext, type StepResult } from './step.ts';
+
+// The pieces a run is made of, for callers that import them from the trainer.
+export type { DeviceSplit } from './device-data.ts';
+export type { Fault } from './faults.ts';
 
 /** Options of a trainer; the data resources (MNIST's digits) are loaded by the caller for its platform (core/data/sources.ts). */
 export interface TrainerOptions extends DataResources {
@@ -73,13 +83,6 @@ export interface Progress {
   learningRate: number;
 }
 
-export interface Fault {
-  step: number;
-  epoch: number;
-  nodeId: string | null;
-  message: string;
-}
-
 export type RunStatus = RunRecord['status'];
 
 export type TrainEvent =
@@ -99,35 +102,6 @@ export class NotTrainableError extends Error {
   }
 }
 
-interface StepResult {
-  loss: Tensor;
-  correct: Tensor | null;
-  instrumentation?: Tensor;
-}
-
-/** Examples on the device: features, targets and their number. */
-export interface DeviceSplit {
-  x: Tensor;
-  y: Tensor;
-  n: number;
-}
-
-/** Backends whose tensors live in host memory, where a batch is cheapest copied on the host. */
-const HOST_GATHER_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu']);
-
-const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => {
-    if (typeof setImmediate === 'function') setImmediate(resolve);
-    else {
-      // addEventListener (with start()) rather than onmessage: the one form that both the
-      // DOM's and Node's MessagePort declare, so core/ typechecks without the DOM lib.
-      const ch = new MessageChannel();
-      ch.port1.addEventListener('message', () => resolve(), { once: true });
-      ch.port1.start();
-      ch.port2.postMessage(null);
-    }
-  });
-
 export class Trainer {
   readonly plan: Plan;
   readonly program: Program;
@@ -139,25 +113,27 @@ export class Trainer {
   private readonly tf: TF;
   private readonly optimizer: Optimizer;
   private readonly rng: Rng;
-  private readonly dropoutRng: Rng;
   private readonly readEvery: number;
   private readonly instrumentEvery: number;
   private readonly intervalMs: number | null;
   private lastRead = 0;
   private readonly maxSteps: number;
   private readonly instrumentOn: boolean;
-  private readonly bins: number;
   private readonly onEvent: (e: TrainEvent) => void;
   private readonly onStep: ((step: number) => void) | null;
   private readonly train: DeviceSplit;
   private readonly val: DeviceSplit | null;
   private learningRateBase: number;
   private readonly instrumentLayout: InstrumentLayout;
+  /** What one optimizer step reads (step.ts). */
+  private readonly stepContext: StepContext;
+  private readonly earlyStopper: EarlyStopper | null;
+  private readonly log = new RunLog();
 
   // Run state.
   private epoch = 0;
   private batchInEpoch = 0;
-  private epochPlan: { order: Uint32Array; batches: { from: number; to: number }[] } | null = null;
+  private epochPlan: EpochPlan | null = null;
   private globalStep = 0;
   private stopRequested = false;
   private paused = false;
@@ -165,15 +141,7 @@ export class Trainer {
   private stepsAllowed = 0;
   private pendingLosses: Tensor[] = [];
   private correctSum: Tensor | null = null;
-  private epochLossSum = 0;
-  private epochLossCount = 0;
-  private lastLoss = NaN;
   private lastGood: Tensor[] | null = null;
-  private best: { loss: number; weights: Tensor[]; epoch: number } | null = null;
-  private sinceBest = 0;
-  private readonly epochs_: EpochRecord[] = [];
-  private readonly stepLoss: number[] = [];
-  private readonly startedAt = new Date().toISOString();
   private epochStarted = 0;
   private runStarted = 0;
   private samplesDone = 0;
@@ -193,13 +161,13 @@ export class Trainer {
     this.intervalMs = o.intervalMs ?? null;
     this.maxSteps = o.maxSteps ?? Infinity;
     this.instrumentOn = o.instrument ?? true;
-    this.bins = o.bins ?? DEFAULT_BINS;
     this.onEvent = o.onEvent ?? (() => {});
     this.backend = o.backend ?? tf.getBackend();
-    const root = createRng(this.seed ^ 0x5eed);
-    this.rng = root.fork();
-    this.dropoutRng = root.fork();
-    this.program = new Program(tf, plan, root.fork());
+    // The same streams, in the same order, as initialWeights (core/io/weights.ts) uses, so
+    // an export of an untrained graph holds the weights this run starts from.
+    const streams = runStreams(this.seed);
+    this.rng = streams.batches;
+    this.program = new Program(tf, plan, streams.weights);
     this.onStep = o.onStep ?? null;
     if (o.masks) {
       try {
@@ -214,17 +182,14 @@ export class Trainer {
     this.instrumentLayout = {
       edges: plan.instrumentedEdges.map((e) => e.edgeId),
       layers: plan.nodes.filter((n) => this.program.trainable.some((w) => w.nodeId === n.id)).map((n) => n.id),
-      bins: this.bins,
+      bins: o.bins ?? DEFAULT_BINS,
     };
-    const upload = (s: Split): DeviceSplit => ({
-      x: tf.tensor(s.x, [s.n, ...dataset.info.xShape], 'float32'),
-      y: tf.tensor(s.y, [s.n, ...dataset.info.yShape], 'float32'),
-      n: s.n,
-    });
-    this.train = upload(dataset.train);
-    this.val = dataset.val.n > 0 ? upload(dataset.val) : null;
+    this.train = uploadSplit(tf, dataset, dataset.train);
+    this.val = dataset.val.n > 0 ? uploadSplit(tf, dataset, dataset.val) : null;
     const bs = plan.training.batchSize;
     this.stepsPerEpoch = bs === 0 ? 1 : Math.ceil(dataset.train.n / bs);
+    this.stepContext = { tf, plan, program: this.program, optimizer: this.optimizer, dataset, train: this.train, dropoutRng: streams.dropout, instrumentLayout: this.instrumentLayout };
+    this.earlyStopper = plan.training.earlyStopping ? new EarlyStopper(plan.training.earlyStopping) : null;
   }
 
   /** Compile and set up a trainer for a document on the current tf backend. */
@@ -314,8 +279,9 @@ export class Trainer {
         try {
           fault = await this.trainOneBatch();
         } catch (e) {
-          fault = this.kernelFault(e);
-          if (!fault) throw e;
+          const missing = kernelFault(e, this.globalStep + 1, this.epoch + 1);
+          if (!missing) throw e;
+          fault = this.failWith(missing);
         }
         if (fault) {
           status = 'failed';
@@ -338,32 +304,13 @@ export class Trainer {
     return run;
   }
 
-  private nextBatch(): { order: Uint32Array; from: number; to: number } {
+  private nextBatch(): Batch {
     if (!this.epochPlan || this.batchInEpoch === 0) {
       this.epochPlan = epochBatches(this.dataset.train, this.plan.training.batchSize, this.rng);
       this.epochStarted = now();
     }
     const range = this.epochPlan.batches[this.batchInEpoch]!;
     return { order: this.epochPlan.order, from: range.from, to: range.to };
-  }
-
-  /**
-   * The batch's rows as tensors. On the CPU-side backends (wasm, cpu) the rows are copied on
-   * the host and uploaded: a plain copy, where tf.gather on wasm took ~3 ms per 128 MNIST
-   * rows, a fifth of a whole step. On GPU backends the data stays on the device and is gathered
-   * there, so nothing crosses the bus per step. The values are the same either way.
-   */
-  private batchTensors(b: { order: Uint32Array; from: number; to: number }): { x: Tensor; y: Tensor } {
-    const tf = this.tf;
-    const n = b.to - b.from;
-    const info = this.dataset.info;
-    if (HOST_GATHER_BACKENDS.has(tf.getBackend())) {
-      // Fresh arrays each step: the cpu backend keeps the array it is given, without a copy.
-      const rows = gatherBatch(this.dataset.train, b.order, b.from, b.to);
-      return { x: tf.tensor(rows.x, [n, ...info.xShape], 'float32'), y: tf.tensor(rows.y, [n, ...info.yShape], 'float32') };
-    }
-    const idx = tf.tensor1d(Int32Array.from(b.order.subarray(b.from, b.to)), 'int32');
-    return { x: tf.gather(this.train.x, idx), y: tf.gather(this.train.y, idx) };
   }
 
   /** One optimizer step; every readEvery steps, read back and check. Returns a fault, if any. */
@@ -376,7 +323,7 @@ export class Trainer {
     let stepResult!: StepResult;
     // Everything the step returns is tf.keep()-ed; the rest of its tensors go with the tidy.
     tf.tidy(() => {
-      stepResult = this.trainStep(batch, lr, instrumentNow);
+      stepResult = trainStep(this.stepContext, batch, lr, instrumentNow);
     });
     this.pendingLosses.push(stepResult.loss);
     const correct = stepResult.correct;
@@ -401,74 +348,6 @@ export class Trainer {
     return null;
   }
 
-  /** Forward, backward and update on one batch. Runs inside tf.tidy; returns kept tensors. */
-  private trainStep(batch: { order: Uint32Array; from: number; to: number }, lr: number, instrument: boolean): StepResult {
-    const tf = this.tf;
-    const { x, y } = this.batchTensors(batch);
-    const n = batch.to - batch.from;
-    const vars = this.program.trainable.map((w) => w.variable);
-    const edges = instrument ? this.plan.instrumentedEdges : [];
-    const probes = edges.map((e) => {
-      const node = this.plan.nodes.find((p) => p.id === e.source);
-      const shape = node ? node.outputShapes[e.sourcePort]! : this.plan.dataset.info.xShape;
-      return tf.zeros([n, ...shape]);
-    });
-    const probeMap = new Map(edges.map((e, i) => [e.edgeId, probes[i]!]));
-    type Kept = { dataLoss: Tensor; pred: Tensor; state: { variable: tfTypes.Variable; value: Tensor }[]; activations: Map<string, Tensor> };
-    const keptBox: { value?: Kept } = {};
-    const f = (...args: Tensor[]): Tensor => {
-      const r = this.program.forward({ x, y, training: true, seed: () => this.dropoutRng.int(2 ** 31 - 1), weights: args.slice(0, vars.length), probes: probeMap, fuse: !instrument });
-      const activations = new Map<string, Tensor>();
-      if (instrument) {
-        for (const node of this.plan.nodes) {
-          const out = r.outputs.get(node.id)?.out;
-          if (out && node.weights.some((w) => w.trainable)) activations.set(node.id, tf.keep(out));
-        }
-      }
-      keptBox.value = { dataLoss: tf.keep(r.dataLoss), pred: tf.keep(r.pred), state: r.state.map((s) => ({ variable: s.variable, value: tf.keep(s.value) })), activations };
-      return r.objective as tfTypes.Scalar;
-    };
-    const { grads } = tf.valueAndGrads(f)([...vars, ...probes]);
-    const k = keptBox.value!;
-    const weightGrads = clipGradients(tf, grads.slice(0, vars.length), this.plan.training.clip.mode, this.plan.training.clip.threshold);
-    const before = instrument ? vars.map((v) => tf.clone(v)) : [];
-    this.optimizer.apply(vars, weightGrads, lr);
-    for (const s of k.state) {
-      s.variable.assign(s.value);
-      s.value.dispose();
-    }
-    const correct = this.correctCount(k.pred, y);
-    // The loss kept from inside the gradient function is the step's loss, disposed after it is read back.
-    const loss = k.dataLoss;
-    let instrumentation: Tensor | undefined;
-    if (instrument) {
-      const layers = this.instrumentLayout.layers.map((nodeId): LayerTensors => {
-        const ws = this.program.trainable.map((w, i) => ({ w, i })).filter(({ w }) => w.nodeId === nodeId);
-        const main = Math.max(0, ws.findIndex(({ w }) => w.penalized));
-        return {
-          weights: ws.map(({ i }) => vars[i]!),
-          before: ws.map(({ i }) => before[i]!),
-          grads: ws.map(({ i }) => weightGrads[i]!),
-          main,
-          activation: k.activations.get(nodeId) ?? null,
-        };
-      });
-      instrumentation = tf.keep(packInstrumentation(tf, this.instrumentLayout, k.dataLoss, grads.slice(vars.length), layers));
-    }
-    k.pred.dispose();
-    for (const a of k.activations.values()) a.dispose();
-    return { loss, correct: correct ? tf.keep(correct) : null, ...(instrumentation ? { instrumentation } : {}) };
-  }
-
-  /** Number of correct predictions in a batch (classification only), as a scalar tensor. */
-  private correctCount(pred: Tensor, y: Tensor): Tensor | null {
-    const tf = this.tf;
-    if (this.plan.task !== 'classification') return null;
-    const yw = y.shape[y.shape.length - 1]!;
-    if (yw === 1) return tf.sum(tf.cast(tf.equal(tf.greater(pred, 0), tf.greater(y, 0.5)), 'float32'));
-    return tf.sum(tf.cast(tf.equal(tf.argMax(pred, -1), tf.argMax(y, -1)), 'float32'));
-  }
-
   /** Read back pending step losses (and instrumentation) in one await; check for NaN. */
   private async flushLosses(instrumentation: Tensor | null = null): Promise<Fault | null> {
     const tf = this.tf;
@@ -490,10 +369,7 @@ export class Trainer {
     for (let i = 0; i < losses.length; i++) {
       const v = values[i]!;
       if (!Number.isFinite(v)) return this.raiseFault(firstStep + i, v);
-      this.stepLoss.push(v);
-      this.epochLossSum += v;
-      this.epochLossCount++;
-      this.lastLoss = v;
+      this.log.addStepLoss(v);
     }
     if (Number.isNaN(values[losses.length]!)) return this.raiseFault(this.globalStep, NaN, 'weights');
     this.snapshotGood();
@@ -504,9 +380,8 @@ export class Trainer {
 
   /** Keep a copy of the weights known to give finite losses, to fall back on after a NaN. */
   private snapshotGood(): void {
-    const tf = this.tf;
     const old = this.lastGood;
-    this.lastGood = this.program.weights.map((w) => tf.clone(w.variable));
+    this.lastGood = this.cloneWeights();
     old?.forEach((t) => t.dispose());
   }
 
@@ -514,64 +389,17 @@ export class Trainer {
     this.program.weights.forEach((w, i) => w.variable.assign(weights[i]!));
   }
 
+  /** Record a fault, fall back on the last good weights and tell the listener. */
+  private failWith(fault: Fault): Fault {
+    if (this.lastGood) this.restore(this.lastGood);
+    this.fault = fault;
+    this.onEvent({ type: 'fault', fault });
+    return fault;
+  }
+
   private async raiseFault(step: number, value: number, in_: 'loss' | 'weights' = 'loss'): Promise<Fault> {
-    const where = await this.locateNonFinite();
-    const what = Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
-    const epochOfStep = Math.floor((step - 1) / this.stepsPerEpoch) + 1;
-    const message =
-      (in_ === 'loss' ? `the loss became ${what}` : 'the weights became NaN or Infinity') +
-      ` at step ${step} (epoch ${epochOfStep})` +
-      (where ? `; the first non-finite values are in ${where.what}` : '') +
-      '. The weights were restored to the last good step. Try a smaller learning rate, gradient clipping, or BatchNorm';
-    if (this.lastGood) this.restore(this.lastGood);
-    this.fault = { step, epoch: epochOfStep, nodeId: where?.nodeId ?? null, message };
-    this.onEvent({ type: 'fault', fault: this.fault });
-    return this.fault;
-  }
-
-  /**
-   * A kernel missing on the backend (TensorFlow.js throws "Kernel 'X' not registered")
-   * becomes a clear fault instead of a crash; other errors are not ours to translate.
-   */
-  private kernelFault(e: unknown): Fault | null {
-    const m = /Kernel '([^']+)' not registered for backend '([^']+)'/.exec(e instanceof Error ? e.message : String(e));
-    if (!m) return null;
-    this.fault = {
-      step: this.globalStep + 1,
-      epoch: this.epoch + 1,
-      nodeId: null,
-      message: `the operation ${m[1]} is not available on the ${m[2]} backend, so this graph cannot train there: choose another backend`,
-    };
-    if (this.lastGood) this.restore(this.lastGood);
-    this.onEvent({ type: 'fault', fault: this.fault });
-    return this.fault;
-  }
-
-  /** Find the first node, in graph order, whose weights or outputs hold NaN or Infinity. */
-  private async locateNonFinite(): Promise<{ nodeId: string; what: string } | null> {
-    const tf = this.tf;
-    for (const node of this.plan.nodes) {
-      for (const w of this.program.weights.filter((w) => w.nodeId === node.id)) {
-        const bad = tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(w.variable))));
-        const isBad = (await bad.data())[0] === 1;
-        bad.dispose();
-        if (isBad) return { nodeId: node.id, what: `the ${w.name} of ${node.title} ${node.name}` };
-      }
-    }
-    const n = Math.min(this.train.n, 256);
-    const flags = tf.tidy(() => {
-      const r = this.program.forward({ x: this.train.x.slice(0, n), y: this.train.y.slice(0, n), training: false, seed: () => 0 });
-      return tf.stack(this.plan.nodes.map((node) => {
-        const outs = Object.values(r.outputs.get(node.id) ?? {});
-        return outs.length ? tf.any(tf.logicalNot(tf.isFinite(tf.concat(outs.map((o) => tf.reshape(o, [-1])))))).toFloat() : tf.scalar(0);
-      }));
-    });
-    const v = await flags.data();
-    flags.dispose();
-    const i = Array.from(v).findIndex((x) => x === 1);
-    if (i < 0) return null;
-    const node = this.plan.nodes[i]!;
-    return { nodeId: node.id, what: `the output of ${node.title} ${node.name}` };
+    const where = await locateNonFinite(this.program, this.train);
+    return this.failWith(nonFiniteFault(step, this.stepsPerEpoch, value, in_, where));
   }
 
   /** Validation, epoch record and early stopping. Returns true when training should stop early. */
@@ -581,7 +409,7 @@ export class Trainer {
     const seconds = (now() - this.epochStarted) / 1000;
     const correct = this.correctSum;
     this.correctSum = null;
-    const val = this.val ? this.evaluate(this.val) : null;
+    const val = this.val ? evaluateSums(this.program, this.val) : null;
     const parts = [correct ?? tf.scalar(NaN), val?.loss ?? tf.scalar(NaN), val?.correct ?? tf.scalar(NaN)];
     const packed = tf.stack(parts);
     const [trainCorrect, valLossSum, valCorrect] = Array.from(await packed.data());
@@ -590,7 +418,7 @@ export class Trainer {
     const classification = this.plan.task === 'classification';
     const record: EpochRecord = {
       epoch: this.epoch,
-      trainLoss: this.epochLossCount ? this.epochLossSum / this.epochLossCount : NaN,
+      trainLoss: this.log.takeEpochLoss(),
       valLoss: this.val ? valLossSum! / this.val.n : null,
       trainAccuracy: classification ? trainCorrect! / this.dataset.train.n : null,
       valAccuracy: classification && this.val ? valCorrect! / this.val.n : null,
@@ -598,46 +426,12 @@ export class Trainer {
       learningRate: this.learningRateAtStep(Math.max(0, this.globalStep - 1)),
       seconds,
     };
-    this.epochLossSum = 0;
-    this.epochLossCount = 0;
-    this.epochs_.push(record);
+    this.log.addEpoch(record);
     this.onEvent({ type: 'epoch', record });
-    const es = this.plan.training.earlyStopping;
-    if (!es) return false;
-    const monitored = record.valLoss ?? record.trainLoss;
-    if (!this.best || monitored < this.best.loss - es.minDelta) {
-      this.best?.weights.forEach((t) => t.dispose());
-      this.best = { loss: monitored, weights: es.restoreBest ? this.program.weights.map((w) => tf.clone(w.variable)) : [], epoch: this.epoch };
-      this.sinceBest = 0;
-      return false;
-    }
-    this.sinceBest++;
-    if (this.sinceBest < es.patience) return false;
-    if (es.restoreBest && this.best.weights.length) this.restore(this.best.weights);
+    const best = this.earlyStopper?.update(record.valLoss ?? record.trainLoss, () => this.cloneWeights());
+    if (!best) return false;
+    if (best.length) this.restore(best);
     return true;
-  }
-
-  /** Sum of losses × batch sizes and number correct over a split, as scalar tensors. */
-  private evaluate(split: DeviceSplit, weights?: Tensor[]): { loss: Tensor; correct: Tensor | null } {
-    const tf = this.tf;
-    const out = tf.tidy(() => {
-      const size = 512;
-      let loss: Tensor = tf.scalar(0);
-      let correct: Tensor = tf.scalar(0);
-      for (let from = 0; from < split.n; from += size) {
-        const m = Math.min(size, split.n - from);
-        const x = split.x.slice(from, m);
-        const y = split.y.slice(from, m);
-        const r = this.program.forward({ x, y, training: false, seed: () => 0, fuse: true, ...(weights ? { weights } : {}) });
-        loss = tf.add(loss, tf.mul(r.dataLoss, m));
-        const c = this.correctCount(r.pred, y);
-        if (c) correct = tf.add(correct, c);
-      }
-      return { loss, correct };
-    });
-    if (this.plan.task === 'classification') return out;
-    out.correct.dispose();
-    return { loss: out.loss, correct: null };
   }
 
   private emitProgress(): void {
@@ -655,7 +449,7 @@ export class Trainer {
         totalSteps: this.totalSteps,
         samplesPerSecond: sps,
         etaSeconds: stepsLeft * perStep,
-        loss: this.lastLoss,
+        loss: this.log.lastLoss,
         learningRate: this.learningRate,
       },
     });
@@ -675,7 +469,7 @@ export class Trainer {
   /** Validation loss and accuracy of the current weights (inference mode). */
   async validate(): Promise<{ loss: number | null; accuracy: number | null }> {
     if (!this.val) return { loss: null, accuracy: null };
-    const r = this.evaluate(this.val);
+    const r = evaluateSums(this.program, this.val);
     const [l, c] = [(await r.loss.data())[0]!, r.correct ? (await r.correct.data())[0]! : null];
     r.loss.dispose();
     r.correct?.dispose();
@@ -687,15 +481,9 @@ export class Trainer {
    * device (all of them, in order, when `samples` covers the split). The caller disposes x, y.
    */
   evaluationSet(samples: number, seed: number, split: 'train' | 'validation' = 'train'): DeviceSplit {
-    const tf = this.tf;
     const from = split === 'train' ? this.train : this.val;
     if (!from) throw new Error('the Dataset holds out no validation examples: raise its validation fraction or evaluate on the training set');
-    if (samples >= from.n) return { x: tf.clone(from.x), y: tf.clone(from.y), n: from.n };
-    const order = createRng(seed).shuffle(Int32Array.from({ length: from.n }, (_, i) => i)).subarray(0, samples);
-    return tf.tidy(() => {
-      const idx = tf.tensor1d(Int32Array.from(order).sort(), 'int32');
-      return { x: tf.gather(from.x, idx), y: tf.gather(from.y, idx), n: samples };
-    });
+    return sampleSplit(this.tf, from, samples, seed);
   }
 
   /**
@@ -705,7 +493,7 @@ export class Trainer {
    * caller disposes, so many evaluations can be read back at once.
    */
   evaluateOn(set: DeviceSplit, weights?: Tensor[]): { loss: Tensor; correct: Tensor | null } {
-    const r = this.evaluate(set, weights);
+    const r = evaluateSums(this.program, set, weights);
     const mean = this.tf.div(r.loss, set.n);
     r.loss.dispose();
     return { loss: mean, correct: r.correct };
@@ -729,21 +517,7 @@ export class Trainer {
 
   /** The trained weights, for the document's `weights` block. */
   async exportWeights(): Promise<WeightsBlock> {
-    // Copy every weight at once, before the first await, so a kernel and its bias come from
-    // the same step even while training goes on.
-    const step = this.globalStep;
-    const epoch = this.epoch;
-    const copies = this.program.weights.map((w) => ({ w, copy: this.tf.clone(w.variable) }));
-    const tensors: WeightsBlock['tensors'] = {};
-    try {
-      for (const { w, copy } of copies) {
-        const values = (await copy.data()) as Float32Array;
-        (tensors[w.nodeId] ??= {})[w.name] = { shape: [...w.variable.shape], dtype: 'float32', data: encodeFloat32(values) };
-      }
-    } finally {
-      for (const { copy } of copies) copy.dispose();
-    }
-    return { step, epoch, backend: this.backend, savedAt: new Date().toISOString(), tensors };
+    return readWeightsBlock(this.program, { step: this.globalStep, epoch: this.epoch, backend: this.backend });
   }
 
   /**
@@ -752,28 +526,7 @@ export class Trainer {
    * names the node. The optimizer's moments start afresh.
    */
   importWeights(block: WeightsBlock): void {
-    const tf = this.tf;
-    const values: Float32Array[] = [];
-    const planNodes = new Map(this.plan.nodes.map((n) => [n.id, n]));
-    for (const w of this.program.weights) {
-      const node = planNodes.get(w.nodeId)!;
-      // Own entries only: a node called "toString" must not find Object.prototype.toString.
-      const forNode = Object.hasOwn(block.tensors, w.nodeId) ? block.tensors[w.nodeId]! : {};
-      const stored = Object.hasOwn(forNode, w.name) ? forNode[w.name] : undefined;
-      if (!stored) throw new Error(`the saved weights have no ${w.name} for ${node.title} ${node.name}: the graph changed since they were saved; reset the weights to train from scratch`);
-      const shape = [...w.variable.shape];
-      if (stored.shape.join(',') !== shape.join(',')) {
-        throw new Error(`the saved ${w.name} of ${node.title} ${node.name} has shape [${stored.shape.join(', ')}] but the graph needs [${shape.join(', ')}]: the graph changed since the weights were saved`);
-      }
-      const v = decodeFloat32(stored.data);
-      if (!v || v.length !== rowSize(shape)) throw new Error(`the saved ${w.name} of ${node.title} ${node.name} is damaged`);
-      values.push(v);
-    }
-    this.program.weights.forEach((w, i) => {
-      const t = tf.tensor(values[i]!, w.variable.shape, 'float32');
-      w.variable.assign(t);
-      t.dispose(); // the variable keeps its own reference to the data
-    });
+    assignWeightsBlock(this.program, block);
     // Saved weights may predate the masks: pruned connections stay pruned.
     this.program.applyMasks();
     // The run continues from these weights as a new run: its step count starts at 0 (so
@@ -783,32 +536,16 @@ export class Trainer {
   }
 
   runRecord(status: RunStatus): RunRecord {
-    const t = this.plan.training;
-    const settings: Record<string, JsonValue> = {
-      optimizer: t.optimizer.kind,
-      learningRate: this.learningRateBase,
-      schedule: t.schedule.schedule,
-      batchSize: t.batchSize,
-      epochs: this.epochs,
-      clip: t.clip.mode,
-      penalties: t.penalties.map((p) => `${p.kind}(${Object.values(p.params).join(', ')})`),
-      earlyStopping: t.earlyStopping ? t.earlyStopping.patience : null,
-      dataset: this.plan.dataset.params.source,
-      samples: this.plan.dataset.params.samples,
-      steps: this.globalStep,
-      resumedFromStep: this.resumedFrom?.step ?? null,
-    };
-    return {
-      id: `run-${this.startedAt}`,
-      startedAt: this.startedAt,
-      status,
+    return this.log.record(status, {
+      plan: this.plan,
       backend: this.backend,
       seed: this.seed,
-      settings,
-      epochs: [...this.epochs_],
-      stepLoss: [...this.stepLoss],
+      epochs: this.epochs,
+      learningRate: this.learningRateBase,
+      steps: this.globalStep,
+      resumedFromStep: this.resumedFrom?.step ?? null,
       ...(this.fault ? { message: this.fault.message } : {}),
-    };
+    });
   }
 
   dispose(): void {
@@ -817,11 +554,8 @@ export class Trainer {
     this.stop();
     this.program.dispose();
     this.optimizer.dispose();
-    for (const t of [this.train.x, this.train.y, this.val?.x, this.val?.y, this.correctSum, ...this.pendingLosses, ...(this.lastGood ?? []), ...(this.best?.weights ?? [])]) t?.dispose();
+    this.earlyStopper?.dispose();
+    for (const t of [this.train.x, this.train.y, this.val?.x, this.val?.y, this.correctSum, ...this.pendingLosses, ...(this.lastGood ?? [])]) t?.dispose();
     this.pendingLosses = [];
   }
-}
-
-function now(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
 }

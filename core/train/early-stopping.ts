@@ -1,0 +1,40 @@
+/**
+ * Early stopping: watch a loss at each epoch's end, remember the best epoch (and, when
+ * asked, copies of its weights), and say when `patience` epochs have passed without an
+ * improvement of at least `minDelta`.
+ */
+import type { TrainingSettings } from '../compile/plan.ts';
+import type { Tensor } from '../graph/types.ts';
+
+type Settings = NonNullable<TrainingSettings['earlyStopping']>;
+
+export class EarlyStopper {
+  private best: { loss: number; weights: Tensor[] } | null = null;
+  private sinceBest = 0;
+
+  constructor(private readonly settings: Settings) {}
+
+  /**
+   * Record the epoch's monitored loss. `copyWeights` is called (only when the epoch is the
+   * best so far and restoreBest is on) to keep its weights. Returns the best weights to
+   * restore (empty when restoreBest is off) once training should stop, else null.
+   */
+  update(monitored: number, copyWeights: () => Tensor[]): Tensor[] | null {
+    const es = this.settings;
+    if (!this.best || monitored < this.best.loss - es.minDelta) {
+      this.best?.weights.forEach((t) => t.dispose());
+      this.best = { loss: monitored, weights: es.restoreBest ? copyWeights() : [] };
+      this.sinceBest = 0;
+      return null;
+    }
+    this.sinceBest++;
+    if (this.sinceBest < es.patience) return null;
+    return this.best.weights;
+  }
+
+  /** Dispose the kept best weights. */
+  dispose(): void {
+    this.best?.weights.forEach((t) => t.dispose());
+    this.best = null;
+  }
+}
