@@ -3,16 +3,23 @@
  * asked, copies of its weights), and say when `patience` epochs have passed without an
  * improvement of at least `minDelta`.
  */
-import type { TrainingSettings } from '../compile/plan.ts';
 import type { Tensor } from '../graph/types.ts';
 
-type Settings = NonNullable<TrainingSettings['earlyStopping']>;
+/** The Early stopping node's settings, as the plan carries them. */
+export interface EarlyStoppingSettings {
+  /** Epochs without an improvement before training stops. */
+  patience: number;
+  /** The smallest decrease of the monitored loss that counts as an improvement. */
+  minDelta: number;
+  /** Put back the best epoch's weights when stopping. */
+  restoreBest: boolean;
+}
 
 export class EarlyStopper {
   private best: { loss: number; weights: Tensor[] } | null = null;
   private sinceBest = 0;
 
-  constructor(private readonly settings: Settings) {}
+  constructor(private readonly settings: EarlyStoppingSettings) {}
 
   /**
    * Record the epoch's monitored loss. `copyWeights` is called (only when the epoch is the

@@ -27,7 +27,7 @@ describe('EarlyStopper', () => {
 
   it('stops after `patience` epochs without an improvement of minDelta, with the best epoch’s weights', () => {
     const before = tf.memory().numTensors;
-    const es = new EarlyStopper({ patience: 2, minDelta: 0.1, restoreBest: true, nodeId: 'es' });
+    const es = new EarlyStopper({ patience: 2, minDelta: 0.1, restoreBest: true });
     expect(es.update(1.0, weights)).toBeNull();
     expect(es.update(0.8, () => [tf.scalar(8)])).toBeNull(); // an improvement of 0.2
     expect(es.update(0.75, weights)).toBeNull(); // 0.05 < minDelta: not an improvement
@@ -40,7 +40,7 @@ describe('EarlyStopper', () => {
 
   it('keeps no copies without restoreBest', () => {
     const before = tf.memory().numTensors;
-    const es = new EarlyStopper({ patience: 1, minDelta: 0, restoreBest: false, nodeId: 'es' });
+    const es = new EarlyStopper({ patience: 1, minDelta: 0, restoreBest: false });
     let copies = 0;
     expect(es.update(1, () => (copies++, weights()))).toBeNull();
     expect(es.update(2, weights)).toEqual([]);
