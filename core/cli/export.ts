@@ -8,12 +8,14 @@ import { readGraphFile } from './check.ts';
 import { dataResourcesFor } from './node-runtime.ts';
 import { UsageError, type Io } from './main.ts';
 
-const HELP = `Usage: gradflow export FILE --to onnx|pytorch [--out PATH]
+const HELP = `Usage: gradflow export FILE --to onnx|pytorch|tfjs [--out PATH]
 
 Exports the model in FILE with its trained weights (or the initial ones if it has none).
 
   --to onnx      one .onnx file (opset 17): the inference graph, for ONNX Runtime, Netron...
   --to pytorch   a folder: model.py, train.py, weights.npz, data.npz and a README
+  --to tfjs      a folder: model.json and weights.bin, a TensorFlow.js LayersModel
+                 (tf.loadLayersModel; tensorflowjs_converter turns it into Keras)
   --out PATH     where to write (default: next to FILE, named after it)
 
 Nothing is written when a node cannot be expressed in the target; the message names it.`;

@@ -1,17 +1,19 @@
-/** `gradflow import MODEL.onnx [--out FILE.nngraph]`: another tool's model as an editable graph. */
+/** `gradflow import MODEL.onnx|model.json [--out FILE.nngraph]`: another tool's model as an editable graph. */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importOnnx } from '../io/import/onnx.ts';
+import { importTfjs } from '../io/import/tfjs.ts';
 import { saveGraph } from '../io/save.ts';
 import { UsageError, type Io } from './main.ts';
 
-const HELP = `Usage: gradflow import MODEL.onnx [--out FILE.nngraph]
+const HELP = `Usage: gradflow import MODEL.onnx|model.json [--out FILE.nngraph]
 
-Turns an ONNX model (e.g. from torch.onnx.export, or Gradflow's own export) into a graph
-with its weights, laid out left to right, starting from an Input of the model's input
+Turns an ONNX model (e.g. from torch.onnx.export, or Gradflow's own export) or a
+TensorFlow.js LayersModel (model.json with its weight files next to it, e.g. from
+gradflow export --to tfjs or tfjs's model.save) into a graph with its weights, laid out left to right, starting from an Input of the model's input
 shape: attach a Dataset, a loss and an optimizer to train it. An op Gradflow cannot
-represent is named with its node, and nothing is written.`;
+represent is named with its node (a layer with its class), and nothing is written.`;
 
 export async function runImport(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
@@ -19,9 +21,10 @@ export async function runImport(args: string[], io: Io): Promise<number> {
     io.out(`${HELP}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'import takes one MODEL' : 'import needs a MODEL.onnx');
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'import takes one MODEL' : 'import needs a MODEL.onnx or model.json');
   const path = positionals[0]!;
-  if (!/\.onnx$/i.test(path)) throw new UsageError(`import reads ONNX models (.onnx), got '${basename(path)}'`);
+  const tfjs = /\.json$/i.test(path);
+  if (!tfjs && !/\.onnx$/i.test(path)) throw new UsageError(`import reads ONNX models (.onnx) and TensorFlow.js LayersModels (model.json), got '${basename(path)}'`);
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -29,8 +32,11 @@ export async function runImport(args: string[], io: Io): Promise<number> {
     io.err(`error: cannot read ${path}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
     return 1;
   }
-  const stem = basename(path).replace(/\.onnx$/i, '');
-  const r = await importOnnx(bytes, stem);
+  // A LayersModel is usually model.json in a folder named after the model.
+  const stem = tfjs ? (basename(path, '.json') === 'model' ? basename(dirname(path)).replace(/-tfjs$/, '') || 'model' : basename(path, '.json')) : basename(path).replace(/\.onnx$/i, '');
+  const r = tfjs
+    ? await importTfjs(new TextDecoder().decode(bytes), (p) => readFile(join(dirname(path), p)).catch(() => null), stem)
+    : await importOnnx(bytes, stem);
   if (!r.ok) {
     io.err(`error: ${path} cannot be imported:\n`);
     for (const e of r.errors) io.err(`  - ${e}\n`);

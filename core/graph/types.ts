@@ -252,6 +252,15 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
    * Losses give a module called as loss(pred, target); target-path kinds one called on y.
    */
   torch?(ctx: TorchContext<ParamValues<S>>): TorchModule;
+  /**
+   * The node as Keras layers for the TensorFlow.js LayersModel export (model.json +
+   * weights): emits layers through the context and returns the output layer names by port.
+   * Losses return extra model outputs (the probabilities their activation gives). A kind
+   * without it (no Keras layer computes it) cannot be exported to TensorFlow.js.
+   */
+  keras?(ctx: KerasContext<ParamValues<S>>): Record<string, string>;
+  /** The Keras layers this kind reads back when a LayersModel is imported (the inverse of {@link keras}). */
+  fromKeras?: KerasReader<ParamValues<S>>;
 }
 
 /**
@@ -290,16 +299,20 @@ export type OnnxAttribute = { int: number } | { float: number } | { ints: number
  * weights as initializers, and a way to add ops. Names it chooses are made unique and
  * prefixed with the node's canvas label, so the file reads like the canvas in Netron.
  */
-export interface OnnxContext<P> {
+/** What every exporter hook of a kind sees of its node: the names it reads are the target's own. */
+export interface ExportNodeContext<P> {
   params: P;
-  /** The node's canvas label (or id): the prefix of its ONNX node names. */
+  /** The node's canvas label (or id), made safe for the target: the prefix of the names it makes. */
   label: string;
-  /** Tensor names by input port, in edge order. */
+  /** The target's names of the tensors (ONNX) or layers (Keras) wired into each port, in edge order. */
   inputs: Record<string, string[]>;
   inputShapes: Record<string, Shape[]>;
   outputShapes: Record<string, Shape>;
   /** DropConnect rate on this node's kernel (0 when no DropConnect feeds it). */
   dropConnectRate: number;
+}
+
+export interface OnnxContext<P> extends ExportNodeContext<P> {
   /** The initializer holding one of the node's weights (trained, or initial when untrained). */
   weight(name: string): string;
   /** The values of one of the node's weights, for exporters that fold them. */
@@ -381,4 +394,54 @@ export interface TorchModule {
   module: string;
   /** Python classes the expression uses, by class name (shared classes are written once). */
   classes?: Record<string, string>;
+}
+
+/** A float32 tensor with its shape, as exporters and importers pass weights around. */
+export interface FloatTensor {
+  shape: number[];
+  values: Float32Array;
+}
+
+/** A JSON value inside a Keras layer config. */
+export type KerasValue = null | boolean | number | string | KerasValue[] | { [key: string]: KerasValue };
+
+/**
+ * What a kind's Keras exporter sees. Layer names it makes are unique and start with the
+ * node's canvas label, so the model reads like the canvas.
+ */
+export interface KerasContext<P> extends ExportNodeContext<P> {
+  /** One of the node's weights (trained, or initial when untrained), checked against its spec. */
+  weight(name: string): FloatTensor;
+  /**
+   * Add a Keras layer: its class, its config in Keras's own (snake_case) keys without the
+   * name, the layers it reads, and its weights by Keras name in the order the layer makes
+   * them ('kernel', 'bias', 'gamma', 'moving_mean', …). `hint` suffixes the label for a
+   * helper layer. Returns the layer's name.
+   */
+  layer(className: string, config: Record<string, KerasValue>, inputs: string[], weights?: ({ name: string } & FloatTensor)[], hint?: string): string;
+}
+
+/** One layer of a LayersModel being imported, as a kind's {@link KerasReader} sees it. */
+export interface KerasLayerView {
+  className: string;
+  name: string;
+  /** The layer's config as written in model.json (Keras's snake_case keys). */
+  config: Record<string, KerasValue>;
+  /** Per-example shapes of the tensors it reads, in order. */
+  inputShapes: Shape[];
+  /** Whether the layer has a weight of this Keras name. */
+  has(name: string): boolean;
+  /** One of its weights by Keras name; throws a readable error when it is missing. */
+  weight(name: string): FloatTensor;
+}
+
+/** How a kind reads a Keras layer back: the classes it claims and the node it makes of one. */
+export interface KerasReader<P> {
+  classNames: readonly string[];
+  /**
+   * The node's params (defaults fill the rest) and weights for this layer, or null when the
+   * layer is not this kind's (an Activation of another function). Throws an Error saying what
+   * does not fit (e.g. strides that differ between height and width).
+   */
+  read(layer: KerasLayerView): { params: Partial<P>; weights?: Record<string, FloatTensor> } | null;
 }

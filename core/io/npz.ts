@@ -158,8 +158,11 @@ async function inflateRaw(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** Read every array of a .npz, by key (the entry name without .npy). */
-export async function decodeNpz(bytes: Uint8Array, file = 'the .npz file'): Promise<Record<string, NpyArray>> {
+/**
+ * Read the files of a zip (stored or deflated, zip64 included), by path; `keep` chooses the
+ * entries to read. `kind` names the format in messages ('.npz', '.zip').
+ */
+export async function decodeZip(bytes: Uint8Array, file: string, keep: (path: string) => boolean = () => true, kind = '.zip'): Promise<Record<string, Uint8Array>> {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let eocd = -1;
   for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 65_535); i--) {
@@ -168,7 +171,7 @@ export async function decodeNpz(bytes: Uint8Array, file = 'the .npz file'): Prom
       break;
     }
   }
-  if (eocd < 0) throw new NpzError(`${file} is not a .npz (zip) file`);
+  if (eocd < 0) throw new NpzError(`${file} is not a ${kind === '.zip' ? '.zip' : `${kind} (zip)`} file`);
   let count = dv.getUint16(eocd + 10, true);
   let at = dv.getUint32(eocd + 16, true);
   if (at === 0xffffffff || count === 0xffff) {
@@ -179,7 +182,7 @@ export async function decodeNpz(bytes: Uint8Array, file = 'the .npz file'): Prom
     count = Number(dv.getBigUint64(rec + 32, true));
     at = Number(dv.getBigUint64(rec + 48, true));
   }
-  const out: Record<string, NpyArray> = {};
+  const out: Record<string, Uint8Array> = {};
   const dec = new TextDecoder();
   for (let e = 0; e < count; e++) {
     if (at + 46 > bytes.length || dv.getUint32(at, true) !== 0x02014b50) throw new NpzError(`${file} has a damaged zip directory`);
@@ -206,16 +209,22 @@ export async function decodeNpz(bytes: Uint8Array, file = 'the .npz file'): Prom
       x += 4 + size;
     }
     at += 46 + nameLen + extraLen + commentLen;
-    if (!name.endsWith('.npy')) continue;
-    const key = name.slice(0, -4);
+    if (!keep(name)) continue;
+    const key = name;
     const dataAt = localAt + 30 + dv.getUint16(localAt + 26, true) + dv.getUint16(localAt + 28, true);
     const raw = bytes.subarray(dataAt, dataAt + compressed);
     if (raw.length < compressed) throw new NpzError(`${file}: the entry '${key}' is truncated`);
     let data: Uint8Array;
     if (method === 0) data = raw;
     else if (method === 8) data = await inflateRaw(raw);
-    else throw new NpzError(`${file}: the entry '${key}' uses zip method ${method}; save with np.savez or np.savez_compressed`);
-    out[key] = decodeNpy(data, `'${key}' in ${file}`);
+    else throw new NpzError(`${file}: the entry '${key}' uses zip method ${method}; Gradflow reads stored and deflated entries`);
+    out[key] = data;
   }
   return out;
+}
+
+/** Read every array of a .npz, by key (the entry name without .npy). */
+export async function decodeNpz(bytes: Uint8Array, file = 'the .npz file'): Promise<Record<string, NpyArray>> {
+  const entries = await decodeZip(bytes, file, (name) => name.endsWith('.npy'), '.npz');
+  return Object.fromEntries(Object.entries(entries).map(([name, data]) => [name.slice(0, -4), decodeNpy(data, `'${name.slice(0, -4)}' in ${file}`)]));
 }

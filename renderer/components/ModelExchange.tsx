@@ -1,18 +1,21 @@
 /**
- * Model in and out of the app: export the graph as ONNX or as a PyTorch project (a .zip),
- * import an ONNX model as a new graph, and load weights trained by the exported project.
+ * Model in and out of the app: export the graph as ONNX, as a PyTorch project (a .zip) or as
+ * a TensorFlow.js LayersModel (model.json + weights.bin in a .zip), import an ONNX model or a
+ * LayersModel as a new graph, and load weights trained by the exported project.
  * Self-contained: App renders it and hands it the session's trained weights and a way to
  * open a graph; everything else goes through core/io.
  */
 import { useState } from 'react';
 import type { WeightsBlock } from '../../core/graph/document.ts';
 import { exportModel, type ExportTarget } from '../../core/io/export/index.ts';
+import type { ModelImport } from '../../core/io/import/assemble.ts';
 import { importOnnx } from '../../core/io/import/onnx.ts';
+import { importTfjsFiles } from '../../core/io/import/tfjs.ts';
 import { importWeightsNpz } from '../../core/io/import/weights.ts';
 import { encodeZip } from '../../core/io/npz.ts';
 import { saveGraph } from '../../core/io/save.ts';
 import { documentWeights } from '../../core/io/weights.ts';
-import { downloadBytes, pickFile } from '../platform/dom-files.ts';
+import { downloadBytes, pickFile, pickFiles } from '../platform/dom-files.ts';
 import { useEditorStore, usePlatform } from '../store/context.tsx';
 
 export function ModelExchangeDialog({
@@ -58,29 +61,43 @@ export function ModelExchangeDialog({
         setProblems(r.errors);
         return;
       }
+      // A folder of files (PyTorch, TensorFlow.js) travels as one .zip of that folder.
       const [name, bytes, type, ext] =
-        to === 'onnx' ? [`${stem()}.onnx`, r.value[0]!.bytes, 'application/octet-stream', 'onnx'] : [`${stem()}-pytorch.zip`, encodeZip(r.value.map((f) => ({ path: `${stem()}-pytorch/${f.path}`, bytes: f.bytes }))), 'application/zip', 'zip'];
+        to === 'onnx' ? [`${stem()}.onnx`, r.value[0]!.bytes, 'application/octet-stream', 'onnx'] : [`${stem()}-${to}.zip`, encodeZip(r.value.map((f) => ({ path: `${stem()}-${to}/${f.path}`, bytes: f.bytes }))), 'application/zip', 'zip'];
       const saved = platform.exportFile
         ? await platform.exportFile({ suggestedName: name, data: bytes, filters: [{ name: to === 'onnx' ? 'ONNX model' : 'Zip archive', extensions: [ext] }] })
         : downloadBytes(name, bytes, type);
       if (saved) {
-        store.getState().notify('info', `Exported ${to === 'onnx' ? 'the ONNX model' : 'the PyTorch project'} to ${saved.name} (${w.trained ? 'trained' : 'initial'} weights)`);
+        const what = { onnx: 'the ONNX model', pytorch: 'the PyTorch project', tfjs: 'the TensorFlow.js model' }[to];
+        store.getState().notify('info', `Exported ${what} to ${saved.name} (${w.trained ? 'trained' : 'initial'} weights)${r.notes.length ? `. ${r.notes.join('. ')}` : ''}`);
         onClose();
       }
     });
 
+  /** Open an imported model as the current graph, or show why it could not be imported. */
+  const openImported = (r: ModelImport, what: string) => {
+    if (!r.ok) {
+      setProblems([`${what} cannot be imported:`, ...r.errors]);
+      return;
+    }
+    if (onOpenGraph(saveGraph(r.document), `${r.document.metadata.name}.nngraph`)) {
+      store.getState().notify('info', `Imported ${what}: ${r.document.nodes.length} nodes. ${r.notes.join(' ')}`.trim());
+      onClose();
+    }
+  };
+
   const importModel = act(async () => {
     const file = await pickFile('.onnx');
     if (!file) return;
-    const r = await importOnnx(new Uint8Array(await file.arrayBuffer()), file.name.replace(/\.onnx$/i, ''));
-    if (!r.ok) {
-      setProblems([`${file.name} cannot be imported:`, ...r.errors]);
-      return;
-    }
-    if (onOpenGraph(saveGraph(r.document), `${file.name.replace(/\.onnx$/i, '')}.nngraph`)) {
-      store.getState().notify('info', `Imported ${file.name}: ${r.document.nodes.length} nodes. ${r.notes.join(' ')}`.trim());
-      onClose();
-    }
+    openImported(await importOnnx(new Uint8Array(await file.arrayBuffer()), file.name.replace(/\.onnx$/i, '')), file.name);
+  });
+
+  // model.json with its .bin files, chosen together, or the .zip the export above makes.
+  const importLayersModel = act(async () => {
+    const files = await pickFiles('.json,.bin,.zip');
+    if (!files.length) return;
+    const picked = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+    openImported(await importTfjsFiles(picked), files.map((f) => f.name).join(' + '));
   });
 
   const importWeights = act(async () => {
@@ -100,11 +117,13 @@ export function ModelExchangeDialog({
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div className="modal" role="dialog" aria-modal="true" aria-label="Export or import a model" onKeyDown={(e) => e.key === 'Escape' && onClose()}>
         <h2>Model</h2>
-        <p>Export the network with its weights (trained ones when there are), bring in an ONNX model, or load weights trained by the exported PyTorch project.</p>
+        <p>Export the network with its weights (trained ones when there are), bring in an ONNX or TensorFlow.js model, or load weights trained by the exported PyTorch project.</p>
         <div className="modal-actions">
           <button disabled={busy} onClick={() => void exportTo('onnx')()}>Export ONNX…</button>
           <button disabled={busy} onClick={() => void exportTo('pytorch')()}>Export PyTorch project…</button>
+          <button disabled={busy} onClick={() => void exportTo('tfjs')()}>Export TensorFlow.js…</button>
           <button disabled={busy} onClick={() => void importModel()}>Import ONNX model…</button>
+          <button disabled={busy} onClick={() => void importLayersModel()}>Import TensorFlow.js model…</button>
           <button disabled={busy} onClick={() => void importWeights()}>Import weights (.npz)…</button>
           <button onClick={onClose}>Close</button>
         </div>

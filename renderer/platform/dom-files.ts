@@ -1,20 +1,26 @@
 /** Choosing and saving files with the DOM alone (a hidden file input, a download link). */
 
 /** Let the user pick one file; null when cancelled. */
-export function pickFile(accept: string): Promise<File | null> {
+export async function pickFile(accept: string): Promise<File | null> {
+  return (await pickFiles(accept, false))[0] ?? null;
+}
+
+/** Let the user pick files (several when `multiple`); none when cancelled. */
+export function pickFiles(accept: string, multiple = true): Promise<File[]> {
   return new Promise((resolve) => {
     const input = document.createElement('input');
     input.type = 'file';
     input.accept = accept;
+    input.multiple = multiple;
     input.style.display = 'none';
     input.addEventListener('change', () => {
-      const file = input.files?.[0] ?? null;
+      const files = [...(input.files ?? [])];
       input.remove();
-      resolve(file);
+      resolve(files);
     });
     input.addEventListener('cancel', () => {
       input.remove();
-      resolve(null);
+      resolve([]);
     });
     document.body.appendChild(input);
     input.click();

@@ -33,6 +33,24 @@ test.describe('the model in and out of the app', () => {
     expect((await docOf(page)).weights?.backend).toBe('onnx');
   });
 
+  test('exports a TensorFlow.js LayersModel (.zip) and imports it back as a new graph', async ({ page }) => {
+    await openXor(page);
+    await page.getByRole('button', { name: 'Model…' }).click();
+    const download = page.waitForEvent('download');
+    await page.getByRole('dialog', { name: 'Export or import a model' }).getByRole('button', { name: 'Export TensorFlow.js…' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/-tfjs\.zip$/);
+    const zip = Buffer.concat(await (await file.createReadStream()).toArray());
+    await expect(page.getByRole('status').or(page.getByRole('alert')).first()).toContainText(/Exported the TensorFlow\.js model/);
+
+    await page.getByRole('button', { name: 'Model…' }).click();
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('dialog', { name: 'Export or import a model' }).getByRole('button', { name: 'Import TensorFlow.js model…' }).click();
+    await (await chooser).setFiles({ name: file.suggestedFilename(), mimeType: 'application/zip', buffer: zip });
+    await expect.poll(async () => (await docOf(page)).nodes.map((n) => n.kind)).toEqual(['input', 'dense', 'tanh', 'dense']);
+    expect((await docOf(page)).weights?.backend).toBe('tfjs');
+  });
+
   test('weights that do not fit the graph are refused with the reason, and nothing changes', async ({ page }) => {
     await openXor(page);
     await page.getByRole('button', { name: 'Model…' }).click();

@@ -43,6 +43,8 @@ const EXPLAINED: Record<string, Record<string, string>> = {
   'core/io/export/pytorch-train.ts': Object.fromEntries(['adagrad', 'adam', 'earlyStopping', 'l2', 'momentum', 'nesterov', 'rmsprop', 'sgd'].map((k) => [k, 'the text of the exported train.py: Python dispatching on the optimizer kind written into its config, and config keys'])),
   'core/io/export/pytorch.ts': Object.fromEntries(['binaryCrossEntropy', 'dropConnect', 'dropout', 'gaussianNoise', 'labelNoise', 'softmax', 'softmaxCrossEntropy'].map((k) => [k, 'the project README and docstrings name what the graph does in words (the loss, the random nodes)'])),
   'core/io/import/onnx.ts': Object.fromEntries(['abs', 'add', 'batchNorm', 'concat', 'dense', 'dropConnect', 'dropout', 'elu', 'flatten', 'input', 'layerNorm', 'leakyRelu', 'momentum', 'prelu', 'relu', 'reshape', 'sigmoid', 'softmax', 'softplus', 'tanh'].map((k) => [k, 'the ONNX importer builds graphs: each ONNX op becomes the kind that computes it (naming kinds is its content)'])),
+  'core/io/import/assemble.ts': { softmax: 'an OutputActivation value (kinds declare it with activation), in the note it writes' },
+  'core/io/import/tfjs.ts': { linear: 'Keras’s name for "no activation" in a Dense or Conv2D config, not the Linear kind' },
   'renderer/components/ModelExchange.tsx': { dataset: 'a Dataset of MNIST digits: the app loads them in its training worker only, so the PyTorch project of such a graph is made with the command line' },
   'core/data/synthetic.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
   'core/data/types.ts': { abs: 'the regression function |x|, not the absolute-value activation' },

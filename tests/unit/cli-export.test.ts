@@ -70,6 +70,29 @@ describe('gradflow export', () => {
     expect(existsSync(join(dir, 'x.nngraph'))).toBe(false);
   });
 
+  it('writes a TensorFlow.js LayersModel folder, and gradflow import reads it back into a graph', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradflow-export-'));
+    const graph = join(dir, 'xor.nngraph');
+    writeFileSync(graph, readFileSync(join(ROOT, 'examples/xor.nngraph')));
+    const r = await run('export', graph, '--to', 'tfjs');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const out = join(dir, 'xor-tfjs');
+    expect(r.out).toContain(`wrote ${out} (initial weights`);
+    expect(readdirSync(out).sort()).toEqual(['model.json', 'weights.bin']);
+    const back = await run('import', join(out, 'model.json'));
+    expect(back.err).toBe('');
+    // Named after the folder, written inside it (never over the graph it came from).
+    expect(back.out).toContain(`wrote ${join(out, 'xor.nngraph')}: 4 nodes`);
+    const imported = JSON.parse(readFileSync(join(out, 'xor.nngraph'), 'utf8')) as { nodes: { id: string; kind: string }[] };
+    expect(imported.nodes.map((n) => `${n.id}:${n.kind}`)).toEqual(['Data:input', 'hidden:dense', 'tanh:tanh', 'out:dense']);
+    // A kind with no Keras layer: named, and no folder is left behind.
+    const dc = await run('export', join(ROOT, 'examples/mnist-dropconnect.nngraph'), '--to', 'tfjs', '--out', join(dir, 'dc'));
+    expect(dc.code).toBe(1);
+    expect(dc.err).toContain("DropConnect 'dropconnect1' cannot be exported to TensorFlow.js: the DropConnect kind has no Keras layer");
+    expect(existsSync(join(dir, 'dc'))).toBe(false);
+  });
+
   it.each([
     [['export', 'x.nngraph'], /export needs --to onnx\|pytorch/],
     [['export', 'x.nngraph', '--to', 'caffe'], /got 'caffe'/],

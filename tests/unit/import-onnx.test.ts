@@ -14,8 +14,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMnistNode } from '../../core/data/mnist-node.ts';
 import { analyzeGraph } from '../../core/graph/analyze.ts';
 import { kindDef } from '../../core/graph/catalogue.ts';
-import { edgeId, type GraphDocument } from '../../core/graph/document.ts';
-import { defaultParams, type ParamSpecs, type ParamValue } from '../../core/graph/params.ts';
+import type { GraphDocument } from '../../core/graph/document.ts';
+import type { ParamValue } from '../../core/graph/params.ts';
 import type { TF } from '../../core/graph/types.ts';
 import { exportOnnx } from '../../core/io/export/onnx.ts';
 import { importOnnx } from '../../core/io/import/onnx.ts';
@@ -23,6 +23,7 @@ import { loadGraph } from '../../core/io/load.ts';
 import { decodeNpz } from '../../core/io/npz.ts';
 import { decodeWeightsBlock } from '../../core/io/weights.ts';
 import { Trainer } from '../../core/train/trainer.ts';
+import { attachTraining, maxRel, predictWith as predictWithTf } from './helpers/imported.ts';
 import { havePython, python } from './helpers/python.ts';
 
 tf.enableProdMode();
@@ -39,41 +40,7 @@ const loadExample = (file: string): GraphDocument => {
   return r.document;
 };
 
-/**
- * What a user does after importing: the Input becomes a Dataset (same id, same x port),
- * the model's output feeds a loss with the Dataset's y, and an optimizer takes the loss.
- */
-function attachTraining(doc: GraphDocument, dataset: Record<string, ParamValue>, loss = 'softmaxCrossEntropy'): GraphDocument {
-  const input = doc.nodes.find((n) => n.kind === 'input')!;
-  const sinks = doc.nodes.filter((n) => n.kind !== 'input' && !doc.edges.some((e) => e.source === n.id));
-  expect(sinks).toHaveLength(1);
-  const def = (k: string) => defaultParams(kindDef(k)!.params as ParamSpecs);
-  const nodes = doc.nodes.map((n) => (n === input ? { ...n, kind: 'dataset', params: { ...def('dataset'), ...dataset } } : n));
-  nodes.push({ id: 'loss', kind: loss, params: def(loss), position: { x: 0, y: 0 } }, { id: 'opt', kind: 'adam', params: def('adam'), position: { x: 0, y: 0 } });
-  const edges = [
-    ...doc.edges,
-    { id: edgeId(sinks[0]!.id, 'out', 'loss', 'pred'), source: sinks[0]!.id, sourcePort: 'out', target: 'loss', targetPort: 'pred' },
-    { id: edgeId(input.id, 'y', 'loss', 'target'), source: input.id, sourcePort: 'y', target: 'loss', targetPort: 'target' },
-    { id: edgeId('loss', 'loss', 'opt', 'loss'), source: 'loss', sourcePort: 'loss', target: 'opt', targetPort: 'loss' },
-  ];
-  return { ...doc, nodes, edges };
-}
-
-async function predictWith(doc: GraphDocument, x: Float32Array, n: number): Promise<Float32Array> {
-  const mnist = doc.nodes.some((m) => m.params.source === 'mnist') ? await loadMnistNode() : undefined;
-  const trainer = Trainer.create(TFNS, doc, { instrument: false, ...(mnist ? { mnist } : {}) });
-  try {
-    if (doc.weights) trainer.importWeights(doc.weights);
-    return await trainer.predict(x, n);
-  } finally {
-    trainer.dispose();
-  }
-}
-
-const maxRel = (a: Float32Array, b: Float32Array) => {
-  expect(a.length).toBe(b.length);
-  return Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!) / Math.max(1, Math.abs(b[i]!))));
-};
+const predictWith = (doc: GraphDocument, x: Float32Array, n: number) => predictWithTf(TFNS, doc, x, n);
 
 const TORCH_MODEL = `
 import sys, numpy as np, torch, torch.nn as nn

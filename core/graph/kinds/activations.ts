@@ -1,8 +1,8 @@
 /** Activations (hidden and output units), element by element unless noted. */
 import { num } from '../params.ts';
-import { defineKind, type AnyKindDef, type ForwardContext, type FusableActivation, type OutputActivation, type Tensor } from '../types.ts';
+import { defineKind, type AnyKindDef, type ForwardContext, type FusableActivation, type KerasValue, type OutputActivation, type Tensor } from '../types.ts';
 import type { ParamSpecs } from '../params.ts';
-import { onnxUnary, py, single, torchBuiltin } from './util.ts';
+import { isLastAxis, kerasActivation, kerasNumber, kerasUnary, onnxUnary, py, single, torchBuiltin } from './util.ts';
 
 /** A shape-preserving node with one input `in` and one output `out`. */
 export function elementwise<S extends ParamSpecs>(def: {
@@ -23,6 +23,10 @@ export function elementwise<S extends ParamSpecs>(def: {
   dropConnectRate?: (params: any) => number;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   torch?: AnyKindDef['torch'];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  keras?: AnyKindDef['keras'];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  fromKeras?: AnyKindDef['fromKeras'];
 }): AnyKindDef {
   return defineKind({
     kind: def.kind,
@@ -43,6 +47,8 @@ export function elementwise<S extends ParamSpecs>(def: {
     ...(def.activation ? { activation: def.activation } : {}),
     ...(def.dropConnectRate ? { dropConnectRate: def.dropConnectRate } : {}),
     ...(def.torch ? { torch: def.torch } : {}),
+    ...(def.keras ? { keras: def.keras } : {}),
+    ...(def.fromKeras ? { fromKeras: def.fromKeras } : {}),
     forward: (ctx, inputs) => ({ out: def.forward(ctx, inputs.in![0]!) }),
   });
 }
@@ -56,6 +62,8 @@ export const relu = elementwise({
   fusableAs: 'relu',
   onnx: onnxUnary('Relu'),
   torch: torchBuiltin('nn.ReLU()'),
+  // Keras's ReLU layer is this function when it has no cap, threshold or slope.
+  ...kerasActivation('relu', { ReLU: (l) => l.config.max_value == null && !l.config.threshold && !l.config.negative_slope }),
 });
 
 export const leakyRelu = elementwise({
@@ -66,6 +74,9 @@ export const leakyRelu = elementwise({
   forward: (ctx, x) => ctx.tf.leakyRelu(x, ctx.params.alpha),
   onnx: onnxUnary('LeakyRelu', (p: { alpha: number }) => ({ alpha: { float: p.alpha } })),
   torch: torchBuiltin((p: { alpha: number }) => `nn.LeakyReLU(${py(p.alpha)})`),
+  keras: kerasUnary('LeakyReLU', (p: { alpha: number }) => ({ alpha: p.alpha })),
+  // Keras's default slope is 0.3.
+  fromKeras: { classNames: ['LeakyReLU'], read: (l) => ({ params: { alpha: kerasNumber(l, 'alpha', 0.3) } }) },
 });
 
 export const prelu = elementwise({
@@ -95,6 +106,24 @@ export const prelu = elementwise({
         return torch.where(x < 0, self.alpha * x, x)`,
     },
   }),
+  // Keras's PReLU learns one slope per position unless axes are shared: sharing every axis
+  // but the last gives Gradflow's slope per unit along the last axis.
+  keras: (ctx) => {
+    const rank = ctx.inputShapes.in![0]!.length;
+    const alpha = ctx.weight('alpha');
+    const shape = [...Array<number>(rank - 1).fill(1), alpha.values.length];
+    const config: Record<string, KerasValue> = rank > 1 ? { shared_axes: Array.from({ length: rank - 1 }, (_, i) => i + 1) } : {};
+    return { out: ctx.layer('PReLU', config, [ctx.inputs.in![0]!], [{ name: 'alpha', shape, values: alpha.values }]) };
+  },
+  fromKeras: {
+    classNames: ['PReLU'],
+    read: (l) => {
+      const alpha = l.weight('alpha');
+      const units = l.inputShapes[0]?.at(-1);
+      if (alpha.values.length !== units) throw new Error(`it learns ${alpha.values.length} slopes (shape [${alpha.shape.join(', ')}]), Gradflow's PReLU one per unit along the last axis (${units}): share every other axis (shared_axes)`);
+      return { params: {}, weights: { alpha: { shape: [units], values: alpha.values } } };
+    },
+  },
 });
 
 export const absRect = elementwise({
@@ -125,6 +154,7 @@ export const sigmoid = elementwise({
   forward: (ctx, x) => ctx.tf.sigmoid(x),
   onnx: onnxUnary('Sigmoid'),
   torch: torchBuiltin('nn.Sigmoid()'),
+  ...kerasActivation('sigmoid'),
 });
 
 export const tanh = elementwise({
@@ -135,6 +165,7 @@ export const tanh = elementwise({
   forward: (ctx, x) => ctx.tf.tanh(x),
   onnx: onnxUnary('Tanh'),
   torch: torchBuiltin('nn.Tanh()'),
+  ...kerasActivation('tanh'),
 });
 
 export const softmax = elementwise({
@@ -146,6 +177,8 @@ export const softmax = elementwise({
   forward: (ctx, x) => ctx.tf.softmax(x),
   onnx: onnxUnary('Softmax', () => ({ axis: { int: -1 } })),
   torch: torchBuiltin('nn.Softmax(dim=-1)'),
+  // Activation('softmax') works on the last axis, as Gradflow's Softmax does.
+  ...kerasActivation('softmax', { Softmax: (l) => isLastAxis(l.config.axis, l.inputShapes[0]) }),
 });
 
 export const linear = elementwise({
@@ -156,6 +189,7 @@ export const linear = elementwise({
   forward: (_ctx, x) => x,
   onnx: onnxUnary('Identity'),
   torch: torchBuiltin('nn.Identity()'),
+  ...kerasActivation('linear'),
 });
 
 export const softplus = elementwise({
@@ -166,6 +200,7 @@ export const softplus = elementwise({
   forward: (ctx, x) => ctx.tf.softplus(x),
   onnx: onnxUnary('Softplus'),
   torch: torchBuiltin('nn.Softplus()'),
+  ...kerasActivation('softplus'),
 });
 
 export const elu = elementwise({
@@ -183,4 +218,14 @@ export const elu = elementwise({
   },
   onnx: onnxUnary('Elu', (p: { alpha: number }) => ({ alpha: { float: p.alpha } })),
   torch: torchBuiltin((p: { alpha: number }) => `nn.ELU(alpha=${py(p.alpha)})`),
+  // TensorFlow.js's ELU layer refuses any α but 1 ("not supported yet"), so only α = 1 exports.
+  keras: kerasUnary('ELU', (p: { alpha: number }) => {
+    if (p.alpha !== 1) throw new Error(`TensorFlow.js's ELU layer computes only α = 1, and this one has α = ${p.alpha}`);
+    return { alpha: 1 };
+  }),
+  // Activation('elu') is the ELU with α = 1.
+  fromKeras: {
+    classNames: ['ELU', 'Activation'],
+    read: (l) => (l.className === 'ELU' ? { params: { alpha: kerasNumber(l, 'alpha', 1) } } : l.config.activation === 'elu' ? { params: { alpha: 1 } } : null),
+  },
 });

@@ -13,9 +13,9 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, oneOf, shape } from '../params.ts';
-import { defineKind, type InferContext, type LocalIssue, type OnnxContext, type TF, type Tensor, type WeightSpec } from '../types.ts';
+import { defineKind, type InferContext, type KerasLayerView, type LocalIssue, type OnnxContext, type TF, type Tensor, type WeightSpec } from '../types.ts';
 import { dropConnectKernel, initializerParam, initSpec, sigmaParam } from './layers.ts';
-import { error, fmt, single, warning } from './util.ts';
+import { error, fmt, kerasNumber, kerasPair, kerasUnary, single, warning } from './util.ts';
 
 export const PADDINGS = ['valid', 'same'] as const;
 export type Padding = (typeof PADDINGS)[number];
@@ -300,6 +300,31 @@ function onnxNchw(ctx: OnnxContext<unknown>, op: (nchw: string) => string): stri
 }
 
 // ---------------------------------------------------------------------------------------------
+// Keras (TensorFlow.js LayersModel import): Keras allows a different stride or dilation per
+// axis and channels-first images; Gradflow has one number for both axes and channels last.
+
+function channelsLast(l: KerasLayerView): void {
+  const f = l.config.data_format;
+  if (f !== undefined && f !== null && f !== 'channels_last') throw new Error(`its data_format is ${JSON.stringify(f)}; Gradflow's images are channels last`);
+}
+
+/** A Keras pair that Gradflow keeps as one number for both axes. */
+function square(l: KerasLayerView, key: string, def: number): number {
+  const [a, b] = kerasPair(l, key, def);
+  if (a !== b) throw new Error(`its ${key} is [${a}, ${b}]; Gradflow uses the same ${key} for height and width`);
+  return a;
+}
+
+/** Stride (the pool size when absent and `def` is null, as Keras does) and padding of a sliding window. */
+function kerasWindow(l: KerasLayerView, key: string, def: number | null): { stride: number; padding: Padding } {
+  channelsLast(l);
+  const padding = l.config.padding ?? 'valid';
+  if (padding !== 'valid' && padding !== 'same') throw new Error(`its padding is ${JSON.stringify(padding)}; Gradflow pads 'valid' or 'same'`);
+  const stride = l.config[key] == null && def === null ? square(l, 'pool_size', 2) : square(l, key, def ?? 1);
+  return { stride, padding };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Kinds
 
 export const conv2dKind = defineKind({
@@ -375,6 +400,20 @@ export const conv2dKind = defineKind({
     };
     return { out: onnxNchw(ctx, (x) => ctx.op('Conv', [x, kernel, ...(p.bias ? [ctx.weight('bias')] : [])], attributes)) };
   },
+  // Keras's Conv2D (channels last) has Gradflow's kernel layout [kh, kw, c_in, c_out] and padding rules.
+  keras: (ctx) => {
+    const p = ctx.params;
+    const config = { filters: p.filters, kernel_size: p.kernelSize, strides: [p.stride, p.stride], padding: p.padding, dilation_rate: [p.dilation, p.dilation], activation: 'linear', use_bias: p.bias, data_format: 'channels_last' };
+    return { out: ctx.layer('Conv2D', config, [ctx.inputs.in![0]!], [{ name: 'kernel', ...ctx.weight('kernel') }, ...(p.bias ? [{ name: 'bias', ...ctx.weight('bias') }] : [])]) };
+  },
+  fromKeras: {
+    classNames: ['Conv2D'],
+    read: (l) => {
+      const kernel = l.weight('kernel');
+      const bias = l.config.use_bias !== false && l.has('bias');
+      return { params: { filters: kerasNumber(l, 'filters'), bias, kernelSize: kerasPair(l, 'kernel_size'), ...kerasWindow(l, 'strides', 1), dilation: square(l, 'dilation_rate', 1) }, weights: { kernel, ...(bias ? { bias: l.weight('bias') } : {}) } };
+    },
+  },
 });
 
 const poolParams = {
@@ -383,7 +422,7 @@ const poolParams = {
   padding: paddingParam,
 };
 
-function poolKind(kind: 'maxPool2d' | 'avgPool2d', title: string, description: string) {
+function poolKind(kind: 'maxPool2d' | 'avgPool2d', title: string, description: string, keras: string) {
   return defineKind({
     kind,
     title,
@@ -416,6 +455,12 @@ function poolKind(kind: 'maxPool2d' | 'avgPool2d', title: string, description: s
       const attributes = { kernel_shape: { ints: window }, strides: { ints: [p.stride, p.stride] }, pads: onnxPads(ctx, window, p.stride, p.padding) };
       return { out: onnxNchw(ctx, (x) => ctx.op(kind === 'maxPool2d' ? 'MaxPool' : 'AveragePool', [x], attributes)) };
     },
+    // Keras's average pooling with same padding also averages only the pixels inside the image.
+    keras: (ctx) => {
+      const p = ctx.params;
+      return { out: ctx.layer(keras, { pool_size: p.poolSize, strides: [p.stride, p.stride], padding: p.padding, data_format: 'channels_last' }, [ctx.inputs.in![0]!]) };
+    },
+    fromKeras: { classNames: [keras], read: (l) => ({ params: { poolSize: kerasPair(l, 'pool_size', 2), ...kerasWindow(l, 'strides', null) } }) },
   });
 }
 
@@ -423,12 +468,14 @@ export const maxPool2d = poolKind(
   'maxPool2d',
   'MaxPool2D',
   'Max pooling: each output pixel is the largest value in a small window of its channel, so the map shrinks and small shifts of a feature do not change the output. No weights.',
+  'MaxPooling2D',
 );
 
 export const avgPool2d = poolKind(
   'avgPool2d',
   'AvgPool2D',
   "Average pooling: each output pixel is the mean of a small window of its channel (with same padding, of the window's pixels inside the image). No weights.",
+  'AveragePooling2D',
 );
 
 export const globalAvgPool2d = defineKind({
@@ -450,5 +497,14 @@ export const globalAvgPool2d = defineKind({
   onnx: (ctx) => {
     const pooled = ctx.op('GlobalAveragePool', [ctx.op('Transpose', [ctx.inputs.in![0]!], NHWC_TO_NCHW, 'to_nchw')]);
     return { out: ctx.op('Flatten', [pooled], { axis: { int: 1 } }) };
+  },
+  keras: kerasUnary('GlobalAveragePooling2D', () => ({ data_format: 'channels_last' })),
+  fromKeras: {
+    classNames: ['GlobalAveragePooling2D'],
+    read: (l) => {
+      channelsLast(l);
+      if (l.config.keepdims === true) throw new Error('it keeps the pooled axes (keepdims); Gradflow gives [c]');
+      return { params: {} };
+    },
   },
 });

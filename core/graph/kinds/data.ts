@@ -118,4 +118,13 @@ export const input = defineKind({
   infer(ctx) {
     return { outputs: { x: [...ctx.params.shape] } };
   },
+  // A LayersModel's input: batch_input_shape [null, ...shape].
+  fromKeras: {
+    classNames: ['InputLayer'],
+    read: (l) => {
+      const s = l.config.batch_input_shape ?? l.config.batch_shape;
+      if (!Array.isArray(s) || s.length < 2 || !s.slice(1).every((d) => typeof d === 'number' && d > 0)) throw new Error(`its batch_input_shape is ${JSON.stringify(s) ?? 'missing'}; Gradflow needs a fixed size for every dimension but the batch`);
+      return { params: { shape: s.slice(1) as number[] } };
+    },
+  },
 });

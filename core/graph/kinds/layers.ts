@@ -3,7 +3,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, num, oneOf, shape } from '../params.ts';
 import { defineKind, type InitSpec, type LocalIssue, type OnnxContext, type Shape, type TF, type Tensor, type WeightSpec } from '../types.ts';
 import { matMulFast } from './matmul.ts';
-import { error, fmt, needsFlat, py, single, size } from './util.ts';
+import { error, fmt, isLastAxis, kerasNumber, kerasUnary, needsFlat, py, single, size } from './util.ts';
 
 export const INITIALIZERS = ['zeros', 'normal', 'glorotNormal', 'glorotUniform', 'heNormal', 'heUniform'] as const;
 export type Initializer = (typeof INITIALIZERS)[number];
@@ -113,6 +113,22 @@ export const dense = defineKind({
     return { out: matMulFast(ctx.tf, x, kernel, { ...(ctx.params.bias ? { bias: ctx.weights.bias! } : {}), activation, gradA: ctx.needsGradient?.(x) ?? true }) };
   },
   onnx: (ctx) => ({ out: onnxAffine(ctx, ctx.params.bias) }),
+  // Keras's Dense has Gradflow's kernel layout [fan_in, units]; its activation stays linear
+  // (the activation node after it exports itself).
+  keras: (ctx) => ({
+    out: ctx.layer('Dense', { units: ctx.params.units, activation: 'linear', use_bias: ctx.params.bias }, [ctx.inputs.in![0]!], [
+      { name: 'kernel', ...ctx.weight('kernel') },
+      ...(ctx.params.bias ? [{ name: 'bias', ...ctx.weight('bias') }] : []),
+    ]),
+  }),
+  fromKeras: {
+    classNames: ['Dense'],
+    read: (l) => {
+      const kernel = l.weight('kernel');
+      const bias = l.config.use_bias !== false && l.has('bias');
+      return { params: { units: kerasNumber(l, 'units'), bias }, weights: { kernel, ...(bias ? { bias: l.weight('bias') } : {}) } };
+    },
+  },
   // One multiply-add per kept weight, one add per bias.
   flops: (p, _in, _out, nz) => 2 * (nz.kernel ?? 0) + (p.bias ? p.units : 0),
   // Not nn.Linear: the kernel keeps Gradflow's [fan_in, units] layout and name, so weights
@@ -286,6 +302,9 @@ export const flatten = defineKind({
   },
   onnx: (ctx) => ({ out: ctx.op('Flatten', [ctx.inputs.in![0]!], { axis: { int: 1 } }) }),
   torch: () => ({ module: 'nn.Flatten()' }),
+  // Both flatten channels-last images in row-major order.
+  keras: kerasUnary('Flatten'),
+  fromKeras: { classNames: ['Flatten'], read: () => ({ params: {} }) },
 });
 
 export const reshape = defineKind({
@@ -323,6 +342,17 @@ export const reshape = defineKind({
   onnx: (ctx) => {
     const target = [-1, ...ctx.outputShapes.out!];
     return { out: ctx.op('Reshape', [ctx.inputs.in![0]!, ctx.constant('shape', target, [target.length], 'int64')]) };
+  },
+  // The shape with -1 resolved: TensorFlow.js's Reshape leaves a -1 unknown when it builds
+  // the model, and a BatchNorm after it then cannot make its weights.
+  keras: kerasUnary('Reshape', (_p, ctx) => ({ target_shape: ctx.outputShapes.out! })),
+  fromKeras: {
+    classNames: ['Reshape'],
+    read: (l) => {
+      const t = l.config.target_shape;
+      if (!Array.isArray(t) || !t.every((d) => typeof d === 'number' && Number.isInteger(d))) throw new Error(`its target_shape is ${JSON.stringify(t) ?? 'missing'}, not a list of sizes`);
+      return { params: { shape: t as number[] } };
+    },
   },
   torch: (ctx) => ({
     module: `Reshape(${py(ctx.outputShapes.out!)})`,
@@ -372,6 +402,8 @@ export const add = defineKind({
     return { out: ctx.tf.addN(inputs.in!) };
   },
   onnx: (ctx) => ({ out: ctx.op('Sum', ctx.inputs.in!) }),
+  keras: (ctx) => ({ out: ctx.layer('Add', {}, ctx.inputs.in!) }),
+  fromKeras: { classNames: ['Add'], read: () => ({ params: {} }) },
   torch: () => ({
     module: 'Add()',
     classes: {
@@ -417,6 +449,14 @@ export const concat = defineKind({
     return { out: ctx.tf.concat(inputs.in!, -1) };
   },
   onnx: (ctx) => ({ out: ctx.op('Concat', ctx.inputs.in!, { axis: { int: -1 } }) }),
+  keras: (ctx) => ({ out: ctx.layer('Concatenate', { axis: -1 }, ctx.inputs.in!) }),
+  fromKeras: {
+    classNames: ['Concatenate'],
+    read: (l) => {
+      if (!isLastAxis(l.config.axis, l.inputShapes[0])) throw new Error(`it joins along axis ${JSON.stringify(l.config.axis)}; Gradflow's Concat joins along the last axis`);
+      return { params: {} };
+    },
+  },
   torch: () => ({
     module: 'Concat()',
     classes: {

@@ -58,6 +58,7 @@ export const softmaxCE = defineKind({
   forward: (ctx, inputs) => ({ loss: softmaxCrossEntropy(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
   // The exported model also gives the class probabilities this loss reads its scores as.
   onnx: (ctx) => ({ probabilities: ctx.op('Softmax', [ctx.inputs.pred![0]!], { axis: { int: -1 } }, 'probabilities') }),
+  keras: (ctx) => ({ probabilities: ctx.layer('Activation', { activation: 'softmax' }, [ctx.inputs.pred![0]!]) }),
   torch: () => ({
     module: 'SoftmaxCrossEntropy()',
     classes: {
@@ -97,6 +98,7 @@ export const binaryCE = defineKind({
   },
   forward: (ctx, inputs) => ({ loss: binaryCrossEntropy(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
   onnx: (ctx) => ({ probabilities: ctx.op('Sigmoid', [ctx.inputs.pred![0]!], {}, 'probabilities') }),
+  keras: (ctx) => ({ probabilities: ctx.layer('Activation', { activation: 'sigmoid' }, [ctx.inputs.pred![0]!]) }),
   torch: () => ({
     module: 'BinaryCrossEntropy()',
     classes: {
@@ -131,6 +133,7 @@ export const mse = defineKind({
   forward: (ctx, inputs) => ({ loss: meanSquaredError(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
   // A linear output: the prediction is the model's output as it is.
   onnx: () => ({}),
+  keras: () => ({}),
   torch: () => ({
     module: 'MeanSquaredError()',
     classes: {

@@ -1,8 +1,13 @@
 /** Normalization layers. */
 import { num } from '../params.ts';
 import { elementwise } from './activations.ts';
-import type { OnnxContext, TorchContext } from '../types.ts';
-import { py } from './util.ts';
+import type { FloatTensor, KerasLayerView, OnnxContext, TorchContext } from '../types.ts';
+import { isLastAxis, kerasNumber, py } from './util.ts';
+
+/** γ or β of a Keras normalization layer, or the constant it stands for when the layer has none (scale/center false). */
+function scaleOr(l: KerasLayerView, name: string, features: number, value: number): FloatTensor {
+  return l.has(name) ? l.weight(name) : { shape: [features], values: new Float32Array(features).fill(value) };
+}
 
 const epsilonParam = num({ label: 'ε', help: 'Added to the variance for numerical stability.', default: 1e-3, min: 0, max: 1, exclusiveMin: true, log: true });
 
@@ -60,6 +65,28 @@ export const batchNorm = elementwise({
     const xHat = ctx.op('Div', [ctx.op('Sub', [x, mean]), std]);
     return { out: ctx.op('Add', [ctx.op('Mul', [xHat, gamma]), beta]) };
   },
+  // Keras's BatchNormalization over the last axis is the same formula, and its moving
+  // averages follow the same rule r ← momentum·r + (1 − momentum)·statistic.
+  keras: (ctx) => ({
+    out: ctx.layer('BatchNormalization', { axis: -1, momentum: ctx.params.momentum, epsilon: ctx.params.epsilon, center: true, scale: true }, [ctx.inputs.in![0]!], [
+      { name: 'gamma', ...ctx.weight('gamma') },
+      { name: 'beta', ...ctx.weight('beta') },
+      { name: 'moving_mean', ...ctx.weight('movingMean') },
+      { name: 'moving_variance', ...ctx.weight('movingVariance') },
+    ]),
+  }),
+  fromKeras: {
+    classNames: ['BatchNormalization'],
+    read: (l) => {
+      if (!isLastAxis(l.config.axis, l.inputShapes[0])) throw new Error(`it normalizes axis ${JSON.stringify(l.config.axis)}; Gradflow's BatchNorm normalizes the last axis (channels last)`);
+      const mean = l.weight('moving_mean');
+      const f = mean.values.length;
+      return {
+        params: { momentum: kerasNumber(l, 'momentum', 0.99), epsilon: kerasNumber(l, 'epsilon', 1e-3) },
+        weights: { gamma: scaleOr(l, 'gamma', f, 1), beta: scaleOr(l, 'beta', f, 0), movingMean: mean, movingVariance: l.weight('moving_variance') },
+      };
+    },
+  },
   // Not nn.BatchNorm1d: its running variance is unbiased and its momentum weighs the new
   // statistic; Gradflow's (the course's) is r ← m·r + (1 − m)·batch statistic, biased.
   torch: (ctx: TorchContext<{ momentum: number; epsilon: number }>) => ({
@@ -115,6 +142,20 @@ export const layerNorm = elementwise({
   onnx: (ctx: OnnxContext<{ epsilon: number }>) => ({
     out: ctx.op('LayerNormalization', [ctx.inputs.in![0]!, ctx.weight('gamma'), ctx.weight('beta')], { axis: { int: -1 }, epsilon: { float: ctx.params.epsilon } }),
   }),
+  keras: (ctx) => ({
+    out: ctx.layer('LayerNormalization', { axis: -1, epsilon: ctx.params.epsilon, center: true, scale: true }, [ctx.inputs.in![0]!], [
+      { name: 'gamma', ...ctx.weight('gamma') },
+      { name: 'beta', ...ctx.weight('beta') },
+    ]),
+  }),
+  fromKeras: {
+    classNames: ['LayerNormalization'],
+    read: (l) => {
+      if (!isLastAxis(l.config.axis, l.inputShapes[0])) throw new Error(`it normalizes over axis ${JSON.stringify(l.config.axis)}; Gradflow's LayerNorm normalizes the last axis`);
+      const f = l.inputShapes[0]?.at(-1) ?? 0;
+      return { params: { epsilon: kerasNumber(l, 'epsilon', 1e-3) }, weights: { gamma: scaleOr(l, 'gamma', f, 1), beta: scaleOr(l, 'beta', f, 0) } };
+    },
+  },
   torch: (ctx: TorchContext<{ epsilon: number }>) => ({
     module: `LayerNorm(${ctx.outputShapes.out!.at(-1)}, epsilon=${py(ctx.params.epsilon)})`,
     classes: {

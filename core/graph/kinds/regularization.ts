@@ -2,7 +2,7 @@
 import { bool, int, num } from '../params.ts';
 import { defineKind, type InferContext, type InferResult, type Tensor, type TF } from '../types.ts';
 import { elementwise } from './activations.ts';
-import { onnxUnary, py, single } from './util.ts';
+import { kerasNumber, kerasUnary, onnxUnary, py, single } from './util.ts';
 
 const rateParam = (what: string) =>
   num({ label: 'Rate', help: `Probability of dropping ${what} during training (keep probability p = 1 − rate).`, default: 0.5, min: 0, max: 1, exclusiveMax: true });
@@ -31,6 +31,23 @@ export const dropout = elementwise({
     const keep = 1 - ctx.params.rate;
     const x = ctx.inputs.in![0]!;
     return { out: keep >= 1 ? ctx.op('Identity', [x]) : ctx.op('Mul', [x, ctx.constant('keep', [keep], [])]) };
+  },
+  // Keras's Dropout is inverted (x ⊙ m / p in training, x at inference); followed by a
+  // Rescaling by p it computes Gradflow's x ⊙ m in training and p·x at inference. The
+  // Rescaling is the layer that reads back as this node (the Dropout alone is the identity
+  // at inference).
+  keras: (ctx) => {
+    const mask = ctx.layer('Dropout', { rate: ctx.params.rate }, [ctx.inputs.in![0]!], [], 'mask');
+    return { out: ctx.layer('Rescaling', { scale: 1 - ctx.params.rate, offset: 0 }, [mask]) };
+  },
+  fromKeras: {
+    classNames: ['Rescaling'],
+    read: (l) => {
+      const scale = kerasNumber(l, 'scale');
+      const offset = kerasNumber(l, 'offset', 0);
+      if (offset !== 0 || !(scale > 0 && scale <= 1)) throw new Error(`it computes ${scale}·x + ${offset}; Gradflow reads a Rescaling only as Dropout's inference scaling by p in (0, 1], with no offset`);
+      return { params: { rate: Number((1 - scale).toPrecision(7)) } };
+    },
   },
   // Not nn.Dropout: that one scales by 1/p in training; the course (and Gradflow) by p at test time.
   torch: (ctx) => ({
@@ -86,6 +103,9 @@ export const gaussianNoise = elementwise({
   },
   // No noise at inference.
   onnx: onnxUnary('Identity'),
+  // Keras's GaussianNoise is the same: N(0, σ²) added in training only.
+  keras: kerasUnary('GaussianNoise', (p: { sigma: number }) => ({ stddev: p.sigma })),
+  fromKeras: { classNames: ['GaussianNoise'], read: (l) => ({ params: { sigma: kerasNumber(l, 'stddev') } }) },
   torch: (ctx) => ({
     module: `GaussianNoise(${py(ctx.params.sigma)})`,
     classes: {

@@ -1,5 +1,5 @@
 /** Small helpers shared by the node kinds' shape rules. */
-import type { InferContext, LocalIssue, OnnxAttribute, OnnxContext, Shape } from '../types.ts';
+import type { InferContext, KerasContext, KerasLayerView, KerasReader, KerasValue, LocalIssue, OnnxAttribute, OnnxContext, Shape } from '../types.ts';
 
 /** A shape inside a message: "[28, 28]", or "[?]" when unknown. */
 export const fmt = (s: Shape | null): string => (s ? `[${s.join(', ')}]` : '[?]');
@@ -62,4 +62,47 @@ export function needsFlat(ctx: InferContext<unknown>, title: string, port = 'in'
     };
   }
   return { width: s[0] ?? null, issues: [] };
+}
+
+/** A Keras exporter for a one-input, one-output kind that is a single Keras layer. */
+export function kerasUnary(className: string, config?: (params: never, ctx: KerasContext<never>) => Record<string, KerasValue>) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return (ctx: KerasContext<any>): Record<string, string> => ({ out: ctx.layer(className, config?.(ctx.params as never, ctx as never) ?? {}, [ctx.inputs.in![0]!]) });
+}
+
+/**
+ * Both directions for an activation Keras names by a string (Activation('relu')), plus the
+ * dedicated layer classes that compute the same function (`also`: class and its check).
+ */
+export function kerasActivation(fn: string, also: Record<string, (l: KerasLayerView) => boolean> = {}) {
+  return {
+    keras: kerasUnary('Activation', () => ({ activation: fn })),
+    fromKeras: {
+      classNames: ['Activation', ...Object.keys(also)],
+      read: (l: KerasLayerView) => ((l.className === 'Activation' ? l.config.activation === fn : also[l.className]!(l)) ? { params: {} } : null),
+    } satisfies KerasReader<unknown>,
+  };
+}
+
+/** A number in a Keras config, its default when absent; throws naming the key when it is not one. */
+export function kerasNumber(l: KerasLayerView, key: string, def?: number): number {
+  const v = l.config[key];
+  if ((v === undefined || v === null) && def !== undefined) return def;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`its ${key} is ${JSON.stringify(v) ?? 'missing'}, not a number`);
+  return v;
+}
+
+/** A Keras size or stride given as n or [a, b], as the pair [a, b]. */
+export function kerasPair(l: KerasLayerView, key: string, def?: number): [number, number] {
+  const v = l.config[key] ?? def;
+  if (typeof v === 'number') return [v, v];
+  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return v as [number, number];
+  throw new Error(`its ${key} is ${JSON.stringify(v) ?? 'missing'}, not a number or a pair of numbers`);
+}
+
+/** Whether a Keras axis (negative from the end, batch axis 0) is the last axis of a per-example shape. */
+export function isLastAxis(axis: KerasValue | undefined, shape: Shape | undefined): boolean {
+  if (axis === undefined || axis === -1) return true;
+  if (Array.isArray(axis)) return axis.length === 1 && isLastAxis(axis[0], shape);
+  return typeof axis === 'number' && !!shape && axis === shape.length;
 }

@@ -4,11 +4,12 @@ import type { GraphDocument } from '../../graph/document.ts';
 import type { NodeWeights } from '../weights.ts';
 import { exportOnnx, type ExportResult } from './onnx.ts';
 import { exportPytorch } from './pytorch.ts';
+import { exportTfjs } from './tfjs.ts';
 
-export const EXPORT_TARGETS = ['onnx', 'pytorch'] as const;
+export const EXPORT_TARGETS = ['onnx', 'pytorch', 'tfjs'] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 
-/** One file of an export, by its path inside the output (a single name for ONNX). */
+/** One file of an export, by its path inside the output folder (a single name for ONNX). */
 export interface ExportFile {
   path: string;
   bytes: Uint8Array;
@@ -31,5 +32,7 @@ export async function exportModel(doc: GraphDocument, to: ExportTarget, o: Expor
     }
     case 'pytorch':
       return exportPytorch(doc, o);
+    case 'tfjs':
+      return exportTfjs(doc, o.weights);
   }
 }

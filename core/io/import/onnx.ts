@@ -7,22 +7,17 @@
  * multiplication by p, DropConnect as Gemm's α). Any other op is reported with its name and
  * the node it sits in, and nothing is imported.
  */
-import { kindDef } from '../../graph/catalogue.ts';
-import { APP_VERSION, edgeId, FORMAT_NAME, FORMAT_VERSION, type GraphDocument, type GraphNode } from '../../graph/document.ts';
-import { layoutGraph } from '../../graph/layout.ts';
-import { defaultParams, type ParamSpecs, type ParamValue } from '../../graph/params.ts';
+import type { GraphDocument } from '../../graph/document.ts';
+import type { ParamValue } from '../../graph/params.ts';
 import { DataType, decodeModel, OnnxFormatError, type AttributeProto, type NodeProto, type TensorProto } from '../onnx/proto.ts';
-import { encodeWeightsBlock, type NodeWeights } from '../weights.ts';
+import { GraphAssembly, type ModelImport, type Ref } from './assemble.ts';
 
-export type OnnxImport = { ok: true; document: GraphDocument; notes: string[] } | { ok: false; errors: string[] };
+export type OnnxImport = ModelImport;
 
 interface Const {
   dims: number[];
   values: Float32Array | number[];
 }
-
-/** Where a tensor comes from in the graph being built. */
-type Ref = { node: string; port: string };
 
 class ImportError extends Error {}
 
@@ -103,12 +98,10 @@ async function build(model: ReturnType<typeof decodeModel>, name: string): Promi
   });
   if (!inputShape.length) throw new ImportError(`the input '${input.name}' has no per-example dimensions`);
 
-  const nodes: GraphNode[] = [];
-  const edges: GraphDocument['edges'] = [];
-  const weights: NodeWeights = {};
+  const g2 = new GraphAssembly();
+  const { nodes, weights } = g2;
   const notes: string[] = [];
   const refs = new Map<string, Ref>();
-  const ids = new Set<string>();
   const consumers = new Map<string, number>();
   for (const n of g.node) for (const i of n.input) if (i) consumers.set(i, (consumers.get(i) ?? 0) + 1);
   for (const o of g.output) consumers.set(o.name, (consumers.get(o.name) ?? 0) + 1);
@@ -116,17 +109,9 @@ async function build(model: ReturnType<typeof decodeModel>, name: string): Promi
   const addNode = (kind: string, rawLabel: string, params: Record<string, ParamValue> = {}): string => {
     // torch.onnx.export names nodes '/module/path/Op_3': the module path is the readable part.
     const scoped = /^\/(.+)\/[A-Za-z]+(?:_\d+)?$/.exec(rawLabel);
-    const label = (scoped ? scoped[1]!.replace(/\//g, '.') : rawLabel.replace(/^\//, '')) || kind;
-    let base = label.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[._-]+|[._-]+$/g, '') || kind;
-    if (base.length > 150) base = base.slice(0, 150);
-    let id = base;
-    for (let i = 2; ids.has(id); i++) id = `${base}_${i}`;
-    ids.add(id);
-    const def = kindDef(kind)!;
-    nodes.push({ id, kind, label, params: { ...defaultParams(def.params as ParamSpecs), ...params }, position: { x: 0, y: 0 } });
-    return id;
+    return g2.addNode(kind, (scoped ? scoped[1]!.replace(/\//g, '.') : rawLabel.replace(/^\//, '')) || kind, params);
   };
-  const wire = (from: Ref, to: string, port = 'in') => edges.push({ id: edgeId(from.node, from.port, to, port), source: from.node, sourcePort: from.port, target: to, targetPort: port });
+  const wire = (from: Ref, to: string, port = 'in') => g2.wire(from, to, port);
 
   const inputId = addNode('input', input.name, { shape: inputShape });
   refs.set(input.name, { node: inputId, port: 'x' });
@@ -339,39 +324,12 @@ async function build(model: ReturnType<typeof decodeModel>, name: string): Promi
   }
   if (unsupported.length) throw new ImportError(unsupported.join('\n'));
 
-  // An output that is only the softmax/sigmoid of another output is the probabilities a
-  // loss computes itself (Gradflow's own exports add it): leave it to the loss.
   const outputs = g.output.map((o) => o.name);
-  for (const o of outputs) {
-    const r = refs.get(o);
-    const node = r && nodes.find((m) => m.id === r.node);
-    const feeder = node && edges.find((e) => e.target === node.id);
-    if (node && (node.kind === 'softmax' || node.kind === 'sigmoid') && feeder && outputs.some((p) => p !== o && refs.get(p)?.node === feeder.source)) {
-      nodes.splice(nodes.indexOf(node), 1);
-      edges.splice(edges.indexOf(feeder), 1);
-      notes.push(`the output '${o}' is the ${node.kind} of '${outputs.find((p) => refs.get(p)?.node === feeder.source)}': add a ${node.kind === 'softmax' ? 'Softmax' : 'Binary'} cross-entropy loss, which applies it itself`);
-    }
-  }
   if (!outputs.every((o) => refs.has(o))) throw new ImportError(`the model output${outputs.length > 1 ? 's' : ''} ${outputs.filter((o) => !refs.has(o)).map((o) => `'${o}'`).join(', ')} ${outputs.length > 1 ? 'are' : 'is'} not computed by any node`);
-
-  const created = new Date();
-  const doc: GraphDocument = {
-    format: FORMAT_NAME,
-    version: FORMAT_VERSION,
-    metadata: {
-      name,
-      description: `Imported from ONNX${model.producerName ? ` (made by ${model.producerName}${model.producerVersion ? ` ${model.producerVersion}` : ''})` : ''}. Attach a Dataset to the Input's place, a loss and an optimizer to train it.`,
-      created: created.toISOString(),
-      modified: created.toISOString(),
-      appVersion: APP_VERSION,
-    },
-    nodes,
-    edges,
-    weights: encodeWeightsBlock(weights, { step: 0, epoch: 0, backend: 'onnx' }, created),
-  };
-  const positions = await layoutGraph(doc);
-  for (const n of nodes) n.position = positions.get(n.id) ?? n.position;
-  return { document: doc, notes };
+  notes.push(...g2.dropProbabilityOutputs(outputs.map((o) => ({ name: o, ref: refs.get(o)! }))));
+  const by = model.producerName ? ` (made by ${model.producerName}${model.producerVersion ? ` ${model.producerVersion}` : ''})` : '';
+  const document = await g2.document(name, `Imported from ONNX${by}. Attach a Dataset to the Input's place, a loss and an optimizer to train it.`, 'onnx');
+  return { document, notes };
 
   function inputRankOf(n: NodeProto, i: number): number {
     // Per-example rank + 1 for the batch: what inference would give; only used for axis checks.
