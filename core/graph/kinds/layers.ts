@@ -1,7 +1,7 @@
 /** Layers: affine maps and the plumbing between them. */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, num, oneOf, shape } from '../params.ts';
-import { defineKind, type InitSpec, type LocalIssue, type OnnxContext, type Shape, type TF, type Tensor, type WeightSpec } from '../types.ts';
+import { defineKind, type InferContext, type InferResult, type InitSpec, type LocalIssue, type OnnxContext, type Shape, type TF, type Tensor, type WeightSpec } from '../types.ts';
 import { matMulFast } from './matmul.ts';
 import { error, fmt, isLastAxis, kerasNumber, kerasUnary, needsFlat, py, single, size } from './util.ts';
 
@@ -374,6 +374,20 @@ function sameShapes(shapes: Shape[]): boolean {
   return shapes.every((s) => fmt(s) === fmt(shapes[0]!));
 }
 
+/**
+ * The shapes wired into a kind that joins two or more inputs on its `in` port (Add,
+ * Concat): all of them when known, else the result to return (too few inputs is an error;
+ * an unknown one leaves the output unknown, its problem reported where it comes from).
+ */
+function joinedInputs(ctx: InferContext<unknown>, title: string): { shapes: Shape[] } | { result: InferResult } {
+  const shapes = ctx.inputs.in?.shapes ?? [];
+  if (shapes.length < 2) {
+    return { result: { outputs: { out: null }, issues: [error('wiring/too-few', `${title} ${ctx.name} needs at least two inputs, has ${shapes.length}`, { port: 'in' })] } };
+  }
+  if (shapes.some((s) => s === null)) return { result: { outputs: { out: null } } };
+  return { shapes: shapes as Shape[] };
+}
+
 export const add = defineKind({
   kind: 'add',
   title: 'Add',
@@ -384,12 +398,9 @@ export const add = defineKind({
   outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
   params: {},
   infer(ctx) {
-    const shapes = ctx.inputs.in?.shapes ?? [];
-    if (shapes.length < 2) {
-      return { outputs: { out: null }, issues: [error('wiring/too-few', `Add ${ctx.name} needs at least two inputs, has ${shapes.length}`, { port: 'in' })] };
-    }
-    if (shapes.some((s) => s === null)) return { outputs: { out: null } };
-    const known = shapes as Shape[];
+    const joined = joinedInputs(ctx, 'Add');
+    if ('result' in joined) return joined.result;
+    const known = joined.shapes;
     if (!sameShapes(known)) {
       return {
         outputs: { out: null },
@@ -429,12 +440,9 @@ export const concat = defineKind({
   outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
   params: {},
   infer(ctx) {
-    const shapes = ctx.inputs.in?.shapes ?? [];
-    if (shapes.length < 2) {
-      return { outputs: { out: null }, issues: [error('wiring/too-few', `Concat ${ctx.name} needs at least two inputs, has ${shapes.length}`, { port: 'in' })] };
-    }
-    if (shapes.some((s) => s === null)) return { outputs: { out: null } };
-    const known = shapes as Shape[];
+    const joined = joinedInputs(ctx, 'Concat');
+    if ('result' in joined) return joined.result;
+    const known = joined.shapes;
     const lead = (s: Shape) => fmt(s.slice(0, -1));
     if (!known.every((s) => s.length === known[0]!.length && lead(s) === lead(known[0]!))) {
       return {

@@ -10,12 +10,17 @@ const lossPorts = {
   outputs: [{ name: 'loss', label: 'loss', type: 'loss' as const }],
 };
 
-function pair(ctx: InferContext<unknown>): { pred: Shape | null; target: Shape | null } {
-  return { pred: single(ctx, 'pred'), target: single(ctx, 'target') };
-}
-
-function result(issues: LocalIssue[]) {
-  return { outputs: { loss: issues.some((i) => i.severity === 'error') ? null : [] }, issues };
+/**
+ * A loss's shape rule: a scalar loss, or none when `check` finds a problem with the pred and
+ * target shapes it compares (both known; an unknown one is reported where it comes from).
+ */
+function lossInfer(check: (pred: Shape, target: Shape, name: string) => LocalIssue | null) {
+  return (ctx: InferContext<unknown>) => {
+    const pred = single(ctx, 'pred');
+    const target = single(ctx, 'target');
+    const issue = pred && target ? check(pred, target, ctx.name) : null;
+    return { outputs: { loss: issue?.severity === 'error' ? null : [] }, issues: issue ? [issue] : [] };
+  };
 }
 
 /** Mean over the batch of −Σ_k y_k log softmax(z)_k. */
@@ -42,19 +47,14 @@ export const softmaxCE = defineKind({
     'Cross-entropy between one-hot targets and softmax(pred); applies softmax itself, so wire raw scores (a Dense) into pred. Minimizing it is maximum likelihood for a Multinoulli output. Reports accuracy.',
   ...lossPorts,
   params: {},
-  infer(ctx) {
-    const { pred, target } = pair(ctx);
-    const issues: LocalIssue[] = [];
-    if (pred && target) {
-      if (target.length === 1 && target[0] === 1) {
-        issues.push(error('loss/encoding', `Softmax cross-entropy ${ctx.name} needs one-hot class targets but gets targets of shape [1] (0/1 labels or regression values): for classes set the Dataset's target encoding to one-hot; for 0/1 labels use Binary cross-entropy; for regression use Mean squared error`, { port: 'target' }));
-      } else if (fmt(pred) !== fmt(target)) {
-        const k = target[target.length - 1];
-        issues.push(error('shape/mismatch', `Softmax cross-entropy ${ctx.name} compares pred ${fmt(pred)} with targets ${fmt(target)}: the layer before it needs ${k} units, one per class`, { port: 'pred' }));
-      }
+  infer: lossInfer((pred, target, name) => {
+    if (target.length === 1 && target[0] === 1) {
+      return error('loss/encoding', `Softmax cross-entropy ${name} needs one-hot class targets but gets targets of shape [1] (0/1 labels or regression values): for classes set the Dataset's target encoding to one-hot; for 0/1 labels use Binary cross-entropy; for regression use Mean squared error`, { port: 'target' });
     }
-    return result(issues);
-  },
+    if (fmt(pred) === fmt(target)) return null;
+    const k = target[target.length - 1];
+    return error('shape/mismatch', `Softmax cross-entropy ${name} compares pred ${fmt(pred)} with targets ${fmt(target)}: the layer before it needs ${k} units, one per class`, { port: 'pred' });
+  }),
   forward: (ctx, inputs) => ({ loss: softmaxCrossEntropy(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
   // The exported model also gives the class probabilities this loss reads its scores as.
   onnx: (ctx) => ({ probabilities: ctx.op('Softmax', [ctx.inputs.pred![0]!], { axis: { int: -1 } }, 'probabilities') }),
@@ -84,18 +84,12 @@ export const binaryCE = defineKind({
     'Cross-entropy for 0/1 targets with a sigmoid output: applies the sigmoid itself, so wire raw scores (a Dense with 1 unit) into pred. Reports accuracy.',
   ...lossPorts,
   params: {},
-  infer(ctx) {
-    const { pred, target } = pair(ctx);
-    const issues: LocalIssue[] = [];
-    if (pred && target && fmt(pred) !== fmt(target)) {
-      issues.push(
-        target.length === 1 && target[0]! > 1
-          ? error('loss/encoding', `Binary cross-entropy ${ctx.name} needs 0/1 targets of shape [1] but gets one-hot ${fmt(target)}: set the Dataset's target encoding to binary (2 classes), or use Softmax cross-entropy`, { port: 'target' })
-          : error('shape/mismatch', `Binary cross-entropy ${ctx.name} compares pred ${fmt(pred)} with targets ${fmt(target)}: the layer before it needs ${target[target.length - 1]} unit(s)`, { port: 'pred' }),
-      );
-    }
-    return result(issues);
-  },
+  infer: lossInfer((pred, target, name) => {
+    if (fmt(pred) === fmt(target)) return null;
+    return target.length === 1 && target[0]! > 1
+      ? error('loss/encoding', `Binary cross-entropy ${name} needs 0/1 targets of shape [1] but gets one-hot ${fmt(target)}: set the Dataset's target encoding to binary (2 classes), or use Softmax cross-entropy`, { port: 'target' })
+      : error('shape/mismatch', `Binary cross-entropy ${name} compares pred ${fmt(pred)} with targets ${fmt(target)}: the layer before it needs ${target[target.length - 1]} unit(s)`, { port: 'pred' });
+  }),
   forward: (ctx, inputs) => ({ loss: binaryCrossEntropy(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
   onnx: (ctx) => ({ probabilities: ctx.op('Sigmoid', [ctx.inputs.pred![0]!], {}, 'probabilities') }),
   keras: (ctx) => ({ probabilities: ctx.layer('Activation', { activation: 'sigmoid' }, [ctx.inputs.pred![0]!]) }),
@@ -122,14 +116,9 @@ export const mse = defineKind({
   description: 'Mean of (pred − y)² over the batch and outputs; maximum likelihood for a Gaussian output with a linear unit. For regression.',
   ...lossPorts,
   params: {},
-  infer(ctx) {
-    const { pred, target } = pair(ctx);
-    const issues: LocalIssue[] = [];
-    if (pred && target && fmt(pred) !== fmt(target)) {
-      issues.push(error('shape/mismatch', `Mean squared error ${ctx.name} compares pred ${fmt(pred)} with targets ${fmt(target)}: they must have the same shape`, { port: 'pred' }));
-    }
-    return result(issues);
-  },
+  infer: lossInfer((pred, target, name) =>
+    fmt(pred) === fmt(target) ? null : error('shape/mismatch', `Mean squared error ${name} compares pred ${fmt(pred)} with targets ${fmt(target)}: they must have the same shape`, { port: 'pred' }),
+  ),
   forward: (ctx, inputs) => ({ loss: meanSquaredError(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
   // A linear output: the prediction is the model's output as it is.
   onnx: () => ({}),
