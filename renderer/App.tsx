@@ -10,6 +10,7 @@ import { commandForKey } from '../core/commands.ts';
 import type { Position } from '../core/graph/document.ts';
 import type { MenuCommand } from '../core/platform.ts';
 import { importTable, type TableImport } from '../core/data/table.ts';
+import { TABLE_KIND } from '../core/graph/catalogue.ts';
 import { fragmentToGraphText, graphToFragment, isGraphFragment } from '../core/io/link.ts';
 import { CommandsProvider, useCommandEnablement, useCommandRegistry, useShortcuts, type CommandHandlers } from './commands.tsx';
 import { Canvas } from './components/Canvas.tsx';
@@ -179,14 +180,14 @@ function Shell() {
     setImported(null);
     const s = store.getState();
     const params = { data: c.data, fileName: c.fileName, features: c.features, label: c.label, task: c.task, normalization: c.normalization, validationFraction: c.validationFraction };
-    const target = s.selectedNodes.length === 1 ? s.doc.nodes.find((n) => n.id === s.selectedNodes[0] && n.kind === 'tableDataset') : undefined;
+    const target = s.selectedNodes.length === 1 ? s.doc.nodes.find((n) => n.id === s.selectedNodes[0] && n.kind === TABLE_KIND.kind) : undefined;
     if (target) {
       s.setParams(target.id, params);
       return;
     }
     const el = document.querySelector('.canvas')?.getBoundingClientRect();
     const p = flow.screenToFlowPosition({ x: (el?.left ?? 0) + 120, y: (el?.top ?? 0) + 120 });
-    s.addNode('tableDataset', p, params);
+    s.addNode(TABLE_KIND.kind, p, params);
   };
 
   const addAtCentre = (kind: string) => {

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { createRng } from '../data/rng.ts';
+import { kindDef } from '../graph/catalogue.ts';
 import type { GraphDocument } from '../graph/document.ts';
 import { int, num, oneOf } from '../graph/params.ts';
 import type { Tensor } from '../graph/types.ts';
@@ -40,7 +41,7 @@ export type InterpolationData = z.infer<typeof data>;
 
 /** The document with every data node's batch size set (0 = full batch). */
 export function withBatchSize(doc: Pick<GraphDocument, 'nodes' | 'edges'>, batchSize: number): Pick<GraphDocument, 'nodes' | 'edges'> {
-  return { ...doc, nodes: doc.nodes.map((n) => (n.kind === 'dataset' || n.kind === 'tableDataset' ? { ...n, params: { ...n.params, batchSize } } : n)) };
+  return { ...doc, nodes: doc.nodes.map((n) => (kindDef(n.kind)?.data ? { ...n, params: { ...n.params, batchSize } } : n)) };
 }
 
 /** Train the graph (or a variant) from fresh weights with a seed; its weights (all of them, program order) come back. */

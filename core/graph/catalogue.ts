@@ -74,3 +74,9 @@ export function kindDef(kind: string): AnyKindDef | undefined {
 export function kindsByCategory(): { category: Category; kinds: AnyKindDef[] }[] {
   return CATEGORIES.map((category) => ({ category, kinds: ALL.filter((d) => d.category === category) }));
 }
+
+const TABLE_KINDS = ALL.filter((d) => d.data?.holdsImportedTable);
+if (TABLE_KINDS.length !== 1) throw new Error('node catalogue: exactly one data kind must hold imported tables');
+
+/** The data kind an imported CSV/JSON table goes into (DataSourceDef.holdsImportedTable). */
+export const TABLE_KIND: AnyKindDef = TABLE_KINDS[0]!;

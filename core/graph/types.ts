@@ -289,6 +289,12 @@ export interface DataSourceDef<P> {
    * resource that was not loaded).
    */
   build(params: P, resources: DataResources): Dataset;
+  /**
+   * The data kind that holds a table the user imports (CSV/JSON): the app's Import data
+   * command fills a selected node of this kind with the importer's choice of columns, or
+   * adds one. One kind in the catalogue says so.
+   */
+  holdsImportedTable?: true;
 }
 
 /** An ONNX attribute value, tagged with its type (ONNX distinguishes ints from floats). */

@@ -48,7 +48,6 @@ const EXPLAINED: Record<string, Record<string, string>> = {
   'renderer/components/ModelExchange.tsx': { dataset: 'a Dataset of MNIST digits: the app loads them in its training worker only, so the PyTorch project of such a graph is made with the command line' },
   'core/data/synthetic.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
   'core/data/types.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
-  'renderer/App.tsx': { tableDataset: 'the Import command fills the selected Table dataset or adds one: the file importer makes that kind' },
   'renderer/guide.ts': Object.fromEntries(['dataset', 'dense', 'flatten', 'relu', 'softmaxCrossEntropy'].map((k) => [k, 'the step-by-step guide ticks off the MNIST MLP tutorial’s own nodes: naming them is its content'])),
   'renderer/components/Canvas.tsx': { input: 'a port side (input/output), not the Input kind' },
   'renderer/components/QuickAdd.tsx': { input: 'a port side (input/output), not the Input kind' },
@@ -70,7 +69,6 @@ const KNOWN_DEBTS: Record<string, string> = {
   'core/io/export/pytorch.ts': 'the PyTorch exporter maps kinds to modules: belongs in per-kind exporter hooks next to onnx()',
   'core/io/export/pytorch-train.ts': 'the PyTorch training script maps optimizers and penalties by id: belongs in the optimizer/penalty kinds',
   'core/io/import/onnx.ts': 'the ONNX importer maps ops to kind ids: the inverse of onnx(), could be declared by each kind',
-  'core/experiments/interpolation.ts': 'finds the data node by kind (dataset/tableDataset): could ask the role and NodeKindDef.data',
   'core/experiments/sharp-flat.ts': 'adds an L2 penalty node by id to build its variant graph: naming the kind it adds is its content',
   'renderer/components/ModelExchange.tsx': 'builds an imported model’s Dataset node by id: naming the kind it adds is its content',
 };

@@ -26,6 +26,7 @@ const tableSource: DataSourceDef<TableDatasetParams> = {
     return { source: 'table', samples: parsed.ok ? parsed.table.rows : 0 };
   },
   build: (p) => buildTableDataset(p),
+  holdsImportedTable: true,
 };
 
 export const tableDataset = defineKind({
