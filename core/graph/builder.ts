@@ -10,6 +10,8 @@ import { defaultParams, type ParamSpecs, type ParamValue } from './params.ts';
 export class GraphBuilder {
   readonly doc: GraphDocument;
   private column = 0;
+  /** Ids taken so far: a set, so building a graph of n nodes stays linear (scripts build 100,000-node graphs). */
+  private readonly ids = new Set<string>();
 
   constructor(name: string, description = '', now = new Date('2026-01-01T00:00:00.000Z')) {
     this.doc = emptyDocument(name, now);
@@ -20,7 +22,7 @@ export class GraphBuilder {
   add(kind: string, id: string, params: Record<string, ParamValue> = {}, opts: { label?: string; x?: number; y?: number } = {}): this {
     const def = kindDef(kind);
     if (!def) throw new Error(`unknown node kind '${kind}'`);
-    if (this.doc.nodes.some((n) => n.id === id)) throw new Error(`duplicate node id '${id}'`);
+    if (this.ids.has(id)) throw new Error(`duplicate node id '${id}'`);
     const node: GraphNode = {
       id,
       kind,
@@ -29,6 +31,7 @@ export class GraphBuilder {
     };
     if (opts.label !== undefined) node.label = opts.label;
     this.column++;
+    this.ids.add(id);
     this.doc.nodes.push(node);
     return this;
   }
