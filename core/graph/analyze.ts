@@ -8,7 +8,6 @@ import { catalogue, kindDef } from './catalogue.ts';
 import { displayName, type GraphDocument, type GraphEdge, type GraphNode } from './document.ts';
 import { checkParam, type ParamSpecs, type ParamValue } from './params.ts';
 import type { AnyKindDef, Issue, ParamCount, Shape, TensorOrigin, WeightSpec } from './types.ts';
-import { fmt } from './kinds/util.ts';
 import { echo, quoted, summarize } from './text.ts';
 
 export interface NodeAnalysis {
@@ -475,5 +474,4 @@ export function topologicalOrder(nodes: GraphNode[], edges: GraphEdge[]): { orde
   return { order, cycle: [...cycle.slice(start), ...cycle.slice(0, start)] };
 }
 
-export { fmt as formatShape };
 export type { ParamValue };

@@ -4,9 +4,6 @@
  */
 import type { TF } from '../graph/types.ts';
 
-export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-
 export interface BackendChoice {
   backend: string;
   /** One line per preferred backend that was skipped, saying why. */
@@ -104,9 +101,4 @@ export async function selectBackend(
     }
   }
   throw new NoBackendError(`no TensorFlow.js backend could start:\n${fallbacks.map((f) => `  - ${f}`).join('\n')}`, fallbacks);
-}
-
-/** Check that every kernel the program needs exists on the backend, so a missing one is a clear error. */
-export function missingKernels(tf: TF, backend: string, kernels: readonly string[]): string[] {
-  return kernels.filter((k) => !tf.getKernel(k, backend));
 }

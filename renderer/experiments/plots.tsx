@@ -30,7 +30,8 @@ function textColour(): string {
   return getComputedStyle(document.documentElement).getPropertyValue('--text').trim() || '#1c2230';
 }
 
-const fmt = (v: number) => (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : v.toFixed(Math.abs(v) < 1 ? 3 : 2));
+/** An axis label: short (the plots are small), in exponent form far from 1. */
+const tickLabel = (v: number) => (Math.abs(v) >= 100 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : v.toFixed(Math.abs(v) < 1 ? 3 : 2));
 
 function range(values: readonly number[]): [number, number] {
   let lo = Infinity;
@@ -60,8 +61,8 @@ export function CurvePlot({ label, xs, series, log }: { label: string; xs: reado
       ctx.globalAlpha = 0.5;
       ctx.strokeRect(pad.l, pad.t, w - pad.l - pad.r, h - pad.t - pad.b);
       ctx.globalAlpha = 1;
-      ctx.fillText(fmt(hi), 2, pad.t + 8);
-      ctx.fillText(fmt(lo), 2, h - pad.b);
+      ctx.fillText(tickLabel(hi), 2, pad.t + 8);
+      ctx.fillText(tickLabel(lo), 2, h - pad.b);
       ctx.fillText(String(xs[0]), pad.l - 6, h - pad.b + 12);
       ctx.fillText(String(xs[xs.length - 1]), w - pad.r - 10, h - pad.b + 12);
       ctx.fillText('α', (pad.l + w - pad.r) / 2, h - 4);
@@ -171,7 +172,7 @@ export function ContourPlot({ label, xs, ys, values, log, legend, path }: { labe
       ctx.fillText(String(xs[nx - 1]), w - pad.r - 12, h - pad.b + 12);
       ctx.fillText('α', pad.l + pw / 2, h - 4);
       ctx.fillText('β', 4, pad.t + ph / 2);
-      ctx.fillText(`${legend} ${fmt(lo)}–${fmt(hi)}${log ? ' (log)' : ''}`, pad.l + 4, pad.t + 10);
+      ctx.fillText(`${legend} ${tickLabel(lo)}–${tickLabel(hi)}${log ? ' (log)' : ''}`, pad.l + 4, pad.t + 10);
     },
     [xs, ys, values, log, legend, path],
   );

@@ -7,7 +7,7 @@ import { BaseEdge, EdgeLabelRenderer, getBezierPath, type Edge, type EdgeProps }
 import { memo } from 'react';
 import { useRun } from '../train/context.tsx';
 import { MiniHistogram } from '../train/MiniHistogram.tsx';
-import { fmt, gradientColor, gradientFlag, gradientWidth } from '../train/scale.ts';
+import { formatNumber, gradientColor, gradientFlag, gradientWidth } from '../train/scale.ts';
 import { remainingText } from './view.ts';
 
 export type ShapeFlowEdge = Edge<{ shape: string | null; problem: string | null; loss: boolean; /** P_m of the pruned layer this edge feeds. */ remaining?: number | null }, 'shape'>;
@@ -24,8 +24,8 @@ export const ShapeEdge = memo(function ShapeEdge(props: EdgeProps<ShapeFlowEdge>
   const style = grad && !data?.problem ? { stroke: gradientColor(grad.rms), strokeWidth: gradientWidth(grad.rms) } : undefined;
   const title = [
     data?.problem ?? (data?.shape ? `shape ${data.shape}` : null),
-    grad ? `gradient dL/da through this edge: mean |g| ${fmt(grad.meanAbs)}, RMS ${fmt(grad.rms)}${flag ? ` (${flag})` : ''}` : null,
-    hist ? `${mode} of ${target}: ${fmt(hist.min)} … ${fmt(hist.max)}` : null,
+    grad ? `gradient dL/da through this edge: mean |g| ${formatNumber(grad.meanAbs)}, RMS ${formatNumber(grad.rms)}${flag ? ` (${flag})` : ''}` : null,
+    hist ? `${mode} of ${target}: ${formatNumber(hist.min)} … ${formatNumber(hist.max)}` : null,
     data?.remaining != null ? `pruned: ${remainingText(data.remaining)} of the connections into ${target} remain` : null,
   ]
     .filter(Boolean)

@@ -12,7 +12,7 @@ import { useEditor } from '../store/context.tsx';
 import { useRun, useTraining } from './context.tsx';
 import type { DataPoints } from './protocol.ts';
 import { mergeRuns, type HistogramFrame, type RunState } from './run.ts';
-import { fmt } from './scale.ts';
+import { formatNumber } from './scale.ts';
 
 const PALETTE = ['#3b6fe0', '#e0603b', '#2f855a', '#8e44ad', '#b7791f', '#0f8f8f', '#c92a2a', '#4a5568', '#d53f8c', '#718096'];
 
@@ -65,7 +65,7 @@ function Curves() {
     <div className="curves">
       <p className="metrics" data-testid="epoch-metrics">
         {last
-          ? `epoch ${last.epoch}: loss ${fmt(last.trainLoss)}${last.valLoss !== null ? `, val loss ${fmt(last.valLoss)}` : ''}${last.trainAccuracy !== null ? `, accuracy ${(last.trainAccuracy * 100).toFixed(1)}%` : ''}${last.valAccuracy !== null ? `, val accuracy ${(last.valAccuracy * 100).toFixed(1)}%` : ''}`
+          ? `epoch ${last.epoch}: loss ${formatNumber(last.trainLoss)}${last.valLoss !== null ? `, val loss ${formatNumber(last.valLoss)}` : ''}${last.trainAccuracy !== null ? `, accuracy ${(last.trainAccuracy * 100).toFixed(1)}%` : ''}${last.valAccuracy !== null ? `, val accuracy ${(last.valAccuracy * 100).toFixed(1)}%` : ''}`
           : 'Curves appear after the first epoch.'}
       </p>
       <div className="chart-grid">
@@ -105,8 +105,8 @@ const HistoryCanvas = memo(function HistoryCanvas({ frames }: { frames: Histogra
     });
     ctx.fillStyle = getComputedStyle(c).color;
     ctx.font = '10px sans-serif';
-    ctx.fillText(fmt(lo), 2, H - 2);
-    const hiText = fmt(hi);
+    ctx.fillText(formatNumber(lo), 2, H - 2);
+    const hiText = formatNumber(hi);
     ctx.fillText(hiText, W - ctx.measureText(hiText).width - 2, H - 2);
   }, [frames]);
   return <canvas ref={ref} className="history" role="img" aria-label="Weight histogram over time" />;
@@ -304,7 +304,7 @@ function Runs() {
                 }}
               />{' '}
               Run {i + 1}: {label(r)} — {r.status}, {r.epochs.length} epochs
-              {r.epochs.length ? `, final val loss ${fmt(r.epochs[r.epochs.length - 1]!.valLoss ?? NaN)}` : ''}
+              {r.epochs.length ? `, final val loss ${formatNumber(r.epochs[r.epochs.length - 1]!.valLoss ?? NaN)}` : ''}
             </label>
           </li>
         ))}

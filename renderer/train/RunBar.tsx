@@ -6,7 +6,7 @@ import { useEditor, useEditorStore } from '../store/context.tsx';
 import { useRun, useTraining } from './context.tsx';
 import type { BackendPreference } from './protocol.ts';
 import { isLiveStatus } from './run.ts';
-import { fmt } from './scale.ts';
+import { formatNumber } from './scale.ts';
 
 const BACKENDS: { value: BackendPreference; label: string }[] = [
   { value: 'auto', label: 'Auto (WebGPU → WebGL → WASM → CPU)' },
@@ -111,11 +111,11 @@ export function RunBar({ onTrain }: { onTrain: () => void }) {
         </div>
         <span className="progress-text" data-testid="progress-text">
           {progress
-            ? `epoch ${progress.epoch}/${progress.epochs} · step ${progress.step}/${progress.totalSteps} · loss ${fmt(progress.loss)} · ${Math.round(progress.samplesPerSecond)} samples/s · ETA ${eta(progress.etaSeconds)}`
+            ? `epoch ${progress.epoch}/${progress.epochs} · step ${progress.step}/${progress.totalSteps} · loss ${formatNumber(progress.loss)} · ${Math.round(progress.samplesPerSecond)} samples/s · ETA ${eta(progress.etaSeconds)}`
             : status === 'starting'
               ? 'starting…'
               : evaluation
-                ? `weights from step ${evaluation.step}: validation loss ${evaluation.loss === null ? '—' : fmt(evaluation.loss)}${evaluation.accuracy === null ? '' : `, accuracy ${(evaluation.accuracy * 100).toFixed(1)}%`} (on ${evaluation.backend})`
+                ? `weights from step ${evaluation.step}: validation loss ${evaluation.loss === null ? '—' : formatNumber(evaluation.loss)}${evaluation.accuracy === null ? '' : `, accuracy ${(evaluation.accuracy * 100).toFixed(1)}%`} (on ${evaluation.backend})`
                 : docHasWeights || hasWeights
                   ? 'trained weights loaded: Train continues from them, Evaluate measures them'
                   : 'not trained yet'}

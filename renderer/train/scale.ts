@@ -31,7 +31,8 @@ export function gradientFlag(rms: number): 'vanishing' | 'exploding' | null {
 
 export const SCALE_TICKS = [-8, -6, -4, -2, 0, 2, 4].map((e) => ({ value: 10 ** e, label: `1e${e}` }));
 
-export function fmt(v: number): string {
+/** A measured value (a loss, a gradient RMS) in three significant digits, or in exponent form when very large or small. */
+export function formatNumber(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   if (v === 0) return '0';
   const a = Math.abs(v);
