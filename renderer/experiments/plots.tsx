@@ -4,6 +4,7 @@
  * data or view changes, never per frame.
  */
 import { useEffect, useRef, useState } from 'react';
+import { prepareCanvas } from '../canvas.ts';
 import { contourLevels, contourSegments, fillGrid, project, scaler, viridis, type Projected } from './plot-math.ts';
 
 const W = 300;
@@ -12,14 +13,8 @@ const H = 240;
 function useCanvas(draw: (ctx: CanvasRenderingContext2D, w: number, h: number) => void, deps: unknown[]) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    const c = ref.current;
-    const ctx = c?.getContext('2d');
-    if (!c || !ctx) return;
-    const dpr = window.devicePixelRatio || 1;
-    c.width = W * dpr;
-    c.height = H * dpr;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, W, H);
+    const ctx = prepareCanvas(ref.current, W, H);
+    if (!ctx) return;
     draw(ctx, W, H);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);

@@ -1,5 +1,5 @@
 /** How each experiment's result is drawn in the Experiments panel, by experiment name. */
-import { useState } from 'react';
+import { useState, type ComponentProps, type ReactNode } from 'react';
 import type { JsonRecord } from '../../core/experiments/framework.ts';
 import type { LandscapeData } from '../../core/experiments/landscape.ts';
 import type { LotteryData } from '../../core/experiments/lottery.ts';
@@ -19,6 +19,25 @@ function LogScale({ log, setLog }: { log: boolean; setLog: (v: boolean) => void 
       <input type="checkbox" aria-label="Log scale" checked={log} onChange={(e) => setLog(e.target.checked)} /> Log scale
     </label>
   );
+}
+
+/** A result with a Log scale option: `plot` draws it on the chosen scale, and what the experiment adds follows below. */
+function LogScaleView({ plot, children }: { plot: (log: boolean) => ReactNode; children?: ReactNode }) {
+  const [log, setLog] = useState(false);
+  return (
+    <div className="result-view">
+      <div className="view-options">
+        <LogScale log={log} setLog={setLog} />
+      </div>
+      {plot(log)}
+      {children}
+    </div>
+  );
+}
+
+/** A result drawn as 1-D curves (interpolations, sharp vs flat), on a linear or log scale. */
+function LogCurveView({ children, ...curves }: Omit<ComponentProps<typeof CurvePlot>, 'log'> & { children?: ReactNode }) {
+  return <LogScaleView plot={(log) => <CurvePlot {...curves} log={log} />}>{children}</LogScaleView>;
 }
 
 function LandscapeView({ data, title }: { data: LandscapeData; title: string }) {
@@ -90,28 +109,18 @@ function SharpnessView({ data }: { data: SharpnessData }) {
 }
 
 function InterpolationView({ data }: { data: InterpolationData }) {
-  const [log, setLog] = useState(false);
   return (
-    <div className="result-view">
-      <div className="view-options">
-        <LogScale log={log} setLog={setLog} />
-      </div>
-      <CurvePlot label="Interpolation: loss along the line" xs={data.alphas} log={log} series={[{ name: 'θ(α)', colour: PALETTE[0]!, loss: data.loss, accuracy: data.accuracy }]} />
+    <LogCurveView label="Interpolation: loss along the line" xs={data.alphas} series={[{ name: 'θ(α)', colour: PALETTE[0]!, loss: data.loss, accuracy: data.accuracy }]}>
       <p className="result-figures">
         α = 0: {data.ends[0]!.label}, loss {data.ends[0]!.loss.toFixed(4)} · α = 1: {data.ends[1]!.label}, loss {data.ends[1]!.loss.toFixed(4)} · ‖θ₂ − θ₁‖ = {data.distance.toPrecision(4)}
       </p>
-    </div>
+    </LogCurveView>
   );
 }
 
 function SharpFlatView({ data }: { data: SharpFlatData }) {
-  const [log, setLog] = useState(false);
   return (
-    <div className="result-view">
-      <div className="view-options">
-        <LogScale log={log} setLog={setLog} />
-      </div>
-      <CurvePlot label="Sharp vs flat: 1-D curves" xs={data.alphas} log={log} series={data.runs.map((r, i) => ({ name: r.label, colour: PALETTE[i % PALETTE.length]!, loss: r.curve }))} />
+    <LogCurveView label="Sharp vs flat: 1-D curves" xs={data.alphas} series={data.runs.map((r, i) => ({ name: r.label, colour: PALETTE[i % PALETTE.length]!, loss: r.curve }))}>
       <table className="eigen" aria-label="Minima compared">
         <thead>
           <tr>
@@ -138,22 +147,17 @@ function SharpFlatView({ data }: { data: SharpFlatData }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </LogCurveView>
   );
 }
 
 function TrajectoryView({ data }: { data: TrajectoryData }) {
-  const [log, setLog] = useState(false);
   return (
-    <div className="result-view">
-      <div className="view-options">
-        <LogScale log={log} setLog={setLog} />
-      </div>
-      <ContourPlot label="Trajectory: path over the contour map" xs={data.xs} ys={data.ys} values={data.loss} log={log} legend="loss" path={data.path} />
+    <LogScaleView plot={(log) => <ContourPlot label="Trajectory: path over the contour map" xs={data.xs} ys={data.ys} values={data.loss} log={log} legend="loss" path={data.path} />}>
       <p className="result-figures">
         {data.path.x.length} checkpoints (epochs {data.path.epoch[0]}–{data.path.epoch[data.path.epoch.length - 1]}) · explained variance {(data.explained[0]! * 100).toFixed(1)}% and {(data.explained[1]! * 100).toFixed(1)}% · {data.samples.toLocaleString('en-US')} examples
       </p>
-    </div>
+    </LogScaleView>
   );
 }
 

@@ -1,17 +1,13 @@
 /** A histogram drawn on one small canvas (cheap: no DOM element per bar). */
 import { memo, useEffect, useRef } from 'react';
+import { prepareCanvas } from '../canvas.ts';
 
 export const MiniHistogram = memo(function MiniHistogram({ counts, width = 64, height = 18, color = 'currentColor', label }: { counts: number[]; width?: number; height?: number; color?: string; label: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const c = ref.current;
-    const ctx = c?.getContext('2d');
+    const ctx = prepareCanvas(c, width, height);
     if (!c || !ctx) return;
-    const dpr = window.devicePixelRatio || 1;
-    c.width = width * dpr;
-    c.height = height * dpr;
-    ctx.scale(dpr, dpr);
-    ctx.clearRect(0, 0, width, height);
     const max = Math.max(1, ...counts);
     const w = width / Math.max(1, counts.length);
     ctx.fillStyle = color === 'currentColor' ? getComputedStyle(c).color : color;
