@@ -2,9 +2,10 @@
  * The command table: every command's label, tooltip and keyboard shortcuts, in one place.
  * The page's shortcuts, the toolbar, the context menus and the desktop app's native menus
  * all read it (as VS Code's command registry does), so a label or a key is written once.
- * Pure data and pure functions: the renderer adds what a command does and when it is enabled.
+ * Pure data and pure functions: the renderer adds what a command does; when a command is
+ * enabled is decided here (commandEnablement), so the toolbar and the native menu agree.
  */
-import type { MenuCommand } from './platform.ts';
+import type { MenuCommand, TextEditCommand } from './platform.ts';
 
 /** What the table knows about one command. */
 export interface CommandInfo {
@@ -104,4 +105,63 @@ export function shortcutText(command: MenuCommand, mac: boolean): string | undef
   const key = b.key.length === 1 ? b.key.toUpperCase() : b.key === 'Delete' ? 'Del' : b.key;
   if (mac) return `${b.mod ? '⌘' : ''}${b.shift ? '⇧' : ''}${key}`;
   return [...(b.mod ? ['Ctrl'] : []), ...(b.shift ? ['Shift'] : []), key].join('+');
+}
+
+/** Editing commands that act on a focused text field instead of the graph (the desktop menu sends them there). */
+export const TEXT_EDIT_COMMANDS = ['undo', 'redo', 'cut', 'copy', 'paste', 'delete', 'selectAll'] as const satisfies readonly TextEditCommand[];
+
+const TEXT_EDIT: ReadonlySet<string> = new Set(TEXT_EDIT_COMMANDS);
+
+/** Whether a command is one a focused text field understands (Undo, Copy, Select All…). */
+export function isTextEditCommand(value: unknown): value is TextEditCommand {
+  return typeof value === 'string' && TEXT_EDIT.has(value);
+}
+
+/** What the commands' enabled states depend on: the editor's history, selection and graph, and the training run. */
+export interface CommandState {
+  canUndo: boolean;
+  canRedo: boolean;
+  hasSelection: boolean;
+  hasNodes: boolean;
+  /** The graph analyses as trainable. */
+  canTrain: boolean;
+  /** The run: none live ('idle', also after it ended), starting, running or paused. */
+  run: 'idle' | 'starting' | 'running' | 'paused';
+}
+
+/**
+ * Whether each command can do something now: nothing to redo, nothing selected, or a live
+ * run holding the graph disable it. Commands not named here are always enabled. The
+ * toolbar, the context menus and the desktop menu all show these states.
+ */
+export function commandEnablement(s: CommandState): Partial<Record<MenuCommand, boolean>> {
+  const live = s.run !== 'idle';
+  return {
+    undo: s.canUndo && !live,
+    redo: s.canRedo && !live,
+    cut: s.hasSelection && !live,
+    copy: s.hasSelection,
+    delete: s.hasSelection && !live,
+    duplicate: s.hasSelection && !live,
+    paste: !live,
+    selectAll: s.hasNodes,
+    tidyUp: s.hasNodes,
+    fitView: s.hasNodes,
+    'train.start': s.run === 'paused' || (!live && s.canTrain),
+    'train.pause': s.run === 'running',
+    'train.step': s.run === 'paused',
+    'train.stop': live,
+  };
+}
+
+/**
+ * The enabled states the desktop menu shows: the registry's, except that while a text field
+ * has focus the editing commands stay enabled, because the menu then sends them to the field
+ * (Copy copies the selected text even when no node is selected).
+ */
+export function menuEnablement(enabled: Partial<Record<MenuCommand, boolean>>, editingText: boolean): Partial<Record<MenuCommand, boolean>> {
+  if (!editingText) return { ...enabled };
+  const out = { ...enabled };
+  for (const c of TEXT_EDIT_COMMANDS) out[c] = true;
+  return out;
 }

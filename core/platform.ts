@@ -71,6 +71,12 @@ export interface Platform {
   openRecent(path: string): Promise<OpenedFile>;
   /** Subscribe to menu commands; returns the unsubscribe function. */
   onCommand(handler: (command: MenuCommand) => void): () => void;
+  /**
+   * Which commands can run now (core/commands.ts commandEnablement, joined with the
+   * renderer's handlers), for hosts with native menus to grey out the others. Optional:
+   * the browser has no menus of its own.
+   */
+  setCommandStates?(enabled: Readonly<Record<MenuCommand, boolean>>): void;
   /** Files opened from outside (command line, file association, second launch, drop). */
   onOpenFile(handler: (file: OpenedFile) => void): () => void;
   setTitle(title: string, dirty: boolean): void;
@@ -119,6 +125,8 @@ export interface DesktopBridge {
   setDocumentState(state: { title: string; dirty: boolean }): void;
   /** Run a native editing command in the focused text field (menus reach text fields this way). */
   editText(command: TextEditCommand): void;
+  /** Which commands the native menu shows enabled (commands left out stay enabled). */
+  setMenuState(enabled: Partial<Record<MenuCommand, boolean>>): void;
   onCommand(handler: (command: MenuCommand) => void): () => void;
   onOpenFile(handler: (file: OpenedFile) => void): () => void;
 }

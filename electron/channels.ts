@@ -4,6 +4,7 @@
  * filter what main sends, main to refuse what a renderer should not send), so a channel is
  * named and validated in one place. No Electron import here: it runs under Node tests.
  */
+import { isTextEditCommand, TEXT_EDIT_COMMANDS } from '../core/commands.ts';
 import type { ExportOptions, MenuCommand, TextEditCommand } from '../core/platform.ts';
 
 /** Renderer → main calls that answer (ipcRenderer.invoke / ipcMain.handle). */
@@ -23,6 +24,8 @@ export type InvokeChannel = (typeof InvokeChannel)[keyof typeof InvokeChannel];
 export const SendChannel = {
   documentState: 'gradflow:window:document-state',
   editText: 'gradflow:edit:text',
+  /** Which commands can run now, so the native menu greys out the others. */
+  menuState: 'gradflow:menu:state',
 } as const;
 export type SendChannel = (typeof SendChannel)[keyof typeof SendChannel];
 
@@ -68,19 +71,14 @@ type MissingCommands = Exclude<MenuCommand, (typeof MENU_COMMANDS)[number]>;
 const everyCommandListed: [MissingCommands] extends [never] ? true : MissingCommands = true;
 void everyCommandListed;
 
-export const TEXT_EDIT_COMMANDS = ['undo', 'redo', 'cut', 'copy', 'paste', 'delete', 'selectAll'] as const satisfies readonly TextEditCommand[];
+// The editing commands are listed once, with the command table.
+export { isTextEditCommand, TEXT_EDIT_COMMANDS };
 
 const menuCommandSet: ReadonlySet<string> = new Set(MENU_COMMANDS);
-const textEditSet: ReadonlySet<string> = new Set(TEXT_EDIT_COMMANDS);
 
 /** Whether a value from IPC is a MenuCommand (the preload drops anything else main sends). */
 export function isMenuCommand(value: unknown): value is MenuCommand {
   return typeof value === 'string' && menuCommandSet.has(value);
-}
-
-/** Whether a value is one of the editing commands a text field understands. */
-export function isTextEditCommand(value: unknown): value is TextEditCommand {
-  return typeof value === 'string' && textEditSet.has(value);
 }
 
 /**
@@ -212,6 +210,21 @@ export function checkDocumentState(v: unknown): DocumentState {
 export function checkTextEditCommand(v: unknown): TextEditCommand {
   if (!isTextEditCommand(v)) throw new InvalidArgument(`not an editing command: ${JSON.stringify(v)?.slice(0, 40)}`);
   return v;
+}
+
+/** Argument of `setMenuState`: whether each command can run now (commands left out are enabled). */
+export type MenuState = Partial<Record<MenuCommand, boolean>>;
+
+/** Validate `setMenuState`'s argument: an object from menu commands to true or false, nothing else. */
+export function checkMenuState(v: unknown): MenuState {
+  if (!isPlainObject(v)) throw new InvalidArgument('setMenuState expects { [command]: true | false }');
+  const out: MenuState = {};
+  for (const [k, on] of Object.entries(v)) {
+    if (!isMenuCommand(k)) throw new InvalidArgument(`setMenuState: not a menu command: ${JSON.stringify(k).slice(0, 40)}`);
+    if (typeof on !== 'boolean') throw new InvalidArgument(`setMenuState: ${k} must be true or false`);
+    out[k] = on;
+  }
+  return out;
 }
 
 /** Paths of dropped files, as the preload read them from the drop event. */

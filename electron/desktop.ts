@@ -11,11 +11,11 @@
  */
 import * as nodePath from 'node:path';
 import type { ExportOptions, MenuCommand, OpenedFile, RecentFile, SavedFile, TextEditCommand } from '../core/platform.ts';
-import { EventChannel, InvalidArgument, type DocumentState, type SaveRequest } from './channels.ts';
+import { EventChannel, InvalidArgument, type DocumentState, type MenuState, type SaveRequest } from './channels.ts';
 import { FileAccess, FileError, nodeFileSystem, readUserFile, withGraphExtension, writeFileAtomic, type FileSystem } from './files.ts';
 import { requireAbsolute, type DesktopActions } from './ipc.ts';
 import type { JsonStore } from './json-store.ts';
-import { buildMenu, routeMenuAction, type MenuItemSpec } from './menu.ts';
+import { buildMenu, menuItemStates, routeMenuAction, type MenuItemSpec } from './menu.ts';
 import type { RecentFiles } from './recent.ts';
 import { parseWindowState, placeWindow, type Rect, type WindowState } from './window-state.ts';
 
@@ -72,6 +72,11 @@ export interface ElectronApis {
   /** The screens' work areas, primary first. */
   workAreas(): Rect[];
   setMenu(template: MenuItemSpec[], onClick: (id: string) => void): void;
+  /**
+   * Enable or disable items of the current menu by id, without rebuilding it: a rebuild would
+   * close a menu the user has open when, say, a run ends.
+   */
+  setMenuEnabled(states: Readonly<Record<string, boolean>>): void;
   quit(): void;
   fs?: FileSystem;
 }
@@ -109,6 +114,8 @@ interface WindowSession {
 export class Desktop implements DesktopActions {
   #session: WindowSession | null = null;
   #menuRecent: RecentFile[] = [];
+  /** The window's command states (setMenuState); none without a window, so every command can open one. */
+  #menuEnabled: MenuState = {};
   #lastDir: string;
   #quitRequested = false;
   #started = false;
@@ -142,8 +149,18 @@ export class Desktop implements DesktopActions {
   /** Rebuild the menu bar (the recent list changed). */
   rebuildMenu(): void {
     this.#menuRecent = this.recent.list();
-    const template = buildMenu({ platform: this.env.platform, appName: this.env.appName, recent: this.#menuRecent, isDev: this.env.isDev });
-    this.apis.setMenu(template, (id) => this.onMenu(id));
+    this.apis.setMenu(this.#menuTemplate(), (id) => this.onMenu(id));
+  }
+
+  #menuTemplate(): MenuItemSpec[] {
+    return buildMenu({ platform: this.env.platform, appName: this.env.appName, recent: this.#menuRecent, isDev: this.env.isDev, enabled: this.#menuEnabled });
+  }
+
+  /** The renderer's command states changed: grey out in the menu what cannot run now. */
+  setMenuState(windowId: number, enabled: MenuState): void {
+    this.#sessionFor(windowId);
+    this.#menuEnabled = enabled;
+    this.apis.setMenuEnabled(menuItemStates(this.#menuTemplate()));
   }
 
   get hasWindow(): boolean {
@@ -430,7 +447,12 @@ export class Desktop implements DesktopActions {
   }
 
   #onClosed(s: WindowSession): void {
-    if (this.#session === s) this.#session = null;
+    if (this.#session === s) {
+      this.#session = null;
+      // macOS keeps the menu without a window: every command opens a new one, so none is greyed.
+      this.#menuEnabled = {};
+      this.apis.setMenuEnabled(menuItemStates(this.#menuTemplate()));
+    }
     // macOS keeps apps running without windows, except when the user asked to quit.
     if (this.env.platform !== 'darwin' || this.#quitRequested) this.apis.quit();
   }

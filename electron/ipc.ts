@@ -14,11 +14,13 @@ import {
   checkDocumentState,
   checkDroppedPaths,
   checkExportRequest,
+  checkMenuState,
   checkNoArguments,
   checkPath,
   checkSaveRequest,
   checkTextEditCommand,
   type DocumentState,
+  type MenuState,
   type SaveRequest,
 } from './channels.ts';
 import { originOf } from './security.ts';
@@ -47,6 +49,7 @@ export interface DesktopActions {
   openDropped(windowId: number, paths: string[]): Promise<void>;
   setDocumentState(windowId: number, state: DocumentState): void;
   editText(windowId: number, command: TextEditCommand): void;
+  setMenuState(windowId: number, enabled: MenuState): void;
 }
 
 export interface SenderPolicy {
@@ -133,6 +136,7 @@ export function registerIpc(ipc: IpcMainLike, actions: DesktopActions, policy: S
     [InvokeChannel.openDropped]: invoke(InvokeChannel.openDropped, (id, args) => actions.openDropped(id, checkDroppedPaths(one(args)))),
     [SendChannel.documentState]: notify(SendChannel.documentState, (id, args) => actions.setDocumentState(id, checkDocumentState(one(args)))),
     [SendChannel.editText]: notify(SendChannel.editText, (id, args) => actions.editText(id, checkTextEditCommand(one(args)))),
+    [SendChannel.menuState]: notify(SendChannel.menuState, (id, args) => actions.setMenuState(id, checkMenuState(one(args)))),
   };
 }
 

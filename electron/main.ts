@@ -76,6 +76,13 @@ function main(): void {
       return [primary, ...screen.getAllDisplays().filter((d) => d.id !== primary.id)].map((d) => d.workArea);
     },
     setMenu: (template, onClick) => Menu.setApplicationMenu(Menu.buildFromTemplate(toElectronMenu(template, onClick))),
+    setMenuEnabled: (states) => {
+      const menu = Menu.getApplicationMenu();
+      for (const [id, enabled] of Object.entries(states)) {
+        const item = menu?.getMenuItemById(id);
+        if (item) item.enabled = enabled;
+      }
+    },
     quit: () => app.quit(),
   };
 

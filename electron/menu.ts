@@ -43,6 +43,12 @@ export interface MenuContext {
   recent: readonly RecentFile[];
   /** Developer tools appear only when running from source. */
   isDev: boolean;
+  /**
+   * Which of the renderer's commands can run now, as its command registry says
+   * (core/commands.ts commandEnablement); commands left out are enabled. Items the main
+   * process handles itself (Close, About, Quit) are not the renderer's to disable.
+   */
+  enabled?: Partial<Record<MenuCommand, boolean>>;
 }
 
 /** Keystrokes the renderer handles on its own: the command table's page shortcuts (core/commands.ts). */
@@ -65,8 +71,15 @@ export function buildMenu(ctx: MenuContext): MenuItemSpec[] {
     return it;
   };
 
-  /** A command's item, labelled from the command table (core/commands.ts); accelerators follow each platform's conventions. */
-  const cmd = (id: MenuCommand, accelerator?: string): MenuItemSpec => item(id, COMMANDS[id].label, accelerator);
+  /**
+   * A renderer command's item, labelled from the command table (core/commands.ts) and greyed
+   * out when the registry says it cannot run; accelerators follow each platform's conventions.
+   */
+  const cmd = (id: MenuCommand, accelerator?: string): MenuItemSpec => {
+    const it = item(id, COMMANDS[id].label, accelerator);
+    if (ctx.enabled?.[id] === false) it.enabled = false;
+    return it;
+  };
 
   const recent: MenuItemSpec[] =
     ctx.recent.length === 0
@@ -170,6 +183,11 @@ function recentLabel(f: RecentFile, i: number, mac: boolean): string {
 /** Every item in a menu tree, depth first. */
 export function flattenMenu(items: readonly MenuItemSpec[]): MenuItemSpec[] {
   return items.flatMap((it) => [it, ...(it.submenu ? flattenMenu(it.submenu) : [])]);
+}
+
+/** The enabled state of every item with an id, by id: what a live update sets without rebuilding the menu. */
+export function menuItemStates(items: readonly MenuItemSpec[]): Record<string, boolean> {
+  return Object.fromEntries(flattenMenu(items).flatMap((it) => (it.id ? [[it.id, it.enabled !== false]] : [])));
 }
 
 /** What the main process does for menu actions that are not the renderer's. */

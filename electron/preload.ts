@@ -42,6 +42,7 @@ const bridge: DesktopBridge = {
   takePendingFiles: () => invoke(InvokeChannel.takePendingFiles),
   setDocumentState: (state) => ipcRenderer.send(SendChannel.documentState, state),
   editText: (command) => ipcRenderer.send(SendChannel.editText, command),
+  setMenuState: (enabled) => ipcRenderer.send(SendChannel.menuState, enabled),
   onCommand: (handler) => listen<MenuCommand>(EventChannel.command, isMenuCommand, handler),
   onOpenFile: (handler) => listen<OpenedFile>(EventChannel.fileOpened, isOpenedFile, handler),
 };

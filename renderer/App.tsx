@@ -235,6 +235,8 @@ function Shell() {
   const registry = useCommandRegistry(handlers, useCommandEnablement());
   useShortcuts(registry);
   useEffect(() => platform.onCommand(registry.run), [platform, registry]);
+  // The registry changes only when an enabled state does: the desktop menu greys out the same commands.
+  useEffect(() => platform.setCommandStates?.(registry.states()), [platform, registry]);
 
   // The split between the canvas and the plots, and between problems and dashboard, is the
   // user's: kept in localStorage (per user on the desktop app, whose profile holds it).

@@ -6,7 +6,7 @@
  */
 import { createContext, useContext, useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { useStore } from 'zustand';
-import { COMMANDS, commandForKey, shortcutText, type CommandInfo, type KeyStroke } from '../core/commands.ts';
+import { COMMANDS, commandEnablement, commandForKey, shortcutText, type CommandInfo, type KeyStroke } from '../core/commands.ts';
 import type { MenuCommand } from '../core/platform.ts';
 import { analysisOf } from './store/editor.ts';
 import { useEditor, useEditorStore } from './store/context.tsx';
@@ -29,6 +29,8 @@ export interface CommandRegistry {
   get(id: MenuCommand): Command;
   /** Run a command by id (keyboard, desktop menu); one without a handler here does nothing. */
   run(id: MenuCommand): void;
+  /** Whether each command can run now: what the desktop menu shows (Platform.setCommandStates). */
+  states(): Record<MenuCommand, boolean>;
 }
 
 const MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
@@ -41,26 +43,11 @@ export function useCommandEnablement(): Partial<Record<MenuCommand, boolean>> {
   const canUndo = useStore(store.temporal, (t) => t.pastStates.length > 0);
   const canRedo = useStore(store.temporal, (t) => t.futureStates.length > 0);
   const status = useRun((s) => s.status);
-  const live = isLiveStatus(status);
   const hasSelection = useEditor((s) => s.selectedNodes.length > 0);
   const hasNodes = useEditor((s) => s.doc.nodes.length > 0);
   const canTrain = useEditor((s) => analysisOf(s.doc).canTrain);
-  return {
-    undo: canUndo && !live,
-    redo: canRedo && !live,
-    cut: hasSelection && !live,
-    copy: hasSelection,
-    delete: hasSelection && !live,
-    duplicate: hasSelection && !live,
-    paste: !live,
-    selectAll: hasNodes,
-    tidyUp: hasNodes,
-    fitView: hasNodes,
-    'train.start': status === 'paused' || (!live && canTrain),
-    'train.pause': status === 'running',
-    'train.step': status === 'paused',
-    'train.stop': live,
-  };
+  const run = isLiveStatus(status) ? (status as 'starting' | 'running' | 'paused') : 'idle';
+  return commandEnablement({ canUndo, canRedo, hasSelection, hasNodes, canTrain, run });
 }
 
 /** Build the registry from handlers; commands are enabled unless `enabled` says otherwise. */
@@ -72,9 +59,11 @@ export function useCommandRegistry(handlers: CommandHandlers, enabled: Partial<R
   const key = COMMAND_IDS.map((id) => (enabled[id] === false ? 0 : 1)).join('');
   return useMemo(() => {
     const run = (id: MenuCommand) => latest.current[id]?.();
+    const enabledNow = (id: MenuCommand) => !!latest.current[id] && key[commandIndex(id)] === '1';
     return {
-      get: (id) => ({ ...COMMANDS[id], id, enabled: !!latest.current[id] && key[commandIndex(id)] === '1', shortcut: shortcutText(id, MAC), run: () => run(id) }),
+      get: (id) => ({ ...COMMANDS[id], id, enabled: enabledNow(id), shortcut: shortcutText(id, MAC), run: () => run(id) }),
       run,
+      states: () => Object.fromEntries(COMMAND_IDS.map((id) => [id, enabledNow(id)])) as Record<MenuCommand, boolean>,
     };
   }, [key]);
 }

@@ -5,6 +5,7 @@
  * errors, routes editing commands to a focused text field, and keeps files that arrive before
  * the editor listens.
  */
+import { isTextEditCommand, menuEnablement } from '../../core/commands.ts';
 import type { BridgeResult, DesktopBridge, MenuCommand, OpenedFile, Platform, TextEditCommand } from '../../core/platform.ts';
 import { createBrowserPlatform } from './browser.ts';
 
@@ -19,8 +20,6 @@ function unwrap<T>(r: BridgeResult<T>): T {
   if (r.ok) return r.value;
   throw new Error(r.error);
 }
-
-const TEXT_EDIT: ReadonlySet<MenuCommand> = new Set<TextEditCommand>(['undo', 'redo', 'cut', 'copy', 'paste', 'delete', 'selectAll']);
 
 /** Whether keyboard focus is in something that edits text (where Undo or Paste mean the text). */
 export function isEditingText(el: Element | null): boolean {
@@ -39,6 +38,8 @@ export interface ElectronPlatformOptions {
   activeElement?: () => Element | null;
   /** Sets the window's title (document.title by default). */
   setDocumentTitle?: (title: string) => void;
+  /** Calls `listener` whenever focus moves (focusin/focusout on the document by default); returns the unsubscribe function. */
+  onFocusChange?: (listener: () => void) => () => void;
   autosave?: Platform['autosave'];
 }
 
@@ -52,6 +53,20 @@ export function createElectronPlatform(bridge: DesktopBridge, options: ElectronP
   const waiting: OpenedFile[] = [];
   let bridgeCommandsOff: (() => void) | null = null;
   let bridgeFilesOff: (() => void) | null = null;
+  const onFocusChange = options.onFocusChange ?? defaultFocusChange;
+  /** The registry's latest command states, and what the menu was last told (to send only changes). */
+  let commandStates: Readonly<Record<MenuCommand, boolean>> | null = null;
+  let sentMenuState = '';
+  let focusOff: (() => void) | null = null;
+  const sendMenuState = () => {
+    if (!commandStates) return;
+    // While a text field has focus the menu's editing commands act on it, so they stay enabled.
+    const state = menuEnablement(commandStates, isEditingText(activeElement()));
+    const key = JSON.stringify(state);
+    if (key === sentMenuState) return;
+    sentMenuState = key;
+    bridge.setMenuState(state);
+  };
 
   const dispatchFile = (f: OpenedFile) => {
     if (openHandlers.size === 0) return void waiting.push(f);
@@ -81,7 +96,7 @@ export function createElectronPlatform(bridge: DesktopBridge, options: ElectronP
       bridgeCommandsOff ??= bridge.onCommand((command) => {
         // Edit > Copy (or its shortcut, where the menu gets it) means the text when a text field
         // has focus: let Chromium do it there, and give the graph everything else.
-        if (TEXT_EDIT.has(command) && isEditingText(activeElement())) return bridge.editText(command as TextEditCommand);
+        if (isTextEditCommand(command) && isEditingText(activeElement())) return bridge.editText(command);
         for (const h of commandHandlers) h(command);
       });
       return () => {
@@ -109,11 +124,25 @@ export function createElectronPlatform(bridge: DesktopBridge, options: ElectronP
         openHandlers.delete(handler);
       };
     },
+    setCommandStates(enabled) {
+      commandStates = enabled;
+      focusOff ??= onFocusChange(sendMenuState);
+      sendMenuState();
+    },
     setTitle(title, dirty) {
       setDocumentTitle(`${dirty ? '● ' : ''}${title} — Gradflow`);
       bridge.setDocumentState({ title, dirty });
     },
     // Autosave stays in the page's own storage (the app:// origin keeps it across launches).
     autosave: options.autosave ?? createBrowserPlatform().autosave,
+  };
+}
+
+function defaultFocusChange(listener: () => void): () => void {
+  document.addEventListener('focusin', listener);
+  document.addEventListener('focusout', listener);
+  return () => {
+    document.removeEventListener('focusin', listener);
+    document.removeEventListener('focusout', listener);
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, PAGE_SHORTCUT_COMMANDS, commandForKey, shortcutText, type KeyStroke } from '../../core/commands.ts';
+import { COMMANDS, PAGE_SHORTCUT_COMMANDS, TEXT_EDIT_COMMANDS, commandEnablement, commandForKey, menuEnablement, shortcutText, type CommandState, type KeyStroke } from '../../core/commands.ts';
 import { MENU_COMMANDS } from '../../electron/channels.ts';
 
 const key = (k: string, mods: Partial<Omit<KeyStroke, 'key'>> = {}): KeyStroke => ({ key: k, ctrlKey: false, metaKey: false, shiftKey: false, altKey: false, ...mods });
@@ -45,5 +45,31 @@ describe('the command table', () => {
 
   it('knows which commands the page takes from the keyboard', () => {
     expect([...PAGE_SHORTCUT_COMMANDS].sort()).toEqual(['copy', 'cut', 'delete', 'duplicate', 'fitView', 'new', 'open', 'paste', 'redo', 'save', 'saveAs', 'selectAll', 'undo', 'zoomIn', 'zoomOut']);
+  });
+});
+
+describe('when commands can run', () => {
+  const idle: CommandState = { canUndo: true, canRedo: false, hasSelection: false, hasNodes: true, canTrain: true, run: 'idle' };
+
+  it('follows the history, the selection and the graph', () => {
+    expect(commandEnablement(idle)).toMatchObject({ undo: true, redo: false, copy: false, cut: false, delete: false, duplicate: false, paste: true, selectAll: true, fitView: true, 'train.start': true, 'train.pause': false, 'train.step': false, 'train.stop': false });
+    expect(commandEnablement({ ...idle, hasSelection: true })).toMatchObject({ copy: true, cut: true, delete: true, duplicate: true });
+    expect(commandEnablement({ ...idle, hasNodes: false, canTrain: false })).toMatchObject({ selectAll: false, tidyUp: false, fitView: false, 'train.start': false });
+  });
+
+  it.each([
+    ['starting', { 'train.start': false, 'train.pause': false, 'train.step': false, 'train.stop': true }],
+    ['running', { 'train.start': false, 'train.pause': true, 'train.step': false, 'train.stop': true }],
+    ['paused', { 'train.start': true, 'train.pause': false, 'train.step': true, 'train.stop': true }],
+  ] as const)('a %s run holds the graph: no undo, cut, delete or paste; the Train menu follows it', (run, train) => {
+    const e = commandEnablement({ ...idle, canRedo: true, hasSelection: true, run });
+    expect(e).toMatchObject({ undo: false, redo: false, cut: false, delete: false, duplicate: false, paste: false, copy: true, ...train });
+  });
+
+  it('the desktop menu keeps the editing commands enabled while a text field has focus, and only those', () => {
+    const off = Object.fromEntries(Object.keys(COMMANDS).map((c) => [c, false]));
+    const inField = menuEnablement(off, true);
+    expect(Object.keys(inField).filter((c) => inField[c as keyof typeof inField]).sort()).toEqual([...TEXT_EDIT_COMMANDS].sort());
+    expect(menuEnablement(off, false)).toEqual(off);
   });
 });

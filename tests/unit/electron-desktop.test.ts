@@ -79,6 +79,8 @@ function setup(platform: NodeJS.Platform = 'linux', savedWindow: unknown = null)
   const windows: FakeWindow[] = [];
   const messages: MessageBoxOptions[] = [];
   let menu: MenuItemSpec[] = [];
+  /** The live enabled states set on the menu since the last build, by item id. */
+  let menuEnabled: Record<string, boolean> = {};
   let click: (id: string) => void = () => {};
   const answers: number[] = [];
   const apis = {
@@ -99,7 +101,9 @@ function setup(platform: NodeJS.Platform = 'linux', savedWindow: unknown = null)
     setMenu: (template: MenuItemSpec[], onClick: (id: string) => void) => {
       menu = template;
       click = onClick;
+      menuEnabled = {};
     },
+    setMenuEnabled: (states: Readonly<Record<string, boolean>>) => void Object.assign(menuEnabled, states),
     quit: vi.fn(),
   } satisfies ElectronApis;
   const env: DesktopEnv = { platform, appName: 'Gradflow', appVersion: '0.1.0', isDev: false, versions: { electron: '41.7.1' }, documentsDir: dir, log: () => {} };
@@ -116,6 +120,8 @@ function setup(platform: NodeJS.Platform = 'linux', savedWindow: unknown = null)
     win: () => windows.at(-1)!,
     click: (id: string) => click(id),
     menuIds: () => flattenMenu(menu).map((i) => i.id).filter(Boolean),
+    /** Whether the menu shows an item enabled: its live state, else how it was built. */
+    menuItemEnabled: (id: string) => menuEnabled[id] ?? flattenMenu(menu).find((i) => i.id === id)?.enabled !== false,
     recentStore,
     windowStore,
   };
@@ -441,6 +447,37 @@ describe('menu actions', () => {
     expect(t.messages[0]!.detail).toContain('Electron 41.7.1');
     t.click('close');
     expect(t.win().closed).toBe(true);
+  });
+
+  it('greys out the commands the page says cannot run, never Close or About, and keeps that across a rebuild', async () => {
+    const file = await graphFile();
+    const t = setup();
+    await t.desktop.start([]);
+    expect(t.menuItemEnabled('redo')).toBe(true);
+    t.desktop.setMenuState(t.win().webContentsId, { redo: false, 'train.stop': false, close: false, 'help.about': false });
+    expect(t.menuItemEnabled('redo')).toBe(false);
+    expect(t.menuItemEnabled('train.stop')).toBe(false);
+    expect(t.menuItemEnabled('undo')).toBe(true);
+    expect(t.menuItemEnabled('close')).toBe(true);
+    expect(t.menuItemEnabled('help.about')).toBe(true);
+    // Opening a file rebuilds the menu (the recent list changed): the states stay.
+    await t.desktop.openExternal([file]);
+    expect(t.menuItemEnabled('redo')).toBe(false);
+    t.desktop.setMenuState(t.win().webContentsId, { redo: true });
+    expect(t.menuItemEnabled('redo')).toBe(true);
+    expect(t.menuItemEnabled('train.stop')).toBe(true);
+    expect(() => t.desktop.setMenuState(5, { redo: false })).toThrow();
+    expect(t.menuItemEnabled('redo')).toBe(true);
+  });
+
+  it('macOS: with the window closed every command is enabled again (each opens a new window)', async () => {
+    const t = setup('darwin');
+    await t.desktop.start([]);
+    t.desktop.setMenuState(t.win().webContentsId, { undo: false, 'train.start': false });
+    expect(t.menuItemEnabled('undo')).toBe(false);
+    t.win().close();
+    expect(t.menuItemEnabled('undo')).toBe(true);
+    expect(t.menuItemEnabled('train.start')).toBe(true);
   });
 
   it('routes text edits to the focused field of our window only', async () => {

@@ -37,6 +37,7 @@ function fakeActions() {
     openDropped: vi.fn(async () => {}),
     setDocumentState: vi.fn(),
     editText: vi.fn(),
+    setMenuState: vi.fn(),
   } satisfies DesktopActions;
   return a;
 }
@@ -153,6 +154,16 @@ describe('IPC: every argument is checked', () => {
     expect(actions.setDocumentState).toHaveBeenCalledWith(WINDOW, { title: 'model.nngraph', dirty: true });
     send(ours, SendChannel.editText, 'paste');
     expect(actions.editText).toHaveBeenCalledWith(WINDOW, 'paste');
+  });
+
+  it('passes the menu state on, and ignores one that names something else or is not true/false', () => {
+    const { actions, logs, send } = setup();
+    send(ours, SendChannel.menuState, { undo: false, 'train.stop': true });
+    expect(actions.setMenuState).toHaveBeenCalledWith(WINDOW, { undo: false, 'train.stop': true });
+    for (const bad of [['undo'], { undo: 'no' }, { 'app.quit': false }, { __proto__: null, toString: false }, null]) send(ours, SendChannel.menuState, bad);
+    expect(actions.setMenuState).toHaveBeenCalledTimes(1);
+    expect(logs).toHaveLength(5);
+    expect(logs.join('\n')).toMatch(/not a menu command: "app\.quit"/);
   });
 
   it('answers an action that fails with its message, not a stack', async () => {

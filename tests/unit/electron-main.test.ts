@@ -82,6 +82,7 @@ const listeners = new Map<string, Listener>();
 const messageBoxes: Record<string, any>[] = [];
 let protocolHandler: ((req: Request) => Promise<Response>) | null = null;
 let menuTemplate: any[] = [];
+const flatMenu = (items: any[]): any[] => items.flatMap((i) => [i, ...(i.submenu ? flatMenu(i.submenu) : [])]);
 let permissionHandler: Listener | null = null;
 let userData = '';
 let readyResolve: () => void = () => {};
@@ -112,6 +113,7 @@ const fake = {
   Menu: {
     buildFromTemplate: (t: any[]) => t,
     setApplicationMenu: (m: any[]) => void (menuTemplate = m),
+    getApplicationMenu: () => ({ getMenuItemById: (id: string) => flatMenu(menuTemplate).find((i) => i.id === id) ?? null }),
   },
   ipcMain: {
     handle: (c: string, l: Listener) => void handlers.set(c, l),
@@ -252,6 +254,16 @@ describe('after the app is ready', () => {
     expect(items.filter((i) => i.id).every((i) => typeof i.click === 'function')).toBe(true);
     items.find((i) => i.id === 'train.start').click();
     expect(win.webContents.sent.at(-1)).toEqual([EventChannel.command, 'train.start']);
+  });
+
+  it('greys out the menu items the page says cannot run, in the menu Electron shows', () => {
+    const item = (id: string) => flatMenu(menuTemplate).find((i) => i.id === id);
+    listeners.get(SendChannel.menuState)!(ours(), { redo: false, 'train.stop': false });
+    expect(item('redo').enabled).toBe(false);
+    expect(item('train.stop').enabled).toBe(false);
+    expect(item('undo').enabled).not.toBe(false);
+    listeners.get(SendChannel.menuState)!(ours(), { redo: true, 'train.stop': true });
+    expect(item('redo').enabled).toBe(true);
   });
 
   it('asks before closing with unsaved changes (Cancel keeps the window)', async () => {

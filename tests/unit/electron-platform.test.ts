@@ -1,6 +1,7 @@
 /** The renderer's desktop Platform over a fake preload bridge. */
 import { describe, expect, it, vi } from 'vitest';
 import type { BridgeResult, DesktopBridge, MenuCommand, OpenedFile } from '../../core/platform.ts';
+import { MENU_COMMANDS } from '../../electron/channels.ts';
 import { createElectronPlatform, isEditingText } from '../../renderer/platform/electron.ts';
 
 const ok = <T,>(value: T): BridgeResult<T> => ({ ok: true, value });
@@ -18,6 +19,7 @@ function fakeBridge(pending: OpenedFile[] = []) {
     takePendingFiles: vi.fn(async () => ok(pending.splice(0))),
     setDocumentState: vi.fn(),
     editText: vi.fn(),
+    setMenuState: vi.fn(),
     onCommand: vi.fn((h: (c: MenuCommand) => void) => {
       commandListener = h;
       return () => void (commandListener = null);
@@ -71,6 +73,25 @@ describe('the desktop platform', () => {
     focus = el('DIV');
     command('paste');
     expect(got).toEqual(['save', 'paste']);
+  });
+
+  it('tells the menu which commands can run, keeping the editing ones enabled while a text field has focus', () => {
+    const { bridge } = fakeBridge();
+    let focus: Element | null = el('DIV');
+    let focusMoved = () => {};
+    const p = createElectronPlatform(bridge, { autosave: noAutosave, activeElement: () => focus, setDocumentTitle: () => {}, onFocusChange: (l) => ((focusMoved = l), () => {}) });
+    const states = Object.fromEntries(MENU_COMMANDS.map((c) => [c, !['copy', 'cut', 'redo', 'train.stop'].includes(c)])) as Record<MenuCommand, boolean>;
+    p.setCommandStates!(states);
+    expect(bridge.setMenuState).toHaveBeenLastCalledWith(states);
+    focus = el('INPUT');
+    focusMoved();
+    expect(bridge.setMenuState).toHaveBeenLastCalledWith({ ...states, copy: true, cut: true, redo: true });
+    // Only changes are sent: the same focus again sends nothing.
+    focusMoved();
+    expect(bridge.setMenuState).toHaveBeenCalledTimes(2);
+    focus = el('DIV');
+    focusMoved();
+    expect(bridge.setMenuState).toHaveBeenLastCalledWith(states);
   });
 
   it('one bridge subscription for many handlers; the last unsubscribe ends it', () => {
