@@ -11,7 +11,7 @@ import type { BoundaryView } from '../../core/train/views.ts';
 import { useEditor } from '../store/context.tsx';
 import { useRun, useTraining } from './context.tsx';
 import type { DataPoints } from './protocol.ts';
-import { mergeRuns, type HistogramFrame, type RunState } from './run.ts';
+import { mergeRuns, type HistogramFrame } from './run.ts';
 import { formatNumber } from './scale.ts';
 
 const PALETTE = ['#3b6fe0', '#e0603b', '#2f855a', '#8e44ad', '#b7791f', '#0f8f8f', '#c92a2a', '#4a5568', '#d53f8c', '#718096'];
@@ -323,7 +323,7 @@ export function Dashboard({ actions }: { actions?: ReactNode } = {}) {
   const points = useRun((s) => s.points);
   const mode = useRun((s) => s.histogramMode);
   const status = useRun((s) => s.status);
-  const runStore = useRunStoreSetter();
+  const training = useTraining();
   const tabs: { id: Tab; label: string; show: boolean }[] = [
     { id: 'curves', label: 'Curves', show: true },
     { id: 'data', label: views?.boundary ? 'Decision boundary' : 'Fit', show: !!(views?.boundary || views?.curve) },
@@ -344,7 +344,7 @@ export function Dashboard({ actions }: { actions?: ReactNode } = {}) {
           ))}
         <label className="hist-mode">
           Edge histograms{' '}
-          <select aria-label="Edge histograms" value={mode} onChange={(e) => runStore({ histogramMode: e.target.value as typeof mode })}>
+          <select aria-label="Edge histograms" value={mode} onChange={(e) => training.setHistogramMode(e.target.value as typeof mode)}>
             <option value="weights">weights</option>
             <option value="activations">activations</option>
             <option value="gradients">gradients</option>
@@ -366,9 +366,4 @@ export function Dashboard({ actions }: { actions?: ReactNode } = {}) {
       </div>
     </section>
   );
-}
-
-function useRunStoreSetter() {
-  const client = useTraining();
-  return (patch: Partial<RunState>) => client.store.setState(patch);
 }

@@ -165,6 +165,10 @@ export class TrainingClient {
   setBackend(pref: BackendPreference): void {
     this.store.setState({ backendPreference: pref });
   }
+  /** Which histograms the edges show: of the weights, the activations or the gradients. */
+  setHistogramMode(mode: RunState['histogramMode']): void {
+    this.store.setState({ histogramMode: mode });
+  }
   /** Forget trained weights and the current run's curves: the next run starts from fresh initial weights. */
   resetWeights(): void {
     if (this.live) return;

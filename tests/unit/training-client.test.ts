@@ -105,4 +105,15 @@ describe('training client', () => {
     expect(state().checkpoint).toBeNull();
     expect(state().runs).toEqual([run]);
   });
+
+  it('the edges’ histogram choice is kept across a new run and a reset', () => {
+    const { client, state } = setup();
+    expect(state().histogramMode).toBe('weights');
+    client.setHistogramMode('gradients');
+    client.start(doc, null);
+    expect(state().histogramMode).toBe('gradients');
+    client.stop();
+    client.resetWeights();
+    expect(state().histogramMode).toBe('gradients');
+  });
 });
