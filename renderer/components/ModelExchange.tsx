@@ -6,6 +6,7 @@
  * open a graph; everything else goes through core/io.
  */
 import { useState } from 'react';
+import { dataNeeds } from '../../core/data/sources.ts';
 import type { WeightsBlock } from '../../core/graph/document.ts';
 import { exportModel, type ExportTarget } from '../../core/io/export/index.ts';
 import type { ModelImport } from '../../core/io/import/assemble.ts';
@@ -51,7 +52,7 @@ export function ModelExchangeDialog({
     act(async () => {
       const live = await sessionWeights();
       const doc = { ...store.getState().doc, ...(live ? { weights: live } : {}) };
-      if (to === 'pytorch' && doc.nodes.some((n) => n.kind === 'dataset' && n.params.source === 'mnist')) {
+      if (to === 'pytorch' && dataNeeds(doc).includes('mnist')) {
         setProblems(['The PyTorch project of an MNIST graph holds the digits in data.npz, which the app does not load here: run gradflow export FILE --to pytorch']);
         return;
       }

@@ -45,7 +45,7 @@ const EXPLAINED: Record<string, Record<string, string>> = {
   'core/io/import/onnx.ts': Object.fromEntries(['abs', 'add', 'batchNorm', 'concat', 'dense', 'dropConnect', 'dropout', 'elu', 'flatten', 'input', 'layerNorm', 'leakyRelu', 'momentum', 'prelu', 'relu', 'reshape', 'sigmoid', 'softmax', 'softplus', 'tanh'].map((k) => [k, 'the ONNX importer builds graphs: each ONNX op becomes the kind that computes it (naming kinds is its content)'])),
   'core/io/import/assemble.ts': { softmax: 'an OutputActivation value (kinds declare it with activation), in the note it writes' },
   'core/io/import/tfjs.ts': { linear: 'Keras’s name for "no activation" in a Dense or Conv2D config, not the Linear kind' },
-  'renderer/components/ModelExchange.tsx': { dataset: 'a Dataset of MNIST digits: the app loads them in its training worker only, so the PyTorch project of such a graph is made with the command line' },
+  'core/experiments/sharp-flat.ts': { l2: 'the weight-decay variants are the L2 penalty (weight decay in the course): the experiment sets the graph’s L2 node or adds one, so naming the kind is its content' },
   'core/data/synthetic.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
   'core/data/types.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
   'renderer/guide.ts': Object.fromEntries(['dataset', 'dense', 'flatten', 'relu', 'softmaxCrossEntropy'].map((k) => [k, 'the step-by-step guide ticks off the MNIST MLP tutorial’s own nodes: naming them is its content'])),
@@ -69,8 +69,6 @@ const KNOWN_DEBTS: Record<string, string> = {
   'core/io/export/pytorch.ts': 'the PyTorch exporter maps kinds to modules: belongs in per-kind exporter hooks next to onnx()',
   'core/io/export/pytorch-train.ts': 'the PyTorch training script maps optimizers and penalties by id: belongs in the optimizer/penalty kinds',
   'core/io/import/onnx.ts': 'the ONNX importer maps ops to kind ids: the inverse of onnx(), could be declared by each kind',
-  'core/experiments/sharp-flat.ts': 'adds an L2 penalty node by id to build its variant graph: naming the kind it adds is its content',
-  'renderer/components/ModelExchange.tsx': 'builds an imported model’s Dataset node by id: naming the kind it adds is its content',
 };
 
 describe('kind ids outside the catalogue', () => {
