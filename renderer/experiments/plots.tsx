@@ -38,6 +38,14 @@ function range(values: readonly number[]): [number, number] {
   return [lo, hi];
 }
 
+/** A grid's values (gaps filled from their neighbours), their range, and the map of a value onto [0, 1]; null when none is known. */
+function scaledGrid(values: readonly (number | null)[], nx: number, ny: number, log: boolean) {
+  const grid = fillGrid(values, nx, ny);
+  if (!grid) return null;
+  const [lo, hi] = range(grid);
+  return { grid, lo, hi, s: scaler(lo, hi, log) };
+}
+
 /** One or more 1-D curves (loss against α), e.g. two minima side by side; dashed: accuracy on the right axis. */
 export function CurvePlot({ label, xs, series, log }: { label: string; xs: readonly number[]; series: { name: string; colour: string; loss: readonly (number | null)[]; accuracy?: readonly (number | null)[] | null }[]; log: boolean }) {
   const ref = useCanvas(
@@ -104,13 +112,12 @@ export function ContourPlot({ label, xs, ys, values, log, legend, path }: { labe
   const ny = ys.length;
   const ref = useCanvas(
     (ctx, w, h) => {
-      const grid = fillGrid(values, nx, ny);
-      if (!grid) return;
+      const scaled = scaledGrid(values, nx, ny, log);
+      if (!scaled) return;
+      const { grid, lo, hi, s } = scaled;
       const pad = { l: 30, r: 8, t: 8, b: 24 };
       const pw = w - pad.l - pad.r;
       const ph = h - pad.t - pad.b;
-      const [lo, hi] = range(grid);
-      const s = scaler(lo, hi, log);
       const cw = pw / nx;
       const ch = ph / ny;
       // Row j is β = ys[j]; β grows upward on screen.
@@ -182,10 +189,9 @@ export function SurfacePlot({ label, xs, ys, values, log }: { label: string; xs:
   const ny = ys.length;
   const ref = useCanvas(
     (ctx, w, h) => {
-      const grid = fillGrid(values, nx, ny);
-      if (!grid) return;
-      const [lo, hi] = range(grid);
-      const s = scaler(lo, hi, log);
+      const scaled = scaledGrid(values, nx, ny, log);
+      if (!scaled) return;
+      const { grid, s } = scaled;
       const scale = Math.min(w, h) * 0.36;
       const pts: Projected[] = grid.map((v, k) => {
         const i = k % nx;
