@@ -290,6 +290,22 @@ export const EXAMPLES: Record<string, GraphDocument> = {
     'softmaxCrossEntropy',
     ['adam', { learningRate: 0.0012, epochs: 2 }],
   ),
+  'mnist-batchnorm-experiment': classifier(
+    'BatchNorm experiment: deep MLP on MNIST',
+    'DESCRIPTION',
+    mnist,
+    [
+      ['flatten', 'flatten'],
+      ...[1, 2, 3, 4, 5].flatMap((i): Layer[] => [
+        ['dense', `fc${i}`, { units: 100, initializer: 'heNormal' }],
+        ['batchNorm', `bn${i}`],
+        ['relu', `relu${i}`],
+      ]),
+      ['dense', 'out', { units: 10, initializer: 'glorotUniform' }],
+    ],
+    'softmaxCrossEntropy',
+    ['sgd', { learningRate: 0.1, epochs: 2 }],
+  ),
   'residual-mlp': residual(),
   'mnist-lenet': classifier(
     'LeNet-5 CNN on MNIST',

@@ -38,7 +38,8 @@ export function flagOf(key: string): string {
 function experimentHelp(def: ExperimentDef): string {
   const specs = def.settings as ParamSpecs;
   const lines = Object.entries(specs).map(([key, spec]) => {
-    const flag = spec.type === 'boolean' ? `--${flagOf(key)}` : `--${flagOf(key)} ${spec.type === 'enum' ? spec.options.join('|') : 'N'}`;
+    // A setting that is on by default is turned off with --no-<flag> (parseArgs' allowNegative).
+    const flag = spec.type === 'boolean' ? `--${spec.default ? 'no-' : ''}${flagOf(key)}` : `--${flagOf(key)} ${spec.type === 'enum' ? spec.options.join('|') : 'N'}`;
     return `  ${flag.padEnd(24)} ${spec.help} (${describeRange(spec)}; default ${JSON.stringify(spec.default)})`;
   });
   return `Usage: gradflow experiment ${def.name} FILE [options]
@@ -70,7 +71,7 @@ export async function runExperimentCommand(args: string[], io: Io): Promise<numb
     help: { type: 'boolean', short: 'h' },
   };
   for (const [key, spec] of Object.entries(specs)) options[flagOf(key)] = { type: spec.type === 'boolean' ? 'boolean' : 'string' };
-  const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true, allowNegative: true });
   if (values.help) {
     io.out(`${experimentHelp(def)}\n`);
     return 0;

@@ -1,4 +1,5 @@
 /** Every experiment Gradflow can run, by name: the CLI, the file format and the app read this list. */
+import { batchnorm } from './batchnorm.ts';
 import type { ExperimentDef } from './framework.ts';
 import { interpolation } from './interpolation.ts';
 import { landscape } from './landscape.ts';
@@ -7,7 +8,7 @@ import { sharpVsFlat } from './sharp-flat.ts';
 import { sharpness } from './sharpness.ts';
 import { trajectory } from './trajectory.ts';
 
-export const EXPERIMENTS: readonly ExperimentDef[] = [landscape, interpolation, trajectory, sharpness, sharpVsFlat, lottery] as unknown as ExperimentDef[];
+export const EXPERIMENTS: readonly ExperimentDef[] = [landscape, interpolation, trajectory, sharpness, sharpVsFlat, lottery, batchnorm] as unknown as ExperimentDef[];
 
 /** The experiment with this name, or undefined. */
 export function experimentDef(name: string): ExperimentDef | undefined {

@@ -93,13 +93,23 @@ function normalise(tf: TF, v: Tensor[]): Tensor[] {
 
 /**
  * Hessian-vector product of the loss at θ with v (lists of tensors in program order).
- * Sync: call inside tf.tidy.
+ * `loss` replaces the inference-mode data loss over `set` (the BatchNorm experiment
+ * differentiates the training-mode loss, with batch statistics). Sync: call inside tf.tidy.
  */
-export function hessianVectorProduct(tf: TF, trainer: Trainer, set: DeviceSplit, theta: Tensor[], v: Tensor[], method: 'double-backprop' | 'finite-difference', eps = 1e-3): Tensor[] {
+export function hessianVectorProduct(
+  tf: TF,
+  trainer: Trainer,
+  set: DeviceSplit,
+  theta: Tensor[],
+  v: Tensor[],
+  method: 'double-backprop' | 'finite-difference',
+  eps = 1e-3,
+  loss: (weights: Tensor[]) => Tensor = (ws) => lossAt(trainer, set, ws),
+): Tensor[] {
   // tf.grads refuses a weight with no path to its output (a ReLU's derivative is a step, whose
   // own derivative is no path at all); 0 · Σw ties every weight in and adds nothing.
   const connected = (ws: Tensor[], y: Tensor) => tf.add(y, tf.mul(tf.addN(ws.map((w) => tf.sum(w))), 0));
-  const gradAt = (w: Tensor[]) => tf.grads((...ws: Tensor[]) => connected(ws, lossAt(trainer, set, ws)))(w);
+  const gradAt = (w: Tensor[]) => tf.grads((...ws: Tensor[]) => connected(ws, loss(ws)))(w);
   if (method === 'double-backprop') {
     // ∇θ (∇θ L · v): v is held constant, so the outer gradient is H v.
     return tf.grads((...ws: Tensor[]) => connected(ws, dot(tf, gradAt(ws), v)))(theta);

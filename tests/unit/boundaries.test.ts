@@ -46,6 +46,10 @@ const EXPLAINED: Record<string, Record<string, string>> = {
   'core/io/import/assemble.ts': { softmax: 'an OutputActivation value (kinds declare it with activation), in the note it writes' },
   'core/io/import/tfjs.ts': { linear: 'Keras’s name for "no activation" in a Dense or Conv2D config, not the Linear kind' },
   'core/experiments/sharp-flat.ts': { l2: 'the weight-decay variants are the L2 penalty (weight decay in the course): the experiment sets the graph’s L2 node or adds one, so naming the kind is its content' },
+  'core/experiments/batchnorm.ts': {
+    batchNorm: 'the BatchNorm experiment is about that kind: its arms bypass, insert, or turn the noise of the BatchNorm nodes on (naming the kind is its content)',
+    layerNorm: 'its +LayerNorm arm puts LayerNorm in the BatchNorm nodes\' places',
+  },
   'core/data/synthetic.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
   'core/data/types.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
   'renderer/guide.ts': Object.fromEntries(['dataset', 'dense', 'flatten', 'relu', 'softmaxCrossEntropy'].map((k) => [k, 'the step-by-step guide ticks off the MNIST MLP tutorial’s own nodes: naming them is its content'])),

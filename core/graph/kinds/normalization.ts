@@ -1,5 +1,6 @@
 /** Normalization layers. */
-import { num } from '../params.ts';
+import { createRng } from '../../data/rng.ts';
+import { bool, num } from '../params.ts';
 import { elementwise } from './activations.ts';
 import type { FloatTensor, KerasLayerView, OnnxContext, TorchContext } from '../types.ts';
 import { isLastAxis, kerasNumber, py } from './util.ts';
@@ -11,14 +12,62 @@ function scaleOr(l: KerasLayerView, name: string, features: number, value: numbe
 
 const epsilonParam = num({ label: 'ε', help: 'Added to the variance for numerical stability.', default: 1e-3, min: 0, max: 1, exclusiveMin: true, log: true });
 
+/**
+ * Gradflow's Noisy BatchNorm in PyTorch, for the exported project's train.py: the same noise
+ * in training (drawn by torch's generator, so not the same numbers), none in eval mode.
+ */
+const NOISY_BATCHNORM_TORCH = `class NoisyBatchNorm(BatchNorm):
+    """BatchNorm, then in training n ~ N(mu, sigma^2) on every activation, with mu and sigma
+    drawn uniformly from their ranges at every step (Santurkar et al. 2018, Noisy BatchNorm)."""
+
+    def __init__(self, features, momentum, epsilon, mean, scale):
+        super().__init__(features, momentum, epsilon)
+        self.mean_range = (min(mean), max(mean))
+        self.scale_range = (min(scale), max(scale))
+
+    def forward(self, x):
+        y = super().forward(x)
+        if not self.training:
+            return y
+        mu = self.mean_range[0] + (self.mean_range[1] - self.mean_range[0]) * torch.rand(()).item()
+        sigma = self.scale_range[0] + (self.scale_range[1] - self.scale_range[0]) * torch.rand(()).item()
+        return y + torch.randn_like(y) * sigma + mu`;
+
 const featureWidth = (inputs: Record<string, number[][]>) => {
   const s = inputs.in?.[0] ?? [1];
   return s[s.length - 1] ?? 1;
 };
 
+const noisy = (p: Record<string, unknown>) => p.noise === true;
+
+/**
+ * The parameters of the Noisy BatchNorm of Santurkar et al. 2018 ("Standard + Noisy
+ * BatchNorm", their Section 2.1): after normalization, i.i.d. noise n ~ N(μ_t, σ_t²) on every
+ * activation of every example, where μ_t and σ_t are themselves drawn uniformly from the
+ * user's ranges at every training step, so the layer's output distribution moves from step to
+ * step (internal covariate shift made worse on purpose). Inference adds nothing.
+ */
+export const NOISY_BATCHNORM_PARAMS = {
+  noise: bool({ label: 'Noisy (training)', help: "Santurkar et al.'s Noisy BatchNorm: during training only, add to every output noise N(μ, σ²) whose mean μ and scale σ are drawn anew at every step from the ranges below, so the distribution the next layer sees keeps moving. Inference adds nothing.", default: false }),
+  noiseMeanFrom: num({ label: 'Noise mean from', help: 'The mean μ of each step is drawn uniformly between this and "Noise mean to".', default: -0.5, min: -100, max: 100, visibleWhen: noisy }),
+  noiseMeanTo: num({ label: 'Noise mean to', help: 'The other end of the range of μ.', default: 0.5, min: -100, max: 100, visibleWhen: noisy }),
+  noiseScaleFrom: num({ label: 'Noise scale from', help: 'The standard deviation σ of each step is drawn uniformly between this and "Noise scale to".', default: 0.5, min: 0, max: 100, visibleWhen: noisy }),
+  noiseScaleTo: num({ label: 'Noise scale to', help: 'The other end of the range of σ.', default: 1, min: 0, max: 100, visibleWhen: noisy }),
+};
+
+/** The parameters of a Noisy BatchNorm's noise (the two ends of each range in either order). */
+export interface BatchNormNoise {
+  noise: boolean;
+  noiseMeanFrom: number;
+  noiseMeanTo: number;
+  noiseScaleFrom: number;
+  noiseScaleTo: number;
+}
+
 /**
  * BatchNorm as in the course: μ_B and σ_B² over the batch, x̂ = (x − μ_B)/√(σ_B² + ε),
- * y = γ x̂ + β. Running averages of μ_B and σ_B² replace them at inference.
+ * y = γ x̂ + β. Running averages of μ_B and σ_B² replace them at inference. With `noise` on,
+ * the Noisy BatchNorm above adds its noise to y in training.
  */
 export const batchNorm = elementwise({
   kind: 'batchNorm',
@@ -29,6 +78,7 @@ export const batchNorm = elementwise({
   params: {
     momentum: num({ label: 'Momentum', help: 'Running statistics: r ← momentum·r + (1 − momentum)·batch statistic.', default: 0.99, min: 0, max: 1, exclusiveMax: true }),
     epsilon: epsilonParam,
+    ...NOISY_BATCHNORM_PARAMS,
   },
   weights: (_p: unknown, inputs: Record<string, number[][]>) => {
     const f = featureWidth(inputs);
@@ -51,8 +101,19 @@ export const batchNorm = elementwise({
     ctx.setState('movingMean', tf.add(tf.mul(w.movingMean!, m), tf.mul(mean, 1 - m)));
     ctx.setState('movingVariance', tf.add(tf.mul(w.movingVariance!, m), tf.mul(variance, 1 - m)));
     const xHat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, ctx.params.epsilon)));
-    return tf.add(tf.mul(xHat, w.gamma!), w.beta!);
+    const y = tf.add(tf.mul(xHat, w.gamma!), w.beta!);
+    if (!ctx.params.noise) return y;
+    // μ_t and σ_t on the host from one seed of the run's generator (so a run stays
+    // reproducible), the per-activation noise on the device from the same stream.
+    const p = ctx.params as BatchNormNoise;
+    const rng = createRng(ctx.seed());
+    const mu = rng.uniform(Math.min(p.noiseMeanFrom, p.noiseMeanTo), Math.max(p.noiseMeanFrom, p.noiseMeanTo));
+    const sigma = rng.uniform(Math.min(p.noiseScaleFrom, p.noiseScaleTo), Math.max(p.noiseScaleFrom, p.noiseScaleTo));
+    // tf.randomNormal treats seed 0 as "unseeded": 1 + int keeps it seeded.
+    return tf.add(y, tf.randomNormal(x.shape, mu, sigma, 'float32', 1 + rng.int(2 ** 31 - 2)));
   },
+  // Inference only, where the noise is absent: the exported graph is the plain BatchNorm, and
+  // predicts exactly as Gradflow does.
   onnx: (ctx: OnnxContext<{ epsilon: number }>) => {
     const x = ctx.inputs.in![0]!;
     const [gamma, beta, mean, variance] = ['gamma', 'beta', 'movingMean', 'movingVariance'].map((n) => ctx.weight(n)) as [string, string, string, string];
@@ -89,8 +150,10 @@ export const batchNorm = elementwise({
   },
   // Not nn.BatchNorm1d: its running variance is unbiased and its momentum weighs the new
   // statistic; Gradflow's (the course's) is r ← m·r + (1 − m)·batch statistic, biased.
-  torch: (ctx: TorchContext<{ momentum: number; epsilon: number }>) => ({
-    module: `BatchNorm(${ctx.outputShapes.out!.at(-1)}, momentum=${py(ctx.params.momentum)}, epsilon=${py(ctx.params.epsilon)})`,
+  torch: (ctx: TorchContext<{ momentum: number; epsilon: number } & BatchNormNoise>) => ({
+    module: ctx.params.noise
+      ? `NoisyBatchNorm(${ctx.outputShapes.out!.at(-1)}, momentum=${py(ctx.params.momentum)}, epsilon=${py(ctx.params.epsilon)}, mean=(${py(ctx.params.noiseMeanFrom)}, ${py(ctx.params.noiseMeanTo)}), scale=(${py(ctx.params.noiseScaleFrom)}, ${py(ctx.params.noiseScaleTo)}))`
+      : `BatchNorm(${ctx.outputShapes.out!.at(-1)}, momentum=${py(ctx.params.momentum)}, epsilon=${py(ctx.params.epsilon)})`,
     classes: {
       BatchNorm: `class BatchNorm(nn.Module):
     """x̂ = (x − μ_B)/√(σ_B² + ε), y = γ x̂ + β over the batch (last axis = features);
@@ -116,6 +179,8 @@ export const batchNorm = elementwise({
             self.movingMean.copy_(self.movingMean * m + mean * (1 - m))
             self.movingVariance.copy_(self.movingVariance * m + variance * (1 - m))
         return (x - mean) / torch.sqrt(variance + self.epsilon) * self.gamma + self.beta`,
+      // After BatchNorm: it derives from it (the classes are written in this order).
+      ...(ctx.params.noise ? { NoisyBatchNorm: NOISY_BATCHNORM_TORCH } : {}),
     },
   }),
 });
