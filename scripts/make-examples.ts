@@ -292,7 +292,7 @@ export const EXAMPLES: Record<string, GraphDocument> = {
   ),
   'mnist-batchnorm-experiment': classifier(
     'BatchNorm experiment: deep MLP on MNIST',
-    'DESCRIPTION',
+    'Santurkar et al. (2018) on a deep MLP: five Dense(100) → BatchNorm → ReLU blocks on MNIST, SGD at 0.1. Run the BatchNorm experiment on it (Experiments panel, or gradflow experiment batchnorm FILE): it trains the Standard (BatchNorm bypassed), +BatchNorm and +Noisy BatchNorm arms from the same start and plots each layer input distribution, ICS ‖G − G′‖ and cos(G, G′), the loss variation, gradient predictiveness and effective β-smoothness along the gradient, the curvature gᵀHg/gᵀg and a learning-rate sweep.',
     mnist,
     [
       ['flatten', 'flatten'],
