@@ -277,7 +277,7 @@ interface ArmRun {
 async function trainArm(
   ctx: ExperimentContext,
   armDoc: Pick<GraphDocument, 'nodes' | 'edges'>,
-  o: { maxSteps?: number; learningRate?: number; probeEvery: number | null; probeSamples: number; etaFactors: number[]; observe: string | null; onStep: () => void },
+  o: { maxSteps?: number; learningRate?: number; probeEvery: number | null; probeSamples: number; etaFactors: number[]; observe: string | null; onStep: () => void; onPlanned?: (steps: number) => void },
 ): Promise<ArmRun> {
   const tf = ctx.tf;
   const pending: { step: number; values: Tensor; observed: Tensor | null }[] = [];
@@ -313,6 +313,7 @@ async function trainArm(
     if (o.learningRate !== undefined) t.setLearningRate(o.learningRate);
     const lr = t.learningRate;
     const planned = Math.min(t.totalSteps, o.maxSteps || Infinity);
+    o.onPlanned?.(planned);
     if (o.probeEvery !== null) {
       every = o.probeEvery || Math.max(1, Math.round(planned / 10));
       const observe = o.observe && t.plan.nodes.some((n) => n.id === o.observe) ? o.observe : null;
@@ -403,6 +404,9 @@ export async function runBatchNorm(ctx: ExperimentContext, s: BatchNormSettings)
   const perRun = s.steps || null;
   let done = 0;
   let total = 0;
+  const planned = (steps: number) => {
+    if (total === 0) total = arms.length * (steps + rates.length * s.sweepSteps);
+  };
   const tick = () => {
     done++;
     if (done % 10 === 0) ctx.progress(done, Math.max(total, done));
@@ -410,8 +414,7 @@ export async function runBatchNorm(ctx: ExperimentContext, s: BatchNormSettings)
   for (const arm of arms) {
     await ctx.checkpoint();
     const doc = armDocument(ctx.doc, arm, sites);
-    const r = await trainArm(ctx, doc, { ...(perRun ? { maxSteps: perRun } : {}), probeEvery: s.probeEvery, probeSamples, etaFactors, observe, onStep: tick });
-    if (total === 0) total = arms.length * (r.run.stepLoss.length + rates.length * s.sweepSteps);
+    const r = await trainArm(ctx, doc, { ...(perRun ? { maxSteps: perRun } : {}), probeEvery: s.probeEvery, probeSamples, etaFactors, observe, onStep: tick, onPlanned: planned });
     const armResult = armData(arm, r, observe);
     data.arms.push(armResult);
     ctx.progress(done, Math.max(total, done), structuredClone(data) as unknown as JsonRecord);
