@@ -4,6 +4,8 @@ import type { JsonRecord } from '../../core/experiments/framework.ts';
 import type { LandscapeData } from '../../core/experiments/landscape.ts';
 import type { LotteryData } from '../../core/experiments/lottery.ts';
 import { LotteryPlots } from '../components/LotteryPlots.tsx';
+import { BatchNormPlots } from '../components/BatchNormPlots.tsx';
+import type { BatchNormData } from '../../core/experiments/batchnorm.ts';
 import type { InterpolationData } from '../../core/experiments/interpolation.ts';
 import type { SharpFlatData } from '../../core/experiments/sharp-flat.ts';
 import type { SharpnessData } from '../../core/experiments/sharpness.ts';
@@ -180,6 +182,8 @@ export function ResultView({ experiment, version, data, title }: { experiment: s
       return <TrajectoryView data={parsed.data as TrajectoryData} />;
     case 'sharpness':
       return <SharpnessView data={parsed.data as SharpnessData} />;
+    case 'batchnorm':
+      return <BatchNormPlots data={parsed.data as BatchNormData} />;
     default:
       return <pre className="result-json">{JSON.stringify(data).slice(0, 400)}</pre>;
   }
