@@ -30,6 +30,8 @@ interface Line {
 
 /** Lines (and bands) against a shared x axis; log axes where asked. Points that are null or not positive on a log axis are left out. */
 function Chart({ title, xLabel, yLabel, lines, logX = false, logY = false, testId }: { title: string; xLabel: string; yLabel: string; lines: Line[]; logX?: boolean; logY?: boolean; testId: string }) {
+  // Steps are whole numbers; rates and values get three significant digits.
+  const xText = (v: number) => (xLabel === 'step' ? String(Math.round(v)) : formatNumber(v));
   const ok = (v: number | null | undefined, log: boolean): v is number => v !== null && v !== undefined && Number.isFinite(v) && (!log || v > 0);
   const xsAll = lines.flatMap((l) => l.xs.filter((x) => ok(x, logX)));
   const ysAll = lines.flatMap((l) => [...l.ys, ...(l.lo ?? []), ...(l.hi ?? [])].filter((y): y is number => ok(y, logY)));
@@ -62,7 +64,7 @@ function Chart({ title, xLabel, yLabel, lines, logX = false, logY = false, testI
         ))}
         {[x0, x1].map((v, i) => (
           <text key={i} x={sx(back(v, logX))} y={H - PAD.bottom + 12} textAnchor={i ? 'end' : 'start'} className="tick">
-            {formatNumber(back(v, logX))}
+            {xText(back(v, logX))}
           </text>
         ))}
         <text x={(PAD.left + W - PAD.right) / 2} y={H - 4} textAnchor="middle" className="axis-label">
@@ -89,7 +91,7 @@ function Chart({ title, xLabel, yLabel, lines, logX = false, logY = false, testI
 
 function Legend({ arms }: { arms: BatchNormArmData[] }) {
   return (
-    <p className="legend">
+    <p className="bn-legend" style={{ display: 'flex', gap: '1em', flexWrap: 'wrap', margin: '0.25em 0' }}>
       {arms.map((a) => (
         <span key={a.arm} style={{ color: ARM_COLOURS[a.arm] }}>
           ● {a.label}
