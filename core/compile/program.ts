@@ -30,6 +30,12 @@ export interface ForwardOptions {
   probes?: Map<string, Tensor>;
   /** Run the plan's fused layer+activation pairs as one kernel (when their edge has no probe). */
   fuse?: boolean;
+  /**
+   * Outputs of these nodes (by node id, then port) computed elsewhere for this batch: the
+   * nodes are not run (nor fused with their activation), their outputs are taken as given.
+   * Experiments use it for layers that are linear in their weights (see `dataLinearLayers`).
+   */
+  given?: ReadonlyMap<string, Record<string, Tensor>>;
 }
 
 export interface ForwardResult {
@@ -164,13 +170,19 @@ export class Program {
     const skipped = new Set<string>();
     if (o.fuse) {
       for (const f of plan.fusions) {
-        if (o.probes?.has(f.edgeId)) continue;
+        if (o.probes?.has(f.edgeId) || o.given?.has(f.layer)) continue;
         fusedLayers.set(f.layer, { activation: f.activation, kind: f.kind });
         skipped.add(f.activation);
       }
     }
     for (const node of plan.nodes) {
       if (skipped.has(node.id)) continue; // computed by its layer's fused kernel
+      const given = o.given?.get(node.id);
+      if (given) {
+        outputs.set(node.id, given);
+        if (node.id === plan.loss.id) dataLoss = given.loss!;
+        continue;
+      }
       const inputs: Record<string, Tensor[]> = {};
       for (const [port, sources] of Object.entries(node.inputs)) inputs[port] = sources.map(read);
       const own = this.byNode.get(node.id)!;
@@ -219,6 +231,25 @@ export class Program {
     }
     const pred = outputs.get(plan.output.source)![plan.output.sourcePort]!;
     return { dataLoss, objective, pred, outputs, state };
+  }
+
+  /**
+   * Nodes whose kind is linear in its weights (`linearInWeights`), whose weights are all
+   * trainable and whose inputs come from the data alone (through weightless nodes such as
+   * Flatten): in inference their output is out(θ) + Σ cᵢ out(dᵢ) at θ + Σ cᵢ dᵢ, so an
+   * experiment evaluating many such points computes them once per direction. The same rule
+   * as the forward pass's data-only tensors.
+   */
+  dataLinearLayers(): string[] {
+    const dataOnly = new Set<string>([this.plan.dataset.id]);
+    const found: string[] = [];
+    for (const node of this.plan.nodes) {
+      const fromData = Object.values(node.inputs).every((sources) => sources.every((s) => dataOnly.has(s.source)));
+      if (!fromData || node.onTargetPath) continue;
+      if (node.weights.length === 0) dataOnly.add(node.id);
+      else if (node.def.linearInWeights && node.weights.every((w) => w.trainable)) found.push(node.id);
+    }
+    return found;
   }
 
   /** Inference on a batch of inputs: the network's output (scores before softmax/sigmoid for cross-entropy). */

@@ -226,6 +226,14 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
   /** Layers whose weights a DropConnect node may mask (validation checks what a DropConnect feeds). */
   acceptsDropConnect?: boolean;
   /**
+   * In inference the output is a linear function of the node's weights taken together (for
+   * fixed inputs): x·W + b, a convolution plus its bias, with DropConnect's mean kernel p·W
+   * and a pruning mask m ⊙ W linear too. Experiments that evaluate many points θ + Σ cᵢ dᵢ of
+   * weight space then compute such a layer fed by the data alone once per direction:
+   * out(θ + Σ cᵢ dᵢ) = out(θ) + Σ cᵢ out(dᵢ) (core/experiments/directions.ts).
+   */
+  linearInWeights?: boolean;
+  /**
    * DropConnect kinds: the rate p at which this node masks the weights of the one layer it
    * feeds (that layer must `acceptsDropConnect`). The node itself passes its input through.
    */

@@ -20,7 +20,7 @@ import { runStreams } from '../io/weights.ts';
 import { now, yieldToEventLoop } from './clock.ts';
 import { sampleSplit, uploadSplit, type Batch, type DeviceSplit } from './device-data.ts';
 import { EarlyStopper } from './early-stopping.ts';
-import { evaluateSums } from './evaluate.ts';
+import { evaluateSums, evaluationChunks, evaluationRows, nodeOutputs, type GivenOutputs } from './evaluate.ts';
 import { kernelFault, locateNonFinite, nonFiniteFault, type Fault } from './faults.ts';
 import { DEFAULT_BINS, unpackInstrumentation, type Instrumentation, type InstrumentLayout } from './instrument.ts';
 import { createOptimizer, type Optimizer } from './optimizers.ts';
@@ -30,6 +30,7 @@ import { trainStep, type StepContext, type StepResult } from './step.ts';
 
 // The pieces a run is made of, for callers that import them from the trainer.
 export type { DeviceSplit } from './device-data.ts';
+export type { GivenOutputs } from './evaluate.ts';
 export type { Fault } from './faults.ts';
 
 /** Options of a trainer; the data resources (MNIST's digits) are loaded by the caller for its platform (core/data/sources.ts). */
@@ -69,6 +70,12 @@ export interface TrainerOptions extends DataResources {
   onStep?: (step: number) => void;
   /** Refuse graphs whose estimated training memory is above this many bytes (default DEFAULT_MEMORY_LIMIT). */
   memoryLimit?: number;
+  /**
+   * Most activations (float32 values, every node's outputs together) one pass holds when a
+   * whole set is evaluated (default 2²³, 32 MB): the set goes through in chunks of as many
+   * rows as fit, at least 512 (core/train/evaluate.ts evaluationRows).
+   */
+  evaluationFloats?: number;
 }
 
 export interface Progress {
@@ -118,6 +125,8 @@ export class Trainer {
   private readonly intervalMs: number | null;
   private lastRead = 0;
   private readonly maxSteps: number;
+  /** Rows per forward pass when a whole set is evaluated (evaluationRows). */
+  private readonly evalRows: number;
   private readonly instrumentOn: boolean;
   private readonly onEvent: (e: TrainEvent) => void;
   private readonly onStep: ((step: number) => void) | null;
@@ -160,6 +169,7 @@ export class Trainer {
     this.instrumentEvery = Math.max(1, o.instrumentEvery ?? 25);
     this.intervalMs = o.intervalMs ?? null;
     this.maxSteps = o.maxSteps ?? Infinity;
+    this.evalRows = evaluationRows(plan, o.evaluationFloats);
     this.instrumentOn = o.instrument ?? true;
     this.onEvent = o.onEvent ?? (() => {});
     this.backend = o.backend ?? tf.getBackend();
@@ -409,7 +419,7 @@ export class Trainer {
     const seconds = (now() - this.epochStarted) / 1000;
     const correct = this.correctSum;
     this.correctSum = null;
-    const val = this.val ? evaluateSums(this.program, this.val) : null;
+    const val = this.val ? evaluateSums(this.program, this.val, undefined, { rows: this.evalRows }) : null;
     const parts = [correct ?? tf.scalar(NaN), val?.loss ?? tf.scalar(NaN), val?.correct ?? tf.scalar(NaN)];
     const packed = tf.stack(parts);
     const [trainCorrect, valLossSum, valCorrect] = Array.from(await packed.data());
@@ -469,7 +479,7 @@ export class Trainer {
   /** Validation loss and accuracy of the current weights (inference mode). */
   async validate(): Promise<{ loss: number | null; accuracy: number | null }> {
     if (!this.val) return { loss: null, accuracy: null };
-    const r = evaluateSums(this.program, this.val);
+    const r = evaluateSums(this.program, this.val, undefined, { rows: this.evalRows });
     const [l, c] = [(await r.loss.data())[0]!, r.correct ? (await r.correct.data())[0]! : null];
     r.loss.dispose();
     r.correct?.dispose();
@@ -490,13 +500,28 @@ export class Trainer {
    * For experiments: the inference-mode data loss (mean) and the number of correct predictions
    * (classification; null otherwise) over a set, of the given trainable weights (in the order
    * of `program.trainable`; the current ones when left out). Synchronous: scalar tensors the
-   * caller disposes, so many evaluations can be read back at once.
+   * caller disposes, so many evaluations can be read back at once. `given` supplies the
+   * outputs of some nodes (ForwardOptions.given) for each chunk of the set.
    */
-  evaluateOn(set: DeviceSplit, weights?: Tensor[]): { loss: Tensor; correct: Tensor | null } {
-    const r = evaluateSums(this.program, set, weights);
+  evaluateOn(set: DeviceSplit, weights?: Tensor[], given?: GivenOutputs): { loss: Tensor; correct: Tensor | null } {
+    const r = evaluateSums(this.program, set, weights, { rows: this.evalRows, ...(given ? { given } : {}) });
     const mean = this.tf.div(r.loss, set.n);
     r.loss.dispose();
     return { loss: mean, correct: r.correct };
+  }
+
+  /**
+   * For experiments: the inference-mode outputs of the given nodes over a whole set (rows in
+   * the set's order, by node id and port), with the given trainable weights (the current ones
+   * when left out), before any fused activation. Synchronous; the caller disposes the tensors.
+   */
+  nodeOutputs(set: DeviceSplit, nodeIds: readonly string[], weights?: Tensor[]): Map<string, Record<string, Tensor>> {
+    return nodeOutputs(this.program, set, nodeIds, this.evalRows, weights);
+  }
+
+  /** For experiments: the rows [from, from + m) of each chunk an evaluation of `set` passes through the network (what a GivenOutputs is asked for). */
+  evaluationChunks(set: DeviceSplit): { from: number; m: number }[] {
+    return evaluationChunks(set.n, this.evalRows);
   }
 
   /** Copies of the trainable weights (order of `program.trainable`) at this moment; the caller disposes them. */

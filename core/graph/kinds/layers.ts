@@ -80,6 +80,7 @@ export const dense = defineKind({
   category: 'Layers',
   role: 'op',
   acceptsDropConnect: true,
+  linearInWeights: true,
   description: 'Fully connected layer: every output unit is a weighted sum of all inputs plus a bias, z = hᵀW + b.',
   inputs: [{ name: 'in', label: 'in', type: 'tensor' }],
   outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
