@@ -94,6 +94,43 @@ function residual(): GraphDocument {
 }
 
 /**
+ * A deep MLP for the course's landscape comparisons (Li et al. 2018 §6): a stem, `blocks`
+ * blocks of two 16-unit Dense layers (12 Dense in all with the stem and the head), with or
+ * without a residual Add around each block. The skip-connection experiment trains it with
+ * and without the Adds; the width and initialization experiments run on the plain one.
+ */
+function deepMlp(skips: boolean): GraphDocument {
+  const blocks = 5;
+  const g = new GraphBuilder(
+    skips ? 'Deep residual MLP (12 Dense)' : 'Deep ReLU MLP (12 Dense)',
+    skips
+      ? 'Twelve Dense layers on the two-moons data, with a skip connection around every pair: run the skip-connections experiment (gradflow experiment skipConnections FILE, or Experiments in the app) to compare its loss surface with the same net without skips.'
+      : 'Twelve Dense layers of ReLU units on the two-moons data, one long path: run the width and initialization experiments on it (gradflow experiment width FILE / initialization FILE, or Experiments in the app).',
+  );
+  g.add('dataset', 'data', { source: 'moons', samples: 600, noise: 0.15, batchSize: 32, seed: 3 }, { label: 'Data' });
+  let prev = g.chain('data.x', [
+    ['dense', 'stem', { units: 16, initializer: 'heNormal' }],
+    ['relu', 'stem_relu'],
+  ]);
+  for (let b = 1; b <= blocks; b++) {
+    const out = g.chain(prev, [
+      ['dense', `b${b}_fc1`, { units: 16, initializer: 'heNormal' }],
+      ['relu', `b${b}_relu1`],
+      ['dense', `b${b}_fc2`, { units: 16, initializer: 'heNormal' }],
+    ]);
+    if (skips) {
+      g.add('add', `b${b}_add`).wire(out, `b${b}_add.in`).wire(prev, `b${b}_add.in`);
+      prev = g.chain(`b${b}_add.out`, [['relu', `b${b}_relu2`]]);
+    } else prev = g.chain(out, [['relu', `b${b}_relu2`]]);
+  }
+  prev = g.chain(prev, [['dense', 'head', { units: 2 }]]);
+  g.add('softmaxCrossEntropy', 'loss').wire(prev, 'loss.pred').wire('data.y', 'loss.target');
+  g.add('adam', 'optimizer', { learningRate: 0.003, epochs: 20 }).wire('loss.loss', 'optimizer.loss');
+  layout(g.doc);
+  return g.build();
+}
+
+/**
  * LeNet-5 (LeCun et al. 1998) as it is taught today: two 5×5 convolutions with ReLU and 2×2
  * max pooling, then three fully connected layers. Only the MNIST digits' channel axis is added.
  */
@@ -307,6 +344,8 @@ export const EXAMPLES: Record<string, GraphDocument> = {
     ['sgd', { learningRate: 0.1, epochs: 2 }],
   ),
   'residual-mlp': residual(),
+  'residual-deep-mlp': deepMlp(true),
+  'deep-relu-mlp': deepMlp(false),
   'mnist-lenet': classifier(
     'LeNet-5 CNN on MNIST',
     'A LeNet-5-style convolutional network: 5×5 convolutions with ReLU and max pooling learn local strokes, then three dense layers (with Dropout) classify; Adam with a cosine learning-rate schedule. The Reshape gives each 28×28 digit its channel axis, [28, 28, 1].',

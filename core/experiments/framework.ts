@@ -89,6 +89,13 @@ export interface ExperimentDef<S extends ParamSpecs = ParamSpecs, D extends Json
   apply?(doc: GraphDocument, data: D): GraphDocument;
   /** Trains the graph from its initial weights itself (lottery tickets), so trained weights in the file play no part. */
   trainsFromScratch?: boolean;
+  /**
+   * What the experiment does with the graph's weights under these settings, in one sentence
+   * printed before it runs (e.g. "Trains four runs from the graph's initial weights: the
+   * trained weights in the file are not used"), or null when it measures the weights it is
+   * given (the trained ones, or the initial ones when there are none).
+   */
+  weightsNote?(settings: SettingsOf<S>): string | null;
 }
 
 /** Define an experiment with its settings and data types checked against each other. */

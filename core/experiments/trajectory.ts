@@ -11,7 +11,9 @@ import { createRng } from '../data/rng.ts';
 import { int } from '../graph/params.ts';
 import type { Tensor, TF } from '../graph/types.ts';
 import { evaluateAlong, linspace, round7 } from './directions.ts';
-import { defineExperiment } from './framework.ts';
+import type { GraphDocument, RunRecord } from '../graph/document.ts';
+import type { Trainer } from '../train/trainer.ts';
+import { defineExperiment, type ExperimentContext } from './framework.ts';
 
 const settings = {
   epochs: int({ label: 'Epochs', help: 'Epochs of the run whose checkpoints are drawn (0 = the optimizer’s); one checkpoint per epoch end, plus the start.', default: 0, min: 0, max: 1000 }),
@@ -19,7 +21,8 @@ const settings = {
   samples: int({ label: 'Samples', help: 'Examples each point is evaluated on: a seeded subset of the training set.', default: 1000, min: 1, max: 1_000_000 }),
 };
 
-const data = z.strictObject({
+/** A trajectory result: the surface under the path, the path, the explained variance. */
+export const trajectoryData = z.strictObject({
   xs: z.array(z.number()).max(51),
   ys: z.array(z.number()).max(51),
   loss: z.array(z.number().nullable()).max(51 * 51),
@@ -31,7 +34,7 @@ const data = z.strictObject({
   samples: z.number().int().min(1),
 });
 
-export type TrajectoryData = z.infer<typeof data>;
+export type TrajectoryData = z.infer<typeof trajectoryData>;
 
 /** Eigenvalues and unit eigenvectors of a small symmetric matrix (cyclic Jacobi, float64), largest first. */
 export function symmetricEigen(m: readonly (readonly number[])[]): { values: number[]; vectors: number[][] } {
@@ -105,93 +108,112 @@ export async function principalDirections(tf: TF, rows: Tensor[][], k: number): 
   return { directions, explained };
 }
 
+/**
+ * Train `doc` from its initial weights keeping the weights at every epoch end, and compute its
+ * trajectory: the checkpoints projected on the first two principal directions of
+ * θᵢ − θ_final and the loss surface of those directions around θ_final that covers the path.
+ * `progress` gets the fraction done (training is the first third) and a partial result once
+ * the surface fills in; `trained` is called right after training, with the trainer and its run.
+ */
+export async function trajectoryOf(
+  ctx: ExperimentContext,
+  doc: Pick<GraphDocument, 'nodes' | 'edges'>,
+  s: { epochs: number; grid: number; samples: number },
+  subsetSeed: number,
+  progress: (fraction: number, partial?: TrajectoryData) => void,
+  trained?: (trainer: Trainer, run: RunRecord) => Promise<void>,
+): Promise<TrajectoryData> {
+  const tf = ctx.tf;
+  const checkpoints: Tensor[][] = [];
+  const epochs: number[] = [0];
+  const holder: { trainer: Trainer | null } = { trainer: null };
+  // Epoch events come from inside the loop, between steps: the weights are that epoch's.
+  const trainer = ctx.trainer({
+    doc,
+    weights: null,
+    options: {
+      ...(s.epochs > 0 ? { epochs: s.epochs } : {}),
+      onEvent: (e) => {
+        if (e.type === 'epoch' && holder.trainer) {
+          checkpoints.push(holder.trainer.cloneTrainable());
+          epochs.push(e.record.epoch);
+        }
+      },
+    },
+  });
+  holder.trainer = trainer;
+  checkpoints.push(trainer.cloneTrainable());
+  const moved = trainer.program.trainable.map((w) => w.variable.rank > 1);
+  let set: ReturnType<typeof trainer.evaluationSet> | null = null;
+  const dirs: Tensor[][] = [];
+  try {
+    const run = await ctx.train(trainer);
+    holder.trainer = null;
+    await trained?.(trainer, run);
+    progress(1 / 3);
+    const final = checkpoints[checkpoints.length - 1]!;
+    const n = checkpoints.length - 1;
+    if (n < 2) throw new Error('the run has fewer than two epochs: a trajectory needs at least two checkpoints besides the final weights');
+    // Rows θᵢ − θ_final (i < final); 1-D weights left out (ignore='biasbn').
+    const rows = tf.tidy(() => checkpoints.slice(0, n).map((c) => c.map((w, k) => (moved[k] ? tf.sub(w, final[k]!) : tf.zerosLike(w)))));
+    const pca = await principalDirections(tf, rows, 2);
+    for (const r of rows.flat()) r.dispose();
+    dirs.push(...pca.directions);
+    const explained = pca.explained;
+    // Each checkpoint's coordinates (θᵢ − θ_final)·v_k, as project_trajectory computes them.
+    const coords = tf.tidy(() => tf.stack(checkpoints.flatMap((c) => dirs.map((d) => dotAll(tf, c.map((w, j) => (moved[j] ? tf.sub(w, final[j]!) : tf.zerosLike(w))), d)))));
+    const cv = Array.from(await coords.data());
+    coords.dispose();
+    const px = cv.filter((_, i) => i % 2 === 0);
+    const py = cv.filter((_, i) => i % 2 === 1);
+    const span = (v: number[]) => {
+      const lo = Math.min(...v, 0);
+      const hi = Math.max(...v, 0);
+      const m = 0.2 * (hi - lo || 1);
+      return [lo - m, hi + m] as const;
+    };
+    const [x0, x1] = span(px);
+    const [y0, y1] = span(py);
+    const xs = linspace(x0, x1, s.grid);
+    const ys = linspace(y0, y1, s.grid);
+    set = trainer.evaluationSet(s.samples, subsetSeed);
+    const cells = s.grid * s.grid;
+    const loss: (number | null)[] = new Array(cells).fill(null);
+    const accuracy: (number | null)[] | null = trainer.plan.task === 'classification' ? new Array(cells).fill(null) : null;
+    const snapshot = (): TrajectoryData => ({
+      xs: xs.map(round7),
+      ys: ys.map(round7),
+      loss: [...loss],
+      accuracy: accuracy ? [...accuracy] : null,
+      path: { x: px.map(round7), y: py.map(round7), epoch: [...epochs] },
+      explained: explained.map(round7),
+      samples: set!.n,
+    });
+    const points = Array.from({ length: cells }, (_, c) => [xs[c % s.grid]!, ys[Math.floor(c / s.grid)]!]);
+    await evaluateAlong(ctx, trainer, set, final, dirs, points, (done, vals) => {
+      for (const { index, value } of vals) {
+        loss[index] = round7(value.loss);
+        if (accuracy) accuracy[index] = value.accuracy === null ? null : round7(value.accuracy);
+      }
+      progress((1 + (2 * done) / cells) / 3, snapshot());
+    });
+    return snapshot();
+  } finally {
+    holder.trainer = null;
+    for (const x of [...checkpoints.flat(), ...dirs.flat(), ...(set ? [set.x, set.y] : [])]) x.dispose();
+  }
+}
+
 export const trajectory = defineExperiment({
   name: 'trajectory',
   title: 'Trajectory',
   summary: 'Where training goes: the checkpoints of a run projected on the first two principal directions of θᵢ − θ_final, over the loss surface of those directions.',
   settings,
   dataVersion: 1,
-  data,
+  data: trajectoryData,
   check: () => null,
-  async run(ctx, s) {
-    const tf = ctx.tf;
-    const checkpoints: Tensor[][] = [];
-    const epochs: number[] = [0];
-    const holder: { trainer: ReturnType<typeof ctx.trainer> | null } = { trainer: null };
-    // Epoch events come from inside the loop, between steps: the weights are that epoch's.
-    const trainer = ctx.trainer({
-      weights: null,
-      options: {
-        ...(s.epochs > 0 ? { epochs: s.epochs } : {}),
-        onEvent: (e) => {
-          if (e.type === 'epoch' && holder.trainer) {
-            checkpoints.push(holder.trainer.cloneTrainable());
-            epochs.push(e.record.epoch);
-          }
-        },
-      },
-    });
-    holder.trainer = trainer;
-    checkpoints.push(trainer.cloneTrainable());
-    const moved = trainer.program.trainable.map((w) => w.variable.rank > 1);
-    const root = createRng(ctx.seed);
-    let set: ReturnType<typeof trainer.evaluationSet> | null = null;
-    const dirs: Tensor[][] = [];
-    try {
-      await ctx.train(trainer);
-      holder.trainer = null;
-      ctx.progress(1, 3);
-      const final = checkpoints[checkpoints.length - 1]!;
-      const n = checkpoints.length - 1;
-      if (n < 2) throw new Error('the run has fewer than two epochs: a trajectory needs at least two checkpoints besides the final weights');
-      // Rows θᵢ − θ_final (i < final); 1-D weights left out (ignore='biasbn').
-      const rows = tf.tidy(() => checkpoints.slice(0, n).map((c) => c.map((w, k) => (moved[k] ? tf.sub(w, final[k]!) : tf.zerosLike(w)))));
-      const pca = await principalDirections(tf, rows, 2);
-      for (const r of rows.flat()) r.dispose();
-      dirs.push(...pca.directions);
-      const explained = pca.explained;
-      // Each checkpoint's coordinates (θᵢ − θ_final)·v_k, as project_trajectory computes them.
-      const coords = tf.tidy(() => tf.stack(checkpoints.flatMap((c) => dirs.map((d) => dotAll(tf, c.map((w, j) => (moved[j] ? tf.sub(w, final[j]!) : tf.zerosLike(w))), d)))));
-      const cv = Array.from(await coords.data());
-      coords.dispose();
-      const px = cv.filter((_, i) => i % 2 === 0);
-      const py = cv.filter((_, i) => i % 2 === 1);
-      const span = (v: number[]) => {
-        const lo = Math.min(...v, 0);
-        const hi = Math.max(...v, 0);
-        const m = 0.2 * (hi - lo || 1);
-        return [lo - m, hi + m] as const;
-      };
-      const [x0, x1] = span(px);
-      const [y0, y1] = span(py);
-      const xs = linspace(x0, x1, s.grid);
-      const ys = linspace(y0, y1, s.grid);
-      set = trainer.evaluationSet(s.samples, root.int(2 ** 31 - 1));
-      const cells = s.grid * s.grid;
-      const loss: (number | null)[] = new Array(cells).fill(null);
-      const accuracy: (number | null)[] | null = trainer.plan.task === 'classification' ? new Array(cells).fill(null) : null;
-      const snapshot = (): TrajectoryData => ({
-        xs: xs.map(round7),
-        ys: ys.map(round7),
-        loss: [...loss],
-        accuracy: accuracy ? [...accuracy] : null,
-        path: { x: px.map(round7), y: py.map(round7), epoch: [...epochs] },
-        explained: explained.map(round7),
-        samples: set!.n,
-      });
-      const points = Array.from({ length: cells }, (_, c) => [xs[c % s.grid]!, ys[Math.floor(c / s.grid)]!]);
-      await evaluateAlong(ctx, trainer, set, final, dirs, points, (done, vals) => {
-        for (const { index, value } of vals) {
-          loss[index] = round7(value.loss);
-          if (accuracy) accuracy[index] = value.accuracy === null ? null : round7(value.accuracy);
-        }
-        ctx.progress(1 + (2 * done) / cells, 3, snapshot());
-      });
-      return snapshot();
-    } finally {
-      for (const x of [...checkpoints.flat(), ...dirs.flat(), ...(set ? [set.x, set.y] : [])]) x.dispose();
-    }
-  },
+  weightsNote: () => 'Trains the graph from its initial weights, keeping a checkpoint at every epoch end: the trained weights in the file are not used',
+  run: (ctx, s) => trajectoryOf(ctx, ctx.doc, s, createRng(ctx.seed).int(2 ** 31 - 1), (fraction, partial) => ctx.progress(3 * fraction, 3, partial)),
   describe(d) {
     return [
       `${d.path.x.length} checkpoints (epochs ${d.path.epoch[0]}–${d.path.epoch[d.path.epoch.length - 1]}); the two directions explain ${(d.explained[0]! * 100).toFixed(1)}% and ${(d.explained[1]! * 100).toFixed(1)}% of the variance`,

@@ -234,6 +234,11 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
    */
   linearInWeights?: boolean;
   /**
+   * The parameter that sets the layer's width (Dense: units; Conv2D: filters): the width
+   * experiment multiplies it by k in every hidden layer (core/experiments/variants.ts).
+   */
+  widthParam?: string;
+  /**
    * DropConnect kinds: the rate p at which this node masks the weights of the one layer it
    * feeds (that layer must `acceptsDropConnect`). The node itself passes its input through.
    */

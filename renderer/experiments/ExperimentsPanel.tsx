@@ -6,7 +6,7 @@
  */
 import { useState } from 'react';
 import { useStore } from 'zustand';
-import { parseSettings, type ExperimentDef } from '../../core/experiments/framework.ts';
+import { parseSettings, settingFromText, type ExperimentDef } from '../../core/experiments/framework.ts';
 import { EXPERIMENTS, experimentDef } from '../../core/experiments/registry.ts';
 import type { ExperimentResult, JsonValue } from '../../core/graph/document.ts';
 import { checkParam, defaultParams, describeRange, type ParamSpec, type ParamSpecs, type ParamValue } from '../../core/graph/params.ts';
@@ -40,10 +40,11 @@ function SettingField({ id, spec, value, onChange, values }: { id: string; spec:
         value={draft}
         onChange={(e) => {
           setDraft(e.target.value);
-          const v = e.target.value.trim() === '' ? NaN : Number(e.target.value);
+          // Lists (widths, initializers) are typed comma-separated, as on the command line.
+          const v = spec.type === 'shape' || spec.type === 'strings' ? settingFromText(spec, e.target.value) : e.target.value.trim() === '' ? NaN : Number(e.target.value);
           const problem = checkParam(spec, v);
           setError(problem ? `${spec.label}: ${problem}` : null);
-          if (!problem) onChange(v);
+          if (!problem) onChange(v as ParamValue);
         }}
       />
     );

@@ -10,6 +10,8 @@ import type { InterpolationData } from '../../core/experiments/interpolation.ts'
 import type { SharpFlatData } from '../../core/experiments/sharp-flat.ts';
 import type { SharpnessData } from '../../core/experiments/sharpness.ts';
 import type { TrajectoryData } from '../../core/experiments/trajectory.ts';
+import type { InitializationData } from '../../core/experiments/initialization.ts';
+import { localMinima, type SurfacesData } from '../../core/experiments/variants.ts';
 import { experimentDef } from '../../core/experiments/registry.ts';
 import { ContourPlot, CurvePlot, SurfacePlot } from './plots.tsx';
 
@@ -163,6 +165,95 @@ function TrajectoryView({ data }: { data: TrajectoryData }) {
   );
 }
 
+/** Surfaces of several trained variants side by side on one grid (skip connections, width), with their figures. */
+function SurfacesView({ data, title }: { data: SurfacesData; title: string }) {
+  const [log, setLog] = useState(true);
+  return (
+    <div className="result-view">
+      <div className="view-options">
+        <LogScale log={log} setLog={setLog} />
+      </div>
+      <div className="plots">
+        {data.variants.map((v) => (
+          <figure key={v.label} className="variant">
+            <figcaption>{v.label}</figcaption>
+            <ContourPlot label={`${title}: ${v.label}`} xs={data.xs} ys={data.ys} values={v.loss} log={log} legend="loss" />
+          </figure>
+        ))}
+      </div>
+      <table className="eigen" aria-label="Variants compared">
+        <thead>
+          <tr>
+            <th>variant</th>
+            <th>weights</th>
+            <th>test error</th>
+            <th>loss at minimum</th>
+            <th>local minima</th>
+            <th>steps</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.variants.map((v) => (
+            <tr key={v.label}>
+              <td style={{ textAlign: 'left' }}>{v.label}</td>
+              <td>{v.parameters.toLocaleString('en-US')}</td>
+              <td>{v.testError === null ? '—' : `${(v.testError * 100).toFixed(1)}%`}</td>
+              <td>{v.centerLoss.toPrecision(4)}</td>
+              <td>{localMinima(v.loss, data.xs.length, data.ys.length)}</td>
+              <td>{v.steps}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="result-figures">{data.samples.toLocaleString('en-US')} examples per point</p>
+    </div>
+  );
+}
+
+/** One trajectory per initializer, side by side, with where each starts and ends. */
+function InitializationView({ data }: { data: InitializationData }) {
+  const [log, setLog] = useState(true);
+  return (
+    <div className="result-view">
+      <div className="view-options">
+        <LogScale log={log} setLog={setLog} />
+      </div>
+      <div className="plots">
+        {data.runs.map((r) => (
+          <figure key={r.label} className="variant">
+            <figcaption>{r.label}</figcaption>
+            <ContourPlot label={`Initialization: ${r.label}`} xs={r.trajectory.xs} ys={r.trajectory.ys} values={r.trajectory.loss} log={log} legend="loss" path={r.trajectory.path} />
+          </figure>
+        ))}
+      </div>
+      <table className="eigen" aria-label="Initializers compared">
+        <thead>
+          <tr>
+            <th>initializer</th>
+            <th>first epoch loss</th>
+            <th>last epoch loss</th>
+            <th>test error</th>
+            <th>explained variance</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.runs.map((r) => (
+            <tr key={r.label}>
+              <td style={{ textAlign: 'left' }}>{r.label}</td>
+              <td>{r.firstLoss === null ? '—' : r.firstLoss.toPrecision(4)}</td>
+              <td>{r.trainLoss === null ? '—' : r.trainLoss.toPrecision(4)}</td>
+              <td>{r.testError === null ? '—' : `${(r.testError * 100).toFixed(1)}%`}</td>
+              <td>
+                {(r.trajectory.explained[0]! * 100).toFixed(0)}% + {(r.trajectory.explained[1]! * 100).toFixed(0)}%
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 /** The plot of a result (or a partial one while it runs); a result this version cannot read says so. */
 export function ResultView({ experiment, version, data, title }: { experiment: string; version: number; data: JsonRecord; title: string }) {
   const def = experimentDef(experiment);
@@ -184,6 +275,11 @@ export function ResultView({ experiment, version, data, title }: { experiment: s
       return <SharpnessView data={parsed.data as SharpnessData} />;
     case 'batchnorm':
       return <BatchNormPlots data={parsed.data as BatchNormData} />;
+    case 'skipConnections':
+    case 'width':
+      return <SurfacesView data={parsed.data as SurfacesData} title={title} />;
+    case 'initialization':
+      return <InitializationView data={parsed.data as InitializationData} />;
     default:
       return <pre className="result-json">{JSON.stringify(data).slice(0, 400)}</pre>;
   }

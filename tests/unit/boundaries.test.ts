@@ -52,6 +52,7 @@ const EXPLAINED: Record<string, Record<string, string>> = {
   },
   'core/data/synthetic.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
   'core/data/types.ts': { abs: 'the regression function |x|, not the absolute-value activation' },
+  'core/experiments/variants.ts': { add: 'the skip-connection experiment removes residual Adds (x + F(x)) to build its no-skip variant: naming the kind it removes is its content' },
   'renderer/guide.ts': Object.fromEntries(['dataset', 'dense', 'flatten', 'relu', 'softmaxCrossEntropy'].map((k) => [k, 'the step-by-step guide ticks off the MNIST MLP tutorial’s own nodes: naming them is its content'])),
   'renderer/components/Canvas.tsx': { input: 'a port side (input/output), not the Input kind' },
   'renderer/components/QuickAdd.tsx': { input: 'a port side (input/output), not the Input kind' },

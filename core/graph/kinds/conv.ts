@@ -334,6 +334,7 @@ export const conv2dKind = defineKind({
   role: 'op',
   acceptsDropConnect: true,
   linearInWeights: true,
+  widthParam: 'filters',
   description:
     'Convolution: each filter slides a small kh×kw window over the image and computes a weighted sum of the pixels of all channels under it, plus a bias, giving one feature map per filter. The same weights are used at every position.',
   inputs: [{ name: 'in', label: 'in', type: 'tensor', help: 'An image [h, w, c]' }],

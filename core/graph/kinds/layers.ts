@@ -81,6 +81,7 @@ export const dense = defineKind({
   role: 'op',
   acceptsDropConnect: true,
   linearInWeights: true,
+  widthParam: 'units',
   description: 'Fully connected layer: every output unit is a weighted sum of all inputs plus a bias, z = hᵀW + b.',
   inputs: [{ name: 'in', label: 'in', type: 'tensor' }],
   outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
