@@ -3,13 +3,14 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { APP_VERSION, type GraphDocument } from '../graph/document.ts';
 import { describeRange, type ParamSpecs } from '../graph/params.ts';
 import { saveGraph } from '../io/save.ts';
-import { ExperimentCancelled, ExperimentControl, ExperimentError, runExperiment, settingFromText, withResult, type ExperimentDef, type ExperimentResult } from '../experiments/framework.ts';
+import { ExperimentCancelled, ExperimentControl, ExperimentError, parseSettings, runExperiment, settingFromText, withResult, type ExperimentDef, type ExperimentResult } from '../experiments/framework.ts';
 import { EXPERIMENTS, experimentDef } from '../experiments/registry.ts';
 import { NotTrainableError } from '../train/trainer.ts';
 import { UsageError, type Io } from './main.ts';
 import { checkNodeBackend, dataResourcesFor, nodeTfOrReport, readTrainableGraph, writeAtomic } from './node-runtime.ts';
 
-const COMMON = `  --backend B        cpu or wasm (default: wasm, falling back to cpu)
+const COMMON = `  --backend B        cpu, wasm or webgpu (default: wasm, falling back to cpu; webgpu
+                     through Dawn's Node bindings, on the machine's GPU driver)
   --seed S           seed of the experiment's random choices (default 1)
   --initial          run on the graph's initial weights, not the trained ones in FILE
   --out RESULT.json  write the result: settings, seed, backend and data
@@ -81,7 +82,7 @@ export async function runExperimentCommand(args: string[], io: Io): Promise<numb
   const seed = seedText === undefined ? 1 : Number(seedText);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number ≥ 0, got '${seedText}'`);
   const backend = values.backend as string | undefined;
-  checkNodeBackend(backend);
+  checkNodeBackend(backend, ['cpu', 'wasm', 'webgpu']);
   const settings: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs)) {
     const v = values[flagOf(key)];
@@ -91,12 +92,21 @@ export async function runExperimentCommand(args: string[], io: Io): Promise<numb
   const path = positionals[0]!;
   const doc = await readTrainableGraph(path, io, 'cannot run: the graph does not compile');
   if (!doc) return 1;
+  // Settings and the graph are checked before anything is printed, so the lines about the
+  // weights below never precede a refusal.
+  const parsed = parseSettings(def, settings);
+  const refusal = parsed.ok ? def.check(doc, parsed.settings) : parsed.error;
+  if (refusal !== null || !parsed.ok) {
+    io.err(`error: ${refusal}\n`);
+    return 1;
+  }
   const runtime = await nodeTfOrReport(backend, io);
   if (!runtime) return 1;
-  const { tf, choice } = runtime;
+  const { tf, choice, adapter } = runtime;
   const weights = values.initial ? null : (doc.weights ?? null);
-  io.out(`${def.title} of ${doc.metadata.name || path} on ${choice.backend}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}, seed ${seed}\n`);
-  if (def.trainsFromScratch) io.out('Trains the graph from its initial weights (trained weights in the file are not used)\n');
+  io.out(`${def.title} of ${doc.metadata.name || path} on ${choice.backend}${adapter ? `, adapter ${adapter}` : ''}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}, seed ${seed}\n`);
+  const note = def.weightsNote?.(parsed.settings) ?? (def.trainsFromScratch ? 'Trains the graph from its initial weights (trained weights in the file are not used)' : null);
+  if (note) io.out(`${note}\n`);
   else if (!weights) io.out(values.initial ? 'On the initial weights (--initial)\n' : `${path} has no trained weights: running on the initial weights (train it first with gradflow train --save)\n`);
   else io.out(`On the trained weights in ${path} (step ${weights.step})\n`);
 

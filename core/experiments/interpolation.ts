@@ -64,6 +64,7 @@ export const interpolation = defineExperiment({
     if (s.start === 'trained' && s.end === 'trained') return 'θ₁ and θ₂ are the same trained weights: choose the initial weights or a second run for one end';
     return null;
   },
+  weightsNote: (s) => (s.start === 'trained' || s.end === 'trained' ? null : 'From the initial weights to a second run trained here: the trained weights in the file are not used'),
   async run(ctx, s) {
     const tf = ctx.tf;
     const base = ctx.trainer();

@@ -80,6 +80,8 @@ export const sharpVsFlat = defineExperiment({
   dataVersion: 1,
   data,
   check: (_doc, s) => (s.from < s.to ? null : `the range must go up: From (${s.from}) must be below To (${s.to})`),
+  weightsNote: (s) =>
+    `Trains ${s.weightDecay > 0 ? 'four runs' : 'two runs'} from the graph's initial weights (batch ${s.smallBatch} and ${s.largeBatch === 0 ? 'the full training set' : s.largeBatch}${s.weightDecay > 0 ? `, without and with weight decay ${s.weightDecay}` : ''}): the trained weights in the file are not used`,
   async run(ctx, s) {
     const tf = ctx.tf;
     const variants = [

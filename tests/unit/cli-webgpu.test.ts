@@ -5,7 +5,8 @@
  * a system Vulkan loader. Skipped where Chromium's SwiftShader is not installed.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -46,4 +47,25 @@ describe.skipIf(!existsSync(ICD))('gradflow train --backend webgpu (Dawn in Node
     expect(ours).toEqual([expect.stringMatching(/^error: --backend webgpu: no WebGPU adapter: Dawn found no GPU driver/)]);
     expect(r.err).not.toMatch(/\.(ts|js|mjs):\d+/);
   }, 120_000);
+
+  it('runs an experiment on webgpu: the landscape of trained XOR, recorded as webgpu, equal to the cpu one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradflow-webgpu-'));
+    const trained = join(dir, 'xor.nngraph');
+    expect((await gradflow(['train', XOR, '--backend', 'cpu', '--epochs', '5', '--save', trained], ICD)).code).toBe(0);
+    const run = async (backend: string) => {
+      const out = join(dir, `${backend}.json`);
+      const r = await gradflow(['experiment', 'landscape', trained, '--backend', backend, '--dimensions', '1', '--points', '5', '--samples', '100', '--out', out], ICD);
+      expect(r.err).not.toMatch(/^error:/m);
+      expect(r.code).toBe(0);
+      return { r, json: JSON.parse(readFileSync(out, 'utf8')) as { backend: string; data: { loss: number[]; center: { loss: number } } } };
+    };
+    const gpu = await run('webgpu');
+    expect(gpu.r.out.split('\n')[0]).toMatch(/^Loss landscape of XOR on webgpu, adapter .*swiftshader/i);
+    expect(gpu.json.backend).toBe('webgpu');
+    const cpu = await run('cpu');
+    expect(cpu.json.backend).toBe('cpu');
+    expect(gpu.json.data.loss).toHaveLength(5);
+    gpu.json.data.loss.forEach((l, i) => expect(Math.abs(l - cpu.json.data.loss[i]!)).toBeLessThan(1e-4 * Math.max(1, cpu.json.data.loss[i]!)));
+    expect(gpu.json.data.center.loss).toBeCloseTo(cpu.json.data.center.loss, 4);
+  }, 240_000);
 });

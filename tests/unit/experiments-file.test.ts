@@ -159,11 +159,31 @@ describe('gradflow experiment', () => {
   });
 
   it.each([
+    ['sharpVsFlat', ['--epochs', '1', '--points', '3', '--samples', '20', '--iterations', '1', '--weight-decay', '0'], "Trains two runs from the graph's initial weights (batch 16 and the full training set): the trained weights in the file are not used"],
+    ['trajectory', ['--epochs', '2', '--grid', '3', '--samples', '20'], 'Trains the graph from its initial weights, keeping a checkpoint at every epoch end: the trained weights in the file are not used'],
+    ['interpolation', ['--end', 'second-run', '--points', '3', '--samples', '20'], 'From the initial weights to a second run trained here: the trained weights in the file are not used'],
+  ])('%s on a graph without trained weights says what it trains itself, not that weights are missing', async (name, flags, line) => {
+    const r = await gradflow(['experiment', name, join(ROOT, 'examples', 'xor.nngraph'), '--backend', 'cpu', ...flags]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')[1]).toBe(line);
+    expect(r.out).not.toContain('has no trained weights');
+  });
+
+  it('an experiment that needs trained weights the file lacks is refused before anything else is printed', async () => {
+    const r = await gradflow(['experiment', 'interpolation', join(ROOT, 'examples', 'xor.nngraph'), '--backend', 'cpu']);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toBe('error: the graph has no trained weights: train it first, or interpolate from the initial weights to a second run\n');
+  });
+
+  it.each([
     [['experiment', 'landscpe', 'x.nngraph'], 2, "unknown experiment 'landscpe' (there are: landscape"],
     [['experiment', 'landscape'], 2, 'experiment landscape needs a FILE'],
     [['experiment', 'landscape', join(ROOT, 'examples', 'xor.nngraph'), '--grid', '99', '--backend', 'cpu'], 1, 'landscape setting grid (Grid): expected a whole number from 3 to 51, got 99'],
     [['experiment', 'landscape', join(ROOT, 'examples', 'xor.nngraph'), '--samples', 'many', '--backend', 'cpu'], 1, 'landscape setting samples (Samples): expected a whole number from 1 to 1000000, got the text "many"'],
-    [['experiment', 'landscape', join(ROOT, 'examples', 'xor.nngraph'), '--backend', 'webgpu'], 2, '--backend must be cpu or wasm'],
+    // webgl runs in the app only; webgpu runs in Node (tests/unit/cli-webgpu.test.ts).
+    [['experiment', 'landscape', join(ROOT, 'examples', 'xor.nngraph'), '--backend', 'webgl'], 2, '--backend must be cpu, wasm or webgpu'],
   ])('%j exits %i saying what is wrong', async (argv, code, message) => {
     const r = await gradflow(argv as string[]);
     expect(r.code).toBe(code);
