@@ -103,6 +103,11 @@ export function coarseToFine(n: number): number[] {
   return order;
 }
 
+/** Why a From–To range of α (the settings of a 1-D or 2-D plot) cannot be drawn, or null. */
+export function rangeProblem(s: { from: number; to: number }): string | null {
+  return s.from < s.to ? null : `the range must go up: From (${s.from}) must be below To (${s.to})`;
+}
+
 /** n evenly spaced values from `from` to `to`, both included (the middle one exactly 0 on a symmetric odd grid). */
 export function linspace(from: number, to: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => (n === 1 ? from : from * (1 - i / (n - 1)) + to * (i / (n - 1))));

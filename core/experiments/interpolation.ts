@@ -12,7 +12,7 @@ import { kindDef } from '../graph/catalogue.ts';
 import type { GraphDocument } from '../graph/document.ts';
 import { int, num, oneOf } from '../graph/params.ts';
 import type { Tensor } from '../graph/types.ts';
-import { linspace, round7, type Evaluation } from './directions.ts';
+import { linspace, rangeProblem, round7, type Evaluation } from './directions.ts';
 import { defineExperiment, type ExperimentContext } from './framework.ts';
 
 const settings = {
@@ -59,7 +59,8 @@ export const interpolation = defineExperiment({
   dataVersion: 1,
   data,
   check(doc, s) {
-    if (!(s.from < s.to)) return `the range must go up: From (${s.from}) must be below To (${s.to})`;
+    const range = rangeProblem(s);
+    if (range) return range;
     if ((s.start === 'trained' || s.end === 'trained') && !doc.weights) return 'the graph has no trained weights: train it first, or interpolate from the initial weights to a second run';
     if (s.start === 'trained' && s.end === 'trained') return 'θ₁ and θ₂ are the same trained weights: choose the initial weights or a second run for one end';
     return null;

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { createRng } from '../data/rng.ts';
 import { bool, int, num, oneOf } from '../graph/params.ts';
-import { coarseToFine, evaluateAlong, evaluatePoints, filterNormalizedDirection, linspace, round7 } from './directions.ts';
+import { coarseToFine, evaluateAlong, evaluatePoints, filterNormalizedDirection, linspace, rangeProblem, round7 } from './directions.ts';
 import { defineExperiment, throttle } from './framework.ts';
 
 const cell = z.number().nullable();
@@ -57,7 +57,7 @@ export const landscape = defineExperiment({
   settings,
   dataVersion: 1,
   data,
-  check: (_doc, s) => (s.from < s.to ? null : `the range must go up: From (${s.from}) must be below To (${s.to})`),
+  check: (_doc, s) => rangeProblem(s),
   async run(ctx, s) {
     const tf = ctx.tf;
     const trainer = ctx.trainer();

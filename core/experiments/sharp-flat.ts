@@ -11,7 +11,7 @@ import { createRng } from '../data/rng.ts';
 import { kindDef } from '../graph/catalogue.ts';
 import { edgeId, type GraphDocument } from '../graph/document.ts';
 import { int, num } from '../graph/params.ts';
-import { evaluateAlong, filterNormalizedDirection, linspace, round7 } from './directions.ts';
+import { evaluateAlong, filterNormalizedDirection, linspace, rangeProblem, round7 } from './directions.ts';
 import { defineExperiment } from './framework.ts';
 import { withBatchSize } from './interpolation.ts';
 import { hessianEigenvalues } from './sharpness.ts';
@@ -79,7 +79,7 @@ export const sharpVsFlat = defineExperiment({
   settings,
   dataVersion: 1,
   data,
-  check: (_doc, s) => (s.from < s.to ? null : `the range must go up: From (${s.from}) must be below To (${s.to})`),
+  check: (_doc, s) => rangeProblem(s),
   weightsNote: (s) =>
     `Trains ${s.weightDecay > 0 ? 'four runs' : 'two runs'} from the graph's initial weights (batch ${s.smallBatch} and ${s.largeBatch === 0 ? 'the full training set' : s.largeBatch}${s.weightDecay > 0 ? `, without and with weight decay ${s.weightDecay}` : ''}): the trained weights in the file are not used`,
   async run(ctx, s) {

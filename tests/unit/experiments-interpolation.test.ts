@@ -6,7 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { rangeProblem } from '../../core/experiments/directions.ts';
 import { runExperiment } from '../../core/experiments/framework.ts';
+import { landscape } from '../../core/experiments/landscape.ts';
+import { sharpVsFlat } from '../../core/experiments/sharp-flat.ts';
 import { interpolation, withBatchSize, type InterpolationData } from '../../core/experiments/interpolation.ts';
 import type { GraphDocument } from '../../core/graph/document.ts';
 import type { TF } from '../../core/graph/types.ts';
@@ -76,5 +79,17 @@ describe('interpolation', () => {
     const { weights: _w, ...untrained } = net;
     await expect(runExperiment(interpolation, { tf: TFNS, doc: untrained, settings: {} })).rejects.toThrow('the graph has no trained weights');
     await expect(runExperiment(interpolation, { tf: TFNS, doc: net, settings: { start: 'trained' } })).rejects.toThrow('θ₁ and θ₂ are the same trained weights');
+  });
+});
+
+describe('settings every α-range experiment checks the same way', () => {
+  it.each([
+    ['interpolation', interpolation],
+    ['sharp vs flat', sharpVsFlat],
+    ['landscape', landscape],
+  ] as const)('%s refuses a range that does not go up, naming both ends', (_name, experiment) => {
+    const check = experiment.check as (doc: unknown, s: Record<string, unknown>) => string | null;
+    expect(check(net, { from: 1, to: -1, start: 'initial', end: 'second-run' })).toBe('the range must go up: From (1) must be below To (-1)');
+    expect(rangeProblem({ from: -1, to: 1 })).toBeNull();
   });
 });
