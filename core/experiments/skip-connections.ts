@@ -6,6 +6,7 @@
  * grid, with their test errors. Run it on a deep residual net, e.g. examples/residual-deep-mlp.nngraph.
  */
 import { compareSurfaces, describeSurfaces, residualAdds, surfaceSettings, surfacesData, withoutSkips } from './variants.ts';
+import { rangeProblem } from './directions.ts';
 import { defineExperiment } from './framework.ts';
 
 export const skipConnections = defineExperiment({
@@ -16,7 +17,8 @@ export const skipConnections = defineExperiment({
   dataVersion: 1,
   data: surfacesData,
   check(doc, s) {
-    if (!(s.from < s.to)) return `the range must go up: From (${s.from}) must be below To (${s.to})`;
+    const range = rangeProblem(s);
+    if (range) return range;
     if (!residualAdds(doc).length) return 'the graph has no skip connection (an Add of a tensor x and a later F(x)): open examples/residual-deep-mlp.nngraph, or add residual Adds';
     return null;
   },

@@ -5,6 +5,7 @@
  * 2-D filter-normalized surfaces side by side on one grid, with their test errors.
  */
 import { shape } from '../graph/params.ts';
+import { rangeProblem } from './directions.ts';
 import { defineExperiment } from './framework.ts';
 import { compareSurfaces, describeSurfaces, surfaceSettings, surfacesData, widenable, withWidth } from './variants.ts';
 
@@ -21,7 +22,8 @@ export const width = defineExperiment({
   dataVersion: 1,
   data: surfacesData,
   check(doc, s) {
-    if (!(s.from < s.to)) return `the range must go up: From (${s.from}) must be below To (${s.to})`;
+    const range = rangeProblem(s);
+    if (range) return range;
     if (!s.widths.length || s.widths.length > 8 || s.widths.some((k) => !Number.isInteger(k) || k < 1 || k > 64)) return `Widths must be 1 to 8 whole factors from 1 to 64, got [${s.widths.join(', ')}]`;
     if (!widenable(doc)) return 'the graph has no hidden Dense or Conv2D layer to widen (only its output layer)';
     return null;
