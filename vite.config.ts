@@ -1,5 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
+import { wasmThreadsSurviveBundling } from './scripts/vite-wasm-threads.ts';
 
 // Cross-origin isolation (COOP/COEP) lets the WASM backend use threads (SharedArrayBuffer).
 const isolation = {
@@ -44,9 +45,10 @@ function mnistAsset(): Plugin {
 export default defineConfig({
   root: 'renderer',
   base: './',
-  plugins: [react(), mnistAsset()],
+  plugins: [react(), mnistAsset(), wasmThreadsSurviveBundling()],
+  // The training worker bundles tfjs-backend-wasm: its threaded build must survive minification.
+  worker: { format: 'es', plugins: () => [wasmThreadsSurviveBundling()] },
   build: { outDir: '../dist/renderer', emptyOutDir: true, chunkSizeWarningLimit: 4096 },
   server: { host: '127.0.0.1', port: 5173, strictPort: false, headers: isolation, fs: { allow: ['..'] } },
   preview: { host: '127.0.0.1', port: 4173, headers: isolation },
-  worker: { format: 'es' },
 });

@@ -16,15 +16,17 @@ import type { GraphDocument } from '../graph/document.ts';
 import type { TF } from '../graph/types.ts';
 import { Trainer } from '../train/trainer.ts';
 import { UsageError, type Io } from './main.ts';
-import { NODE_BACKEND_CHOICES, nodeTfOrReport } from './node-runtime.ts';
+import { NODE_BACKEND_CHOICES, nodeTfOrReport, threadsOption } from './node-runtime.ts';
 import { findTorch, torchRate } from './torch-bench.ts';
 
-const HELP = `Usage: gradflow bench [--backend wasm|cpu|webgpu] [--steps N] [--rounds R] [--json] [--torch] [--profile]
+const HELP = `Usage: gradflow bench [--backend wasm|cpu|webgpu] [--threads T] [--steps N] [--rounds R] [--json] [--torch] [--profile]
 
 Trains the MNIST MLP for N steps (default 100) after a warm-up, R rounds (default 3),
 and prints the median samples/s of Gradflow's trainer with (a) and without (b)
 instrumentation and of tf.LayersModel.fit (c), with their ratios.
 
+  --threads   the WASM backend's thread pool, 1 to 8 (default: one per physical core as
+              tfjs counts them, at least 2 on a machine with 2 or more logical CPUs)
   --json      print one JSON object (backend, threads, each measurement's median,
               range and rounds, the ratios) instead of the table
   --torch     also train the same MLP with PyTorch on one CPU thread (needs Python with
@@ -171,6 +173,7 @@ export async function runBench(args: string[], io: Io): Promise<number> {
     args,
     options: {
       backend: { type: 'string' },
+      threads: { type: 'string' },
       steps: { type: 'string' },
       rounds: { type: 'string' },
       json: { type: 'boolean' },
@@ -190,7 +193,8 @@ export async function runBench(args: string[], io: Io): Promise<number> {
   if (values.backend !== undefined && !(NODE_BACKEND_CHOICES as readonly string[]).includes(values.backend)) {
     throw new UsageError(`--backend must be ${NODE_BACKEND_CHOICES.join(', ')}, got '${values.backend}'`);
   }
-  const runtime = await nodeTfOrReport(values.backend, io);
+  const wasmThreads = threadsOption(values.threads);
+  const runtime = await nodeTfOrReport(values.backend, io, { wasmThreads });
   if (!runtime) return 1;
   const { tf, choice, threads, adapter } = runtime;
   const { loadMnistNode } = await import('../data/mnist-node.ts');

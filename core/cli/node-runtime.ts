@@ -1,11 +1,14 @@
 /** Node-side setup shared by `gradflow train`, `experiment` and `bench`: the graph, tf, its backend, MNIST. */
 import { rename, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { analyzeGraph } from '../graph/analyze.ts';
 import type { GraphDocument } from '../graph/document.ts';
 import { loadDataResources } from '../data/sources.ts';
 import { NoBackendError, selectBackend, softwareRenderer, type AdapterDescription, type BackendChoice } from '../train/backend.ts';
 import type { DataResources, TF } from '../graph/types.ts';
+import { WASM_MAX_THREADS, wasmThreadCount } from '../train/wasm-threads.ts';
 import { readGraphFile } from './check.ts';
+import { prepareNodeWasmThreads } from './wasm-threads-node.ts';
 import { UsageError, type Io } from './main.ts';
 
 export const NODE_BACKENDS = ['wasm', 'cpu'] as const;
@@ -43,23 +46,30 @@ async function installNodeWebGpu(): Promise<string> {
 }
 let webGpuAdapter: string | null = null;
 
+/** How the command line runs tfjs: `wasmThreads` is the WASM pool size (default: core/train/wasm-threads.ts's rule for this machine). */
+export interface NodeTfOptions {
+  wasmThreads?: number;
+}
+
 /**
  * Load TensorFlow.js for Node, quietly, on the chosen backend (wasm first, then cpu). Also
  * says how many threads the backend computes on (wasm: its thread pool; cpu: 1).
  */
-export async function nodeTf(preference: readonly string[] = NODE_BACKENDS): Promise<{ tf: TF; choice: BackendChoice; threads: number | null; adapter: string | null }> {
+export async function nodeTf(preference: readonly string[] = NODE_BACKENDS, options: NodeTfOptions = {}): Promise<{ tf: TF; choice: BackendChoice; threads: number | null; adapter: string | null }> {
   const tf = (await import('@tensorflow/tfjs')) as unknown as TF;
   // Production mode skips debug checks and the cpu backend's advert for tfjs-node (a native
   // build this project does not use: it needs a download at install time).
   tf.enableProdMode();
+  let threadsStarted = () => {};
   const choice = await selectBackend(tf, preference, {
     wasm: async () => {
-      await import('@tensorflow/tfjs-backend-wasm');
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      threadsStarted = prepareNodeWasmThreads(tf, wasm, wasmThreadCount(availableParallelism(), options.wasmThreads));
     },
     webgpu: async () => {
       await installNodeWebGpu();
     },
-  });
+  }).finally(() => threadsStarted());
   let threads: number | null = null;
   if (choice.backend === 'wasm') threads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
   else if (choice.backend === 'cpu') threads = 1;
@@ -74,6 +84,14 @@ export async function dataResourcesFor(doc: Pick<GraphDocument, 'nodes'>): Promi
       return loadMnistNode();
     },
   });
+}
+
+/** The --threads option: the WASM backend's pool size, 1 to WASM_MAX_THREADS (undefined: the machine's default). */
+export function threadsOption(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > WASM_MAX_THREADS) throw new UsageError(`--threads must be a whole number from 1 to ${WASM_MAX_THREADS}, got '${v.slice(0, 60)}'`);
+  return n;
 }
 
 /** Refuse a --backend that Node does not have (webgl runs in the app; webgpu only where `allowed` says). */
@@ -105,9 +123,9 @@ export async function readTrainableGraph(path: string, io: Io, verb: string): Pr
 }
 
 /** tf on the requested backend (or the default order); null after printing why none could start. */
-export async function nodeTfOrReport(backend: string | undefined, io: Io): Promise<Awaited<ReturnType<typeof nodeTf>> | null> {
+export async function nodeTfOrReport(backend: string | undefined, io: Io, options: NodeTfOptions = {}): Promise<Awaited<ReturnType<typeof nodeTf>> | null> {
   try {
-    return await nodeTf(backend ? [backend] : undefined);
+    return await nodeTf(backend ? [backend] : undefined, options);
   } catch (e) {
     if (e instanceof NoBackendError) {
       // An explicit --backend that cannot start is said in one line: the reason, no list.

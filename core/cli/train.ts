@@ -7,7 +7,7 @@ import { masksFromBlock } from '../io/masks.ts';
 import { saveGraph } from '../io/save.ts';
 import { NotTrainableError, Trainer, type Progress, type TrainEvent } from '../train/trainer.ts';
 import { UsageError, type Io } from './main.ts';
-import { checkNodeBackend, dataResourcesFor, nodeTfOrReport, readTrainableGraph, writeAtomic } from './node-runtime.ts';
+import { checkNodeBackend, dataResourcesFor, nodeTfOrReport, readTrainableGraph, threadsOption, writeAtomic } from './node-runtime.ts';
 
 const HELP = `Usage: gradflow train FILE [options]
 
@@ -17,6 +17,8 @@ Trains the graph in FILE and prints per-epoch loss and accuracy.
   --steps N          stop after N optimizer steps
   --backend B        cpu, wasm or webgpu (default: wasm, falling back to cpu; webgpu
                      through Dawn's Node bindings, on the machine's GPU driver)
+  --threads T        the WASM backend's thread pool, 1 to 8 (default: one per physical
+                     core as tfjs counts them, at least 2 with 2 or more logical CPUs)
   --seed S           override the Dataset's seed
   --out RUN.json     write the run: settings, backend, per-epoch and per-step metrics
   --save FILE        write the graph with its trained weights and this run
@@ -40,6 +42,7 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
       epochs: { type: 'string' },
       steps: { type: 'string' },
       backend: { type: 'string' },
+      threads: { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string' },
       save: { type: 'string' },
@@ -62,6 +65,7 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
   const memoryLimit = values['memory-limit'] === undefined ? undefined : parseBytes(values['memory-limit']);
   if (memoryLimit === null) throw new UsageError(`--memory-limit must be a size such as 8GiB, 512MiB or 2GB, got '${echo(values['memory-limit']!)}'`);
   checkNodeBackend(values.backend, ['cpu', 'wasm', 'webgpu']);
+  const wasmThreads = threadsOption(values.threads);
   const path = positionals[0]!;
   // The progress bar draws with \r and ESC[K itself; everything else printed may carry a
   // file's text (names, messages) and goes through terminalSafe.
@@ -69,7 +73,7 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
   io = { ...io, out: (t) => terminal.out(terminalSafe(t)), err: (t) => terminal.err(terminalSafe(t)) };
   const doc = await readTrainableGraph(path, io, 'cannot train');
   if (!doc) return 1;
-  const runtime = await nodeTfOrReport(values.backend, io);
+  const runtime = await nodeTfOrReport(values.backend, io, { wasmThreads });
   if (!runtime) return 1;
   const { tf, choice, adapter } = runtime;
   io.out(`Training ${echo(doc.metadata.name || path)} on ${choice.backend}${adapter ? `, adapter ${adapter}` : ''}${choice.fallbacks.length ? ` (${choice.fallbacks.join('; ')})` : ''}\n`);
@@ -165,6 +169,8 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
       gradflow: APP_VERSION,
       backend: choice.backend,
       backendFallbacks: choice.fallbacks,
+      // The WASM pool size (1 for cpu, null for webgpu): it changes speed, never the numbers.
+      threads: runtime.threads,
       status: run.status,
       ...(run.message ? { message: run.message } : {}),
       seed: run.seed,

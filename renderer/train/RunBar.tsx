@@ -28,6 +28,7 @@ export function RunBar({ onTrain }: { onTrain: () => void }) {
   const status = useRun((s) => s.status);
   const backend = useRun((s) => s.backend);
   const fallbacks = useRun((s) => s.fallbacks);
+  const threads = useRun((s) => s.threads);
   const pref = useRun((s) => s.backendPreference);
   const progress = useRun((s) => s.progress);
   const lr = useRun((s) => s.learningRate);
@@ -125,6 +126,11 @@ export function RunBar({ onTrain }: { onTrain: () => void }) {
         {backend ? `on ${backend}` : ''}
         {backend && fallbacks.length ? ` (fell back: ${fallbacks.join('; ')})` : ''}
       </span>
+      {backend && threads !== null ? (
+        <span className="backend-threads" data-testid="backend-threads" aria-label="Threads in use" title={threads > 1 ? 'XNNPACK thread pool of the WASM backend (the page is cross-origin isolated)' : 'one thread'}>
+          {`${threads} thread${threads === 1 ? '' : 's'}`}
+        </span>
+      ) : null}
     </div>
   );
 }

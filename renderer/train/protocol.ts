@@ -54,7 +54,8 @@ export interface DataPoints {
 }
 
 export type FromWorker =
-  | { type: 'started'; mode: 'train' | 'evaluate'; backend: string; fallbacks: string[]; totalSteps: number; epochs: number; points: DataPoints | null; task: 'classification' | 'regression'; classes: number }
+  /** `threads`: how many threads the backend computes on (WASM's pool; 1 for cpu), null where that is not known (GPU backends). */
+  | { type: 'started'; mode: 'train' | 'evaluate'; backend: string; threads: number | null; fallbacks: string[]; totalSteps: number; epochs: number; points: DataPoints | null; task: 'classification' | 'regression'; classes: number }
   | { type: 'event'; event: Exclude<TrainEvent, { type: 'instrumentation' }> }
   | { type: 'instrumentation'; data: Instrumentation }
   | { type: 'views'; step: number; views: Views }

@@ -32,6 +32,8 @@ export interface RunState {
   status: SessionStatus;
   backendPreference: BackendPreference;
   backend: string | null;
+  /** Threads the backend computes on (WASM's XNNPACK pool), null where not known. */
+  threads: number | null;
   fallbacks: string[];
   progress: Progress | null;
   epochs: EpochRecord[];
@@ -62,6 +64,7 @@ export interface RunState {
 const initial: Omit<RunState, 'backendPreference' | 'runs' | 'checkpoint' | 'histogramMode'> = {
   status: 'idle',
   backend: null,
+  threads: null,
   fallbacks: [],
   progress: null,
   epochs: [],
@@ -275,7 +278,7 @@ export class TrainingClient {
     const set = this.store.setState;
     switch (m.type) {
       case 'started':
-        set({ status: m.mode === 'train' ? 'running' : 'starting', backend: m.backend, fallbacks: m.fallbacks, points: m.points, task: m.task, classes: m.classes });
+        set({ status: m.mode === 'train' ? 'running' : 'starting', backend: m.backend, threads: m.threads, fallbacks: m.fallbacks, points: m.points, task: m.task, classes: m.classes });
         break;
       case 'instrumentation': {
         const histories = { ...this.store.getState().histories };

@@ -11,6 +11,7 @@ import { loadDataResources } from '../../core/data/sources.ts';
 import type { GraphDocument } from '../../core/graph/document.ts';
 import type { DataResources, TF } from '../../core/graph/types.ts';
 import { selectBackend, softwareRenderer, type BackendCheck } from '../../core/train/backend.ts';
+import { wasmLogicalCoresFor, wasmThreadCount } from '../../core/train/wasm-threads.ts';
 import { NotTrainableError, Trainer } from '../../core/train/trainer.ts';
 import { ExperimentCancelled, ExperimentControl, ExperimentError, runExperiment } from '../../core/experiments/framework.ts';
 import { experimentDef } from '../../core/experiments/registry.ts';
@@ -74,28 +75,52 @@ const AUTO_CHECKS: Partial<Record<string, BackendCheck>> = {
   },
 };
 
+/**
+ * The WASM backend's thread count once it has started (1 where the page is not cross-origin
+ * isolated: tfjs then loads its single-threaded SIMD build), null before.
+ */
+let wasmThreads: number | null = null;
+
 async function useBackend(pref: BackendPreference, wasmUrls: Record<string, string>) {
-  return selectBackend(
-    tf as unknown as TF,
-    ORDER[pref],
-    {
-      webgpu: async () => {
-        if (!('gpu' in navigator) || !navigator.gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
-        const adapter = await navigator.gpu.requestAdapter();
-        if (!adapter) throw new Error('no WebGPU adapter is available on this machine');
-        await import('@tensorflow/tfjs-backend-webgpu');
+  // tfjs sizes its pool from the logical core count it reads during initialization (halved,
+  // see core/train/wasm-threads.ts); present the count that yields our pool size meanwhile.
+  const restoreCores = wasmThreads === null ? presentLogicalCores(wasmLogicalCoresFor(wasmThreadCount(navigator.hardwareConcurrency))) : () => {};
+  try {
+    const choice = await selectBackend(
+      tf as unknown as TF,
+      ORDER[pref],
+      {
+        webgpu: async () => {
+          if (!('gpu' in navigator) || !navigator.gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing)');
+          const adapter = await navigator.gpu.requestAdapter();
+          if (!adapter) throw new Error('no WebGPU adapter is available on this machine');
+          await import('@tensorflow/tfjs-backend-webgpu');
+        },
+        wasm: async () => {
+          // The threaded build (used where the page is cross-origin isolated) starts its
+          // pthreads from the factory's source text; scripts/vite-wasm-threads.ts keeps that
+          // text self-contained through Vite's minifier.
+          const wasm = await import('@tensorflow/tfjs-backend-wasm');
+          wasm.setWasmPaths(wasmUrls);
+          wasm.setThreadsCount(wasmThreadCount(navigator.hardwareConcurrency));
+        },
       },
-      wasm: async () => {
-        // The threaded WASM build starts its pthread workers from an embedded script that
-        // breaks once bundled (tfjs-backend-wasm 4.22 + Vite: "e is not defined"), so this
-        // runs the single-threaded SIMD build even where the page is cross-origin isolated.
-        const wasm = await import('@tensorflow/tfjs-backend-wasm');
-        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-        wasm.setWasmPaths(wasmUrls);
-      },
-    },
-    pref === 'auto' ? AUTO_CHECKS : {},
-  );
+      pref === 'auto' ? AUTO_CHECKS : {},
+    );
+    if (choice.backend === 'wasm' && wasmThreads === null) wasmThreads = (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
+    return { ...choice, threads: choice.backend === 'wasm' ? wasmThreads : choice.backend === 'cpu' ? 1 : null };
+  } finally {
+    restoreCores();
+  }
+}
+
+/** Make navigator.hardwareConcurrency read `cores` in this worker until the returned function runs. */
+function presentLogicalCores(cores: number): () => void {
+  const nav = navigator as Navigator & { hardwareConcurrency: number };
+  Object.defineProperty(nav, 'hardwareConcurrency', { value: cores, configurable: true });
+  return () => {
+    delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  };
 }
 
 /** Watch the WebGPU device: a lost device ends the run with a clear error, keeping the last good weights in the UI. */
@@ -209,7 +234,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   if (m.learningRate) t.setLearningRate(m.learningRate);
   if (pendingLearningRate) t.setLearningRate(pendingLearningRate);
   trainer = t;
-  post({ type: 'started', mode: 'train', backend: choice.backend, fallbacks: choice.fallbacks, totalSteps: t.totalSteps, epochs: t.epochs, points: dataPoints(t), task: t.dataset.info.task, classes: t.dataset.info.classes });
+  post({ type: 'started', mode: 'train', backend: choice.backend, threads: choice.threads, fallbacks: choice.fallbacks, totalSteps: t.totalSteps, epochs: t.epochs, points: dataPoints(t), task: t.dataset.info.task, classes: t.dataset.info.classes });
   if (pendingStop) t.stop();
   try {
     await sendViews(true);
@@ -325,7 +350,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
           const t = Trainer.create(tf as unknown as TF, m.doc, { backend: choice.backend, ...(m.doc.masks ? { masks: masksFromBlock(m.doc.masks) } : {}), ...(await dataResources(m)) });
           if (m.weights) t.importWeights(m.weights);
           trainer = t;
-          post({ type: 'started', mode: 'evaluate', backend: choice.backend, fallbacks: choice.fallbacks, totalSteps: t.totalSteps, epochs: t.epochs, points: dataPoints(t), task: t.dataset.info.task, classes: t.dataset.info.classes });
+          post({ type: 'started', mode: 'evaluate', backend: choice.backend, threads: choice.threads, fallbacks: choice.fallbacks, totalSteps: t.totalSteps, epochs: t.epochs, points: dataPoints(t), task: t.dataset.info.task, classes: t.dataset.info.classes });
         }
         const v = await trainer.validate();
         await sendViews(true);

@@ -44,7 +44,7 @@ describe('training client', () => {
     const { client, workers, state } = setup();
     client.start(doc, null);
     const w = workers[0]!;
-    w.emit({ type: 'started', mode: 'train', backend: 'webgpu', fallbacks: [], totalSteps: 100, epochs: 5, points: null, task: 'classification', classes: 2 });
+    w.emit({ type: 'started', mode: 'train', backend: 'webgpu', threads: null, fallbacks: [], totalSteps: 100, epochs: 5, points: null, task: 'classification', classes: 2 });
     expect(state().status).toBe('running');
     w.emit({ type: 'checkpoint', weights });
     w.crash('GPU process exited');
@@ -76,8 +76,9 @@ describe('training client', () => {
     const { client, workers, state } = setup();
     client.start(doc, null);
     const w = workers[0]!;
-    w.emit({ type: 'started', mode: 'train', backend: 'cpu', fallbacks: ['webgpu: no adapter'], totalSteps: 10, epochs: 1, points: null, task: 'regression', classes: 0 });
+    w.emit({ type: 'started', mode: 'train', backend: 'cpu', threads: 1, fallbacks: ['webgpu: no adapter'], totalSteps: 10, epochs: 1, points: null, task: 'regression', classes: 0 });
     expect(state().fallbacks).toEqual(['webgpu: no adapter']);
+    expect(state().threads).toBe(1);
     client.step(); // not paused: ignored
     expect(w.sent.map((m) => m.type)).toEqual(['start']);
     client.pause();
