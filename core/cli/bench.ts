@@ -25,8 +25,8 @@ Trains the MNIST MLP for N steps (default 100) after a warm-up, R rounds (defaul
 and prints the median samples/s of Gradflow's trainer with (a) and without (b)
 instrumentation and of tf.LayersModel.fit (c), with their ratios.
 
-  --threads   the WASM backend's thread pool, 1 to 8 (default: one per physical core as
-              tfjs counts them, at least 2 on a machine with 2 or more logical CPUs)
+  --threads   the WASM backend's thread pool, 1 to 8 (default: as tfjs picks, logical
+              CPUs / 2, so 1 on a 2-CPU machine)
   --json      print one JSON object (backend, threads, each measurement's median,
               range and rounds, the ratios) instead of the table
   --torch     also train the same MLP with PyTorch on one CPU thread (needs Python with

@@ -6,7 +6,7 @@ import type { GraphDocument } from '../graph/document.ts';
 import { loadDataResources } from '../data/sources.ts';
 import { NoBackendError, selectBackend, softwareRenderer, type AdapterDescription, type BackendChoice } from '../train/backend.ts';
 import type { DataResources, TF } from '../graph/types.ts';
-import { WASM_MAX_THREADS, wasmThreadCount } from '../train/wasm-threads.ts';
+import { tfjsThreadCount, WASM_MAX_THREADS } from '../train/wasm-threads.ts';
 import { readGraphFile } from './check.ts';
 import { prepareNodeWasmThreads } from './wasm-threads-node.ts';
 import { UsageError, type Io } from './main.ts';
@@ -46,7 +46,7 @@ async function installNodeWebGpu(): Promise<string> {
 }
 let webGpuAdapter: string | null = null;
 
-/** How the command line runs tfjs: `wasmThreads` is the WASM pool size (default: core/train/wasm-threads.ts's rule for this machine). */
+/** How the command line runs tfjs: `wasmThreads` is the WASM pool size, 1..8 (default: what tfjs picks, logical CPUs / 2). */
 export interface NodeTfOptions {
   wasmThreads?: number;
 }
@@ -64,7 +64,7 @@ export async function nodeTf(preference: readonly string[] = NODE_BACKENDS, opti
   const choice = await selectBackend(tf, preference, {
     wasm: async () => {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
-      threadsStarted = prepareNodeWasmThreads(tf, wasm, wasmThreadCount(availableParallelism(), options.wasmThreads));
+      threadsStarted = prepareNodeWasmThreads(tf, wasm, options.wasmThreads ?? tfjsThreadCount(availableParallelism()));
     },
     webgpu: async () => {
       await installNodeWebGpu();

@@ -17,8 +17,8 @@ Trains the graph in FILE and prints per-epoch loss and accuracy.
   --steps N          stop after N optimizer steps
   --backend B        cpu, wasm or webgpu (default: wasm, falling back to cpu; webgpu
                      through Dawn's Node bindings, on the machine's GPU driver)
-  --threads T        the WASM backend's thread pool, 1 to 8 (default: one per physical
-                     core as tfjs counts them, at least 2 with 2 or more logical CPUs)
+  --threads T        the WASM backend's thread pool, 1 to 8 (default: as tfjs picks,
+                     logical CPUs / 2, so 1 on a 2-CPU machine)
   --seed S           override the Dataset's seed
   --out RUN.json     write the run: settings, backend, per-epoch and per-step metrics
   --save FILE        write the graph with its trained weights and this run

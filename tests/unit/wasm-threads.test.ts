@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WASM_MAX_THREADS, wasmLogicalCoresFor, wasmThreadCount } from '../../core/train/wasm-threads.ts';
+import { tfjsThreadCount, WASM_MAX_THREADS, wasmLogicalCoresFor, wasmThreadCount } from '../../core/train/wasm-threads.ts';
 
 describe('WASM thread count', () => {
   it.each([
@@ -14,6 +14,17 @@ describe('WASM thread count', () => {
     [Number.NaN, 1],
   ])('%d logical CPUs give %d threads', (cpus, threads) => {
     expect(wasmThreadCount(cpus)).toBe(threads);
+  });
+
+  it.each([
+    [1, 1],
+    [2, 1],
+    [4, 2],
+    [16, 8],
+    [64, 8],
+    [0, 1],
+  ])('the command line keeps tfjs’s own count: %d logical CPUs give %d', (cpus, threads) => {
+    expect(tfjsThreadCount(cpus)).toBe(threads);
   });
 
   it('a requested count wins, within tfjs-backend-wasm’s 1..8', () => {
