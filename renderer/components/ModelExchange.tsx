@@ -6,7 +6,7 @@
  * open a graph; everything else goes through core/io.
  */
 import { useState } from 'react';
-import { dataNeeds } from '../../core/data/sources.ts';
+import { loadDataResources } from '../../core/data/sources.ts';
 import type { WeightsBlock } from '../../core/graph/document.ts';
 import { exportModel, type ExportTarget } from '../../core/io/export/index.ts';
 import type { ModelImport } from '../../core/io/import/assemble.ts';
@@ -18,6 +18,8 @@ import { saveGraph } from '../../core/io/save.ts';
 import { documentWeights } from '../../core/io/weights.ts';
 import { downloadBytes, pickFile, pickFiles } from '../platform/dom-files.ts';
 import { useEditorStore, usePlatform } from '../store/context.tsx';
+import { assetUrls } from '../train/assets.ts';
+import { fetchMnist } from '../train/mnist.ts';
 
 export function ModelExchangeDialog({
   sessionWeights,
@@ -52,12 +54,10 @@ export function ModelExchangeDialog({
     act(async () => {
       const live = await sessionWeights();
       const doc = { ...store.getState().doc, ...(live ? { weights: live } : {}) };
-      if (to === 'pytorch' && dataNeeds(doc).includes('mnist')) {
-        setProblems(['The PyTorch project of an MNIST graph holds the digits in data.npz, which the app does not load here: run gradflow export FILE --to pytorch']);
-        return;
-      }
       const w = documentWeights(doc);
-      const r = await exportModel(doc, to, { weights: w.weights, trained: w.trained });
+      // A PyTorch project carries its data (data.npz): the MNIST digits come from the page's assets.
+      const data = to === 'pytorch' ? await loadDataResources(doc, { mnist: () => fetchMnist(assetUrls().mnistUrl) }) : {};
+      const r = await exportModel(doc, to, { weights: w.weights, trained: w.trained, ...data });
       if (!r.ok) {
         setProblems(r.errors);
         return;

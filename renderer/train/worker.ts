@@ -5,7 +5,8 @@
  * never computes a tensor, so it stays smooth while training runs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { decodeMnistBinary, type MnistData } from '../../core/data/mnist.ts';
+import type { MnistData } from '../../core/data/mnist.ts';
+import { fetchMnist } from './mnist.ts';
 import { masksFromBlock } from '../../core/io/masks.ts';
 import { loadDataResources } from '../../core/data/sources.ts';
 import type { GraphDocument } from '../../core/graph/document.ts';
@@ -135,10 +136,7 @@ function watchDevice(): void {
 }
 
 async function loadMnist(url: string): Promise<MnistData> {
-  if (mnist) return mnist;
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`could not load the MNIST digits from ${url} (HTTP ${res.status})`);
-  mnist = decodeMnistBinary(new Uint8Array(await res.arrayBuffer()));
+  mnist ??= await fetchMnist(url);
   return mnist;
 }
 

@@ -1,4 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { havePython, python } from '../unit/helpers/python.ts';
 
 const docOf = (page: Page) =>
   page.evaluate(() => (window as unknown as { __gradflow: { store: { getState(): { doc: unknown } } } }).__gradflow.store.getState().doc) as Promise<{
@@ -49,6 +53,28 @@ test.describe('the model in and out of the app', () => {
     await (await chooser).setFiles({ name: file.suggestedFilename(), mimeType: 'application/zip', buffer: zip });
     await expect.poll(async () => (await docOf(page)).nodes.map((n) => n.kind)).toEqual(['input', 'dense', 'tanh', 'dense']);
     expect((await docOf(page)).weights?.backend).toBe('tfjs');
+  });
+
+  test('exports the LeNet CNN as a PyTorch project with its digits, and the project runs', async ({ page }) => {
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Examples' }).click();
+    await page.getByRole('button', { name: /Open example LeNet-5 CNN on MNIST/ }).click();
+    await page.getByRole('button', { name: 'Model…' }).click();
+    const download = page.waitForEvent('download');
+    await page.getByRole('dialog', { name: 'Export or import a model' }).getByRole('button', { name: 'Export PyTorch project…' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/-pytorch\.zip$/);
+    await expect(page.getByRole('status').or(page.getByRole('alert')).first()).toContainText(/Exported the PyTorch project/);
+    const zip = Buffer.concat(await (await file.createReadStream()).toArray());
+    const dir = mkdtempSync(join(tmpdir(), 'gradflow-e2e-pt-'));
+    writeFileSync(join(dir, 'project.zip'), zip);
+    test.skip(!havePython(), 'no /usr/bin/python3 with torch here');
+    python(['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', join(dir, 'project.zip'), dir]);
+    const project = join(dir, file.suggestedFilename().replace(/\.zip$/, ''));
+    const model = python(['-c', 'import model; print(model.GradflowModel())'], { cwd: project });
+    expect(model).toMatch(/Conv2D\(1, 6, kernel_size=\(5, 5\)/);
+    // The 2,000 held-out digits travel in data.npz: the untrained network scores about chance on them.
+    expect(python(['train.py', '--evaluate'], { cwd: project })).toMatch(/validation accuracy \d+\.\d% \(initial weights\)/);
   });
 
   test('weights that do not fit the graph are refused with the reason, and nothing changes', async ({ page }) => {

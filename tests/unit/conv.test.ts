@@ -290,16 +290,21 @@ describe('on WASM, Conv2D and pooling give the numbers the cpu backend gives', (
   });
 
   // LeNet's 2×2 pooling of [28, 28, 6] maps is the case where TensorFlow.js's own WASM
-  // MaxPoolGrad drops the gradient of windows with a negative maximum.
+  // MaxPoolGrad drops the gradient of windows with a negative maximum. Tied maxima (a
+  // digit's blank background after a Conv2D) hand dy to the first one only, as TensorFlow does.
   it.each([
     { x: [4, 9, 9, 3], window: [3, 3], stride: 2, padding: 'valid' },
     { x: [4, 9, 9, 3], window: [3, 3], stride: 2, padding: 'same' },
     { x: [2, 28, 28, 6], window: [2, 2], stride: 2, padding: 'valid' },
     { x: [2, 5, 7, 2], window: [2, 3], stride: 2, padding: 'same' },
-  ] as { x: number[]; window: [number, number]; stride: number; padding: Padding }[])('max and average pooling of $x, $window, stride $stride, $padding, and their gradients', async (c) => {
+    { x: [2, 12, 12, 3], window: [2, 2], stride: 2, padding: 'valid', ties: true },
+    { x: [2, 9, 9, 3], window: [3, 3], stride: 2, padding: 'same', ties: true },
+  ] as { x: number[]; window: [number, number]; stride: number; padding: Padding; ties?: boolean }[])('max and average pooling of $x, $window, stride $stride, $padding (ties: $ties), and their gradients', async (c) => {
+    // Values in {−1, −0.5, 0, 0.5, 1}: most windows hold their maximum more than once.
+    const sample = (shape: number[], seed: number) => (c.ties ? tf.tidy(() => tf.div(tf.round(tf.mul(randomTensor(shape, seed), 2)), 2)) : randomTensor(shape, seed));
     const run = () =>
       tf.tidy(() => {
-        const x = randomTensor(c.x, 5);
+        const x = sample(c.x, 5);
         const f = (a: Tensor) => {
           const m = maxPool(T, a as tf.Tensor4D, c.window, c.stride, c.padding);
           const r = randomTensor(m.shape, 6);
@@ -310,12 +315,12 @@ describe('on WASM, Conv2D and pooling give the numbers the cpu backend gives', (
     await tf.setBackend('cpu');
     const [vc, gc] = run();
     const native = tf.tidy(() => {
-      const x = randomTensor(c.x, 5);
+      const x = sample(c.x, 5);
       const r = randomTensor(tf.maxPool(x as tf.Tensor4D, c.window, c.stride, c.padding).shape, 6);
       return tf.grad((a: Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.window, c.stride, c.padding), r)))(x).dataSync() as Float32Array;
     });
     const ours = tf.tidy(() => {
-      const x = randomTensor(c.x, 5);
+      const x = sample(c.x, 5);
       const r = randomTensor(tf.maxPool(x as tf.Tensor4D, c.window, c.stride, c.padding).shape, 6);
       return tf.grad((a: Tensor) => tf.sum(tf.mul(maxPool(T, a as tf.Tensor4D, c.window, c.stride, c.padding), r)))(x).dataSync() as Float32Array;
     });

@@ -5,8 +5,9 @@
  * follows Gradflow's per-step loss curve for deterministic graphs (every optimizer, every
  * schedule, clipping, penalties, label smoothing, BatchNorm); torchrun with 2 processes
  * (gloo) reaches the single-process accuracy; `--save` writes weights that import-weights
- * loads back into the graph and that evaluate the same in Gradflow. Kept to a few hundred
- * steps: CI has 2 cores.
+ * loads back into the graph and that evaluate the same in Gradflow; the CNNs (NCHW
+ * nn.Conv2d on images permuted from Gradflow's NHWC) predict what Gradflow predicts. Kept to
+ * a few hundred steps: CI has 2 cores.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -38,8 +39,7 @@ beforeAll(async () => {
 });
 
 const EXAMPLES = join(import.meta.dirname, '../../examples');
-// The convolution examples wait for the Conv2D and pooling kinds' PyTorch forms (not written yet).
-const exampleFiles = readdirSync(EXAMPLES).filter((f) => f.endsWith('.nngraph') && !/^mnist-(lenet|resnet|plain-cnn)\./.test(f)).sort();
+const exampleFiles = readdirSync(EXAMPLES).filter((f) => f.endsWith('.nngraph')).sort();
 const loadExample = (file: string): GraphDocument => {
   const r = loadGraph(readFileSync(join(EXAMPLES, file)));
   if (!r.ok) throw new Error(r.error.message);
@@ -93,6 +93,38 @@ function xorGraph(optimizer: string, params: Record<string, ParamValue>, extra: 
   return g.build();
 }
 
+/**
+ * A small CNN through every geometry the PyTorch forms treat specially: uneven same padding
+ * (stride 2, and a 2×2 pool over an odd image), dilation, same-padded max and average pools
+ * (borders averaged over the pixels inside), BatchNorm and LayerNorm over channels, a Concat
+ * of two images along the channels, and Flatten of an image in Gradflow's (h, w, c) order.
+ */
+function cnnGraph(): GraphDocument {
+  const g = new GraphBuilder('small cnn');
+  g.add('dataset', 'data', { source: 'mnist', samples: 1000, batchSize: 32, seed: 2 });
+  const stem = g.chain('data.x', [
+    ['reshape', 'image', { shape: [28, 28, 1] }],
+    ['conv2d', 'stem', { filters: 4, kernelSize: [5, 5], stride: 2, padding: 'same' }],
+    ['relu', 'relu1'],
+    ['batchNorm', 'bn', { momentum: 0.9 }],
+  ]);
+  const dilated = g.chain(stem, [['conv2d', 'dilated', { filters: 3, kernelSize: [3, 3], padding: 'same', dilation: 2 }]]);
+  const pooled = g.chain(stem, [['avgPool2d', 'smooth', { poolSize: [3, 3], stride: 1, padding: 'same' }]]);
+  g.add('concat', 'join').wire(dilated, 'join.in').wire(pooled, 'join.in');
+  const out = g.chain('join.out', [
+    ['layerNorm', 'ln'],
+    ['maxPool2d', 'pool1', { poolSize: [3, 3], stride: 2, padding: 'same' }],
+    ['avgPool2d', 'pool2', { poolSize: [2, 2], stride: 2, padding: 'same' }],
+    ['conv2d', 'conv3', { filters: 4, kernelSize: [3, 3], padding: 'valid' }],
+    ['tanh', 'tanh'],
+    ['flatten', 'flat'],
+    ['dense', 'out', { units: 10 }],
+  ]);
+  g.add('softmaxCrossEntropy', 'loss').wire(out, 'loss.pred').wire('data.y', 'loss.target');
+  g.add('adam', 'opt', { learningRate: 0.003, epochs: 3 }).wire('loss.loss', 'opt.loss');
+  return g.build();
+}
+
 describe.skipIf(!havePython())('the exported PyTorch project (Debian python3-torch)', () => {
   it.each(exampleFiles)('%s: train.py --evaluate gives Gradflow’s validation loss and accuracy for the trained weights', async (file) => {
     const doc = loadExample(file);
@@ -119,6 +151,7 @@ describe.skipIf(!havePython())('the exported PyTorch project (Debian python3-tor
     ['residual-mlp.nngraph (Add)', () => loadExample('residual-mlp.nngraph'), 200],
     ['iris-like.nngraph (table dataset)', () => loadExample('iris-like.nngraph'), 200],
     ['mnist-batchnorm.nngraph', () => loadExample('mnist-batchnorm.nngraph'), 40, 1e-3],
+    ['a small CNN (Conv2D, pools, BatchNorm and Concat on images)', cnnGraph, 40, 1e-3],
     ['SGD, step schedule, L2', () => xorGraph('sgd', { learningRate: 0.3, schedule: 'step', decayRate: 0.5, decaySteps: 50 }, { lossPath: [['l2', { alpha: 0.01 }]] }), 250],
     ['momentum, exponential schedule, norm clipping', () => xorGraph('momentum', { learningRate: 0.1, schedule: 'exponential', decayRate: 0.5, decaySteps: 100, clip: 'norm', clipValue: 0.5 }), 250],
     ['Nesterov, 1/t schedule, value clipping', () => xorGraph('nesterov', { learningRate: 0.1, schedule: 'inverse-time', decayRate: 1, decaySteps: 50, clip: 'value', clipValue: 0.05 }), 250],
@@ -136,6 +169,23 @@ describe.skipIf(!havePython())('the exported PyTorch project (Debian python3-tor
     const worst = Math.max(...got.stepLoss.map((v, i) => rel(v, run.stepLoss[i]!)));
     if (process.env.GRADFLOW_REPORT) console.log(`${_name}: ${steps} steps, largest relative difference ${worst.toExponential(2)}`);
     expect(worst).toBeLessThan(tolerance);
+  });
+
+  it.each(['mnist-lenet.nngraph', 'mnist-resnet.nngraph'])('%s: model.py predicts Gradflow’s scores for the validation digits', async (file) => {
+    const doc = loadExample(file);
+    const { trainer } = await gradflowRun(doc, 20);
+    const val = trainer.dataset.val;
+    const n = 200;
+    const expected = await trainer.predict(val.x.subarray(0, n * 784), n);
+    const trained = { ...doc, weights: await trainer.exportWeights() };
+    trainer.dispose();
+    const dir = await writeProject(trained);
+    python(['-c', PREDICT_PY, String(n)], { cwd: dir });
+    const got = (await decodeNpz(readFileSync(join(dir, 'pred.npz')))).pred!;
+    expect(got.shape).toEqual([n, 10]);
+    let worst = 0;
+    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, rel(got.data[i]!, expected[i]!));
+    expect(worst).toBeLessThan(1e-4);
   });
 
   it('early stopping stops at the same epoch and restores the best weights, as in Gradflow', async () => {
@@ -188,6 +238,19 @@ describe.skipIf(!havePython())('the exported PyTorch project (Debian python3-tor
     expect(v.accuracy).toBe(run.final.valAccuracy);
   });
 });
+
+/** model.py's scores for the first N validation rows of data.npz, with the trained weights, into pred.npz. */
+const PREDICT_PY = `import sys, numpy as np, torch
+from model import GradflowModel
+n = int(sys.argv[1])
+w = np.load("weights.npz")
+model = GradflowModel()
+model.load_state_dict({k[len("trained/"):]: torch.from_numpy(w[k]) for k in w.files if k.startswith("trained/")})
+model.eval()
+with torch.no_grad():
+    pred = model(torch.from_numpy(np.load("data.npz")["x_val"][:n]))
+np.savez("pred.npz", pred=pred.numpy().astype(np.float32))
+`;
 
 /**
  * Debian's torch 1.13 on Python 3.11 cannot parse torchrun's default `--redirects 0`

@@ -2,7 +2,7 @@
 import { num } from '../params.ts';
 import { defineKind, type AnyKindDef, type ForwardContext, type FusableActivation, type KerasValue, type OutputActivation, type Tensor } from '../types.ts';
 import type { ParamSpecs } from '../params.ts';
-import { isLastAxis, kerasActivation, kerasNumber, kerasUnary, onnxUnary, py, single, torchBuiltin } from './util.ts';
+import { isLastAxis, kerasActivation, kerasNumber, kerasUnary, onnxUnary, py, single, TORCH_CHANNELS_LAST, torchBuiltin, torchImage } from './util.ts';
 
 /** A shape-preserving node with one input `in` and one output `out`. */
 export function elementwise<S extends ParamSpecs>(def: {
@@ -102,7 +102,7 @@ export const prelu = elementwise({
         super().__init__()
         self.alpha = nn.Parameter(torch.zeros(units))
 
-    def forward(self, x):
+    ${TORCH_CHANNELS_LAST}
         return torch.where(x < 0, self.alpha * x, x)`,
     },
   }),
@@ -176,7 +176,8 @@ export const softmax = elementwise({
   activation: 'softmax',
   forward: (ctx, x) => ctx.tf.softmax(x),
   onnx: onnxUnary('Softmax', () => ({ axis: { int: -1 } })),
-  torch: torchBuiltin('nn.Softmax(dim=-1)'),
+  // Over the channels, dim 1, of an NCHW image in model.py.
+  torch: (ctx) => ({ module: `nn.Softmax(dim=${torchImage(ctx.inputShapes.in?.[0]) ? 1 : -1})` }),
   // Activation('softmax') works on the last axis, as Gradflow's Softmax does.
   ...kerasActivation('softmax', { Softmax: (l) => isLastAxis(l.config.axis, l.inputShapes[0]) }),
 });

@@ -13,9 +13,9 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, oneOf, shape } from '../params.ts';
-import { defineKind, type InferContext, type KerasLayerView, type LocalIssue, type OnnxContext, type TF, type Tensor, type WeightSpec } from '../types.ts';
-import { dropConnectKernel, initializerParam, initSpec, sigmaParam } from './layers.ts';
-import { error, fmt, kerasNumber, kerasPair, kerasUnary, single, warning } from './util.ts';
+import { defineKind, type InferContext, type KerasLayerView, type LocalIssue, type OnnxContext, type TF, type Tensor, type TorchContext, type WeightSpec } from '../types.ts';
+import { dropConnectKernel, initializerParam, initSpec, sigmaParam, TORCH_DROP_CONNECT } from './layers.ts';
+import { error, fmt, kerasNumber, kerasPair, kerasUnary, py, single, warning } from './util.ts';
 
 export const PADDINGS = ['valid', 'same'] as const;
 export type Padding = (typeof PADDINGS)[number];
@@ -201,8 +201,10 @@ function padSame(tf: TF, x: T4, window: [number, number], stride: number, value 
  * Max pooling, with same padding as explicit −∞ borders. The forward is TensorFlow.js's
  * kernel; the gradient is written here: TensorFlow.js 4.22's WASM MaxPoolGrad loses the
  * gradient of windows whose maximum is negative, and takes 30–90× the forward's time.
- * Every pixel equal to its window's maximum gets that window's dy (as in the gradient of
- * tf.max; ties have probability zero except among a ReLU's zeros, which pass no gradient).
+ * Each window's dy goes to the first pixel (in raster order) equal to its maximum, as in
+ * TensorFlow and PyTorch. Ties are common: a digit's blank background gives every pixel of
+ * a window the same value (a Conv2D's bias, or ReLU of it), and handing dy to each of them
+ * would multiply that window's gradient by its size.
  */
 export function maxPool(tf: TF, x: T4, window: [number, number], stride: number, padding: Padding): Tensor {
   const src = (padding === 'same' ? padSame(tf, x, window, stride, -Infinity) : null) ?? x;
@@ -219,6 +221,7 @@ export function maxPool(tf: TF, x: T4, window: [number, number], stride: number,
  * dL/dx of a valid max pooling, with 4-D ops at the input's resolution (strided slices are
  * slow on WASM): y and dy upsampled by the stride (nearest neighbour) sit over the top-left
  * pixel of each window; the input shifted by (u, v) sits there the pixel at offset (u, v).
+ * Offsets are visited in raster order, and a window that found its maximum takes no other.
  */
 function maxPoolGrad(tf: TF, x: T4, y: T4, dy: T4, window: [number, number], s: number): T4 {
   const [n, h, w, c] = x.shape;
@@ -226,15 +229,10 @@ function maxPoolGrad(tf: TF, x: T4, y: T4, dy: T4, window: [number, number], s: 
   const [uh, uw] = [oh * s, ow * s];
   const yUp = tf.image.resizeNearestNeighbor(y, [uh, uw]);
   const dyUp = tf.image.resizeNearestNeighbor(dy, [uh, uw]);
-  if (window[0] === s && window[1] === s) {
-    // Windows tile the image: each pixel belongs to one window, compared in place.
-    const covered = tf.slice(x, [0, 0, 0, 0], [n, Math.min(uh, h), Math.min(uw, w), c]);
-    return fitTo(tf, tf.mul(tf.cast(tf.equal(covered, yUp), 'float32'), dyUp), h, w);
-  }
   const corner = new Float32Array(uh * uw);
   for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) corner[i * s * uw + j * s] = 1;
-  const corners = tf.tensor3d(corner, [uh, uw, 1]);
-  const dyCorners = tf.mul(dyUp, corners);
+  // 1 where a window (at its top-left pixel) has not yet handed its dy to a pixel.
+  let open: Tensor = tf.tensor3d(corner, [uh, uw, 1]);
   // Room to shift by up to the window's size without running off the end.
   const xp = tf.pad(x, [[0, 0], [0, Math.max(uh + window[0] - h, 0)], [0, Math.max(uw + window[1] - w, 0)], [0, 0]], -Infinity);
   const [bh, bw] = [Math.max(h, uh + window[0]), Math.max(w, uw + window[1])];
@@ -242,8 +240,9 @@ function maxPoolGrad(tf: TF, x: T4, y: T4, dy: T4, window: [number, number], s: 
   for (let u = 0; u < window[0]; u++) {
     for (let v = 0; v < window[1]; v++) {
       const shifted = tf.slice(xp, [0, u, v, 0], [n, uh, uw, c]);
-      const part = tf.mul(tf.cast(tf.equal(shifted, yUp), 'float32'), dyCorners);
-      parts.push(tf.pad(part, [[0, 0], [u, bh - u - uh], [v, bw - v - uw], [0, 0]]));
+      const first = tf.mul(tf.cast(tf.equal(shifted, yUp), 'float32'), open);
+      open = tf.sub(open, first);
+      parts.push(tf.pad(tf.mul(first, dyUp), [[0, 0], [u, bh - u - uh], [v, bw - v - uw], [0, 0]]));
     }
   }
   return fitTo(tf, tf.addN(parts), h, w);
@@ -298,6 +297,73 @@ function onnxPads(ctx: OnnxContext<unknown>, extent: [number, number], stride: n
 function onnxNchw(ctx: OnnxContext<unknown>, op: (nchw: string) => string): string {
   return ctx.op('Transpose', [op(ctx.op('Transpose', [ctx.inputs.in![0]!], NHWC_TO_NCHW, 'to_nchw'))], NCHW_TO_NHWC, 'to_nhwc');
 }
+
+
+// ---------------------------------------------------------------------------------------------
+// PyTorch: model.py holds every image NCHW (the model permutes its NHWC input once, a Reshape
+// to [h, w, c] permutes after reshaping, Flatten permutes back before flattening), so these
+// are PyTorch's own NCHW modules. Same padding is TensorFlow's, whose odd zero goes after
+// (bottom, right): PyTorch's padding argument is symmetric, so uneven pads are an explicit
+// nn.functional.pad before an unpadded window.
+
+/**
+ * The same-padding zeros of the node's window over its input image as nn.functional.pad's
+ * (left, right, top, bottom), or null when there are none.
+ */
+function torchPads(ctx: TorchContext<unknown>, extent: [number, number], stride: number, padding: Padding): number[] | null {
+  const [h, w] = ctx.inputShapes.in![0]! as [number, number, number];
+  const [pt, pb] = samePadding(h, extent[0], stride, padding);
+  const [pl, pr] = samePadding(w, extent[1], stride, padding);
+  return pt + pb + pl + pr === 0 ? null : [pl, pr, pt, pb];
+}
+
+const TORCH_CONV2D = `class Conv2D(nn.Conv2d):
+    """nn.Conv2d on NCHW images. Its weight is kept in Gradflow's layout, kernel
+    [kh, kw, c_in, c_out] (so weights.npz, the pruning masks and \`gradflow import-weights\`
+    name and shape it as Gradflow does), and transposed to PyTorch's [c_out, c_in, kh, kw]
+    for the convolution. \`pads\` (left, right, top, bottom) are TensorFlow's same padding,
+    added explicitly: they may be uneven."""
+
+    def __init__(self, c_in, filters, kernel_size, stride, dilation, pads, bias=True, drop_connect=0.0):
+        super().__init__(c_in, filters, kernel_size, stride=stride, dilation=dilation, bias=bias)
+        del self.weight
+        self.kernel = nn.Parameter(torch.zeros(kernel_size[0], kernel_size[1], c_in, filters))
+        self.pads = pads
+        self.drop_connect = drop_connect
+
+    def forward(self, x):
+        if self.pads is not None:
+            x = nn.functional.pad(x, self.pads)
+        weight = drop_connect(self.kernel, self.drop_connect, self.training).permute(3, 2, 0, 1)
+        return nn.functional.conv2d(x, weight, self.bias, self.stride, 0, self.dilation)`;
+
+const TORCH_POOLS = {
+  maxPool2d: `class MaxPool2D(nn.MaxPool2d):
+    """nn.MaxPool2d on NCHW images; same padding adds −∞ borders (left, right, top, bottom),
+    which no window takes as its maximum."""
+
+    def __init__(self, pool_size, stride, pads):
+        super().__init__(pool_size, stride)
+        self.pads = pads
+
+    def forward(self, x):
+        if self.pads is not None:
+            x = nn.functional.pad(x, self.pads, value=float("-inf"))
+        return super().forward(x)`,
+  avgPool2d: `class AvgPool2D(nn.AvgPool2d):
+    """nn.AvgPool2d on NCHW images; with same padding each window averages its pixels inside
+    the image: the mean over the zero-padded window divided by the share of it inside."""
+
+    def __init__(self, pool_size, stride, pads):
+        super().__init__(pool_size, stride)
+        self.pads = pads
+
+    def forward(self, x):
+        if self.pads is None:
+            return super().forward(x)
+        inside = super().forward(nn.functional.pad(torch.ones_like(x[:1, :1]), self.pads))
+        return super().forward(nn.functional.pad(x, self.pads)) / inside`,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Keras (TensorFlow.js LayersModel import): Keras allows a different stride or dilation per
@@ -416,6 +482,16 @@ export const conv2dKind = defineKind({
       return { params: { filters: kerasNumber(l, 'filters'), bias, kernelSize: kerasPair(l, 'kernel_size'), ...kerasWindow(l, 'strides', 1), dilation: square(l, 'dilation_rate', 1) }, weights: { kernel, ...(bias ? { bias: l.weight('bias') } : {}) } };
     },
   },
+  torch: (ctx) => {
+    const p = ctx.params;
+    const [kh, kw] = p.kernelSize as [number, number];
+    const pads = torchPads(ctx, [dilated(kh, p.dilation), dilated(kw, p.dilation)], p.stride, p.padding);
+    const cin = ctx.inputShapes.in![0]![2]!;
+    return {
+      module: `Conv2D(${cin}, ${p.filters}, ${py([kh, kw])}, stride=${p.stride}, dilation=${p.dilation}, pads=${pads ? py(pads) : 'None'}, bias=${py(p.bias)}, drop_connect=${py(ctx.dropConnectRate)})`,
+      classes: { drop_connect: TORCH_DROP_CONNECT, Conv2D: TORCH_CONV2D },
+    };
+  },
 });
 
 const poolParams = {
@@ -463,6 +539,12 @@ function poolKind(kind: 'maxPool2d' | 'avgPool2d', title: string, description: s
       return { out: ctx.layer(keras, { pool_size: p.poolSize, strides: [p.stride, p.stride], padding: p.padding, data_format: 'channels_last' }, [ctx.inputs.in![0]!]) };
     },
     fromKeras: { classNames: [keras], read: (l) => ({ params: { poolSize: kerasPair(l, 'pool_size', 2), ...kerasWindow(l, 'strides', null) } }) },
+    torch: (ctx) => {
+      const p = ctx.params;
+      const pads = torchPads(ctx, p.poolSize as [number, number], p.stride, p.padding);
+      const cls = kind === 'maxPool2d' ? 'MaxPool2D' : 'AvgPool2D';
+      return { module: `${cls}(${py(p.poolSize)}, ${p.stride}, pads=${pads ? py(pads) : 'None'})`, classes: { [cls]: TORCH_POOLS[kind] } };
+    },
   });
 }
 
@@ -509,4 +591,6 @@ export const globalAvgPool2d = defineKind({
       return { params: {} };
     },
   },
+  // The mean of each NCHW channel: [N, c, 1, 1], then [N, c].
+  torch: () => ({ module: 'nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())' }),
 });

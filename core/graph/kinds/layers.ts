@@ -3,7 +3,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, num, oneOf, shape } from '../params.ts';
 import { defineKind, type InferContext, type InferResult, type InitSpec, type LocalIssue, type OnnxContext, type Shape, type TF, type Tensor, type WeightSpec } from '../types.ts';
 import { matMulFast } from './matmul.ts';
-import { error, fmt, isLastAxis, kerasNumber, kerasUnary, needsFlat, py, single, size } from './util.ts';
+import { error, fmt, isLastAxis, kerasNumber, kerasUnary, needsFlat, py, single, size, torchImage } from './util.ts';
 
 export const INITIALIZERS = ['zeros', 'normal', 'glorotNormal', 'glorotUniform', 'heNormal', 'heUniform'] as const;
 export type Initializer = (typeof INITIALIZERS)[number];
@@ -64,8 +64,8 @@ function onnxAffine(ctx: OnnxContext<unknown>, bias: boolean): string {
   return ctx.op('Gemm', inputs, keep < 1 ? { alpha: { float: keep } } : {});
 }
 
-/** DropConnect in PyTorch, shared by Dense and Maxout: the same masks and the same mean network. */
-const TORCH_DROP_CONNECT = `def drop_connect(kernel, rate, training):
+/** DropConnect in PyTorch, shared by Dense, Maxout and Conv2D: the same masks and the same mean network. */
+export const TORCH_DROP_CONNECT = `def drop_connect(kernel, rate, training):
     """DropConnect (Wan et al. 2013): W ⊙ M, M_ij ~ Bernoulli(p) in training; p·W at inference."""
     if rate <= 0:
         return kernel
@@ -303,7 +303,20 @@ export const flatten = defineKind({
     return { out: ctx.tf.reshape(inputs.in![0]!, [-1, size(ctx.outputShapes.out!)]) };
   },
   onnx: (ctx) => ({ out: ctx.op('Flatten', [ctx.inputs.in![0]!], { axis: { int: 1 } }) }),
-  torch: () => ({ module: 'nn.Flatten()' }),
+  // An NCHW image is flattened in Gradflow's (h, w, c) order: the next layer's weights are.
+  torch: (ctx) =>
+    torchImage(ctx.inputShapes.in?.[0])
+      ? {
+          module: 'FlattenImage()',
+          classes: {
+            FlattenImage: `class FlattenImage(nn.Module):
+    """Flattens each NCHW image in Gradflow's channels-last order (h, w, c)."""
+
+    def forward(self, x):
+        return x.permute(0, 2, 3, 1).flatten(1)`,
+          },
+        }
+      : { module: 'nn.Flatten()' },
   // Both flatten channels-last images in row-major order.
   keras: kerasUnary('Flatten'),
   fromKeras: { classNames: ['Flatten'], read: () => ({ params: {} }) },
@@ -356,20 +369,28 @@ export const reshape = defineKind({
       return { params: { shape: t as number[] } };
     },
   },
-  torch: (ctx) => ({
-    module: `Reshape(${py(ctx.outputShapes.out!)})`,
-    classes: {
-      Reshape: `class Reshape(nn.Module):
-    """Gives each example the shape \`shape\` (the batch dimension stays)."""
+  torch: (ctx) => {
+    const flags = [torchImage(ctx.inputShapes.in?.[0]) ? ', image_in=True' : '', torchImage(ctx.outputShapes.out) ? ', image_out=True' : ''].join('');
+    return {
+      module: `Reshape(${py(ctx.outputShapes.out!)}${flags})`,
+      classes: {
+        Reshape: `class Reshape(nn.Module):
+    """Gives each example the shape \`shape\` (the batch dimension stays), in Gradflow's
+    order: an NCHW image is read channels last, and an image [h, w, c] is made NCHW."""
 
-    def __init__(self, shape):
+    def __init__(self, shape, image_in=False, image_out=False):
         super().__init__()
         self.shape = tuple(shape)
+        self.image_in, self.image_out = image_in, image_out
 
     def forward(self, x):
-        return x.reshape(x.shape[0], *self.shape)`,
-    },
-  }),
+        if self.image_in:
+            x = x.permute(0, 2, 3, 1)
+        x = x.reshape(x.shape[0], *self.shape)
+        return x.permute(0, 3, 1, 2) if self.image_out else x`,
+      },
+    };
+  },
 });
 
 function sameShapes(shapes: Shape[]): boolean {
@@ -467,14 +488,19 @@ export const concat = defineKind({
       return { params: {} };
     },
   },
-  torch: () => ({
-    module: 'Concat()',
+  // Gradflow's last axis of an image is its channels: dim 1 of an NCHW image in model.py.
+  torch: (ctx) => ({
+    module: torchImage(ctx.outputShapes.out) ? 'Concat(dim=1)' : 'Concat()',
     classes: {
       Concat: `class Concat(nn.Module):
-    """Joins its inputs along the last axis."""
+    """Joins its inputs along the last axis (the channels, dim 1, of NCHW images)."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
 
     def forward(self, *xs):
-        return torch.cat(xs, -1)`,
+        return torch.cat(xs, self.dim)`,
     },
   }),
 });

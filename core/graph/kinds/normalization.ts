@@ -3,7 +3,7 @@ import { createRng } from '../../data/rng.ts';
 import { bool, num } from '../params.ts';
 import { elementwise } from './activations.ts';
 import type { FloatTensor, KerasLayerView, OnnxContext, TorchContext } from '../types.ts';
-import { isLastAxis, kerasNumber, py } from './util.ts';
+import { isLastAxis, kerasNumber, py, TORCH_CHANNELS_LAST } from './util.ts';
 
 /** γ or β of a Keras normalization layer, or the constant it stands for when the layer has none (scale/center false). */
 function scaleOr(l: KerasLayerView, name: string, features: number, value: number): FloatTensor {
@@ -168,7 +168,7 @@ export const batchNorm = elementwise({
         self.register_buffer("movingMean", torch.zeros(features))
         self.register_buffer("movingVariance", torch.ones(features))
 
-    def forward(self, x):
+    ${TORCH_CHANNELS_LAST}
         if not self.training:
             return (x - self.movingMean) / torch.sqrt(self.movingVariance + self.epsilon) * self.gamma + self.beta
         axes = tuple(range(x.dim() - 1))
@@ -233,7 +233,7 @@ export const layerNorm = elementwise({
         self.gamma = nn.Parameter(torch.ones(features))
         self.beta = nn.Parameter(torch.zeros(features))
 
-    def forward(self, x):
+    ${TORCH_CHANNELS_LAST}
         mean = x.mean(-1, keepdim=True)
         variance = ((x - mean) ** 2).mean(-1, keepdim=True)
         return (x - mean) / torch.sqrt(variance + self.epsilon) * self.gamma + self.beta`,

@@ -49,6 +49,24 @@ export function torchBuiltin(module: string | ((params: never) => string)) {
   return (ctx: { params: any }) => ({ module: typeof module === 'string' ? module : module(ctx.params as never) });
 }
 
+/**
+ * Whether a per-example shape is an image [h, w, c]. model.py holds images NCHW (channels at
+ * dim 1, as PyTorch's convolutions take them), so kinds that act along Gradflow's last axis
+ * act along dim 1 there, and reshapes put the channels back last first.
+ */
+export const torchImage = (s: readonly number[] | null | undefined): boolean => s?.length === 3;
+
+/**
+ * The `forward` of a model.py module whose body, `channels_last`, acts along the last axis:
+ * an NCHW image (dim 4 in PyTorch) goes through it channels last and comes back NCHW.
+ */
+export const TORCH_CHANNELS_LAST = `def forward(self, x):
+        if x.dim() == 4:  # an NCHW image: Gradflow's features are its channels
+            return self.channels_last(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return self.channels_last(x)
+
+    def channels_last(self, x):`;
+
 /** Layers that compute h·W need a flat [features] input; say how to fix anything else. */
 export function needsFlat(ctx: InferContext<unknown>, title: string, port = 'in'): { width: number | null; issues: LocalIssue[] } {
   const s = single(ctx, port);

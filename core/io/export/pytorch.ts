@@ -13,6 +13,7 @@ import { buildData } from '../../data/sources.ts';
 import type { Dataset } from '../../data/types.ts';
 import { kindDef } from '../../graph/catalogue.ts';
 import { APP_VERSION, type GraphDocument } from '../../graph/document.ts';
+import { torchImage } from '../../graph/kinds/util.ts';
 import type { AnyKindDef, TorchModule } from '../../graph/types.ts';
 import { readStoredMask } from '../masks.ts';
 import { encodeNpz, type NpyArray } from '../npz.ts';
@@ -80,6 +81,9 @@ function modelPy(doc: GraphDocument, g: InferenceGraph, plan: Plan, attrs: Map<s
   const init: string[] = [];
   const forward: string[] = [];
   const varOf = new Map<string, string>([[`${g.input.source}\u0000${g.input.sourcePort}`, 'x']]);
+  // model.py holds images NCHW, as PyTorch's convolutions take them: an image input is
+  // permuted once here, and an image output back to Gradflow's channels-last at the end.
+  if (torchImage(g.input.shape)) forward.push('x = x.permute(0, 3, 1, 2)');
   for (const n of g.nodes) {
     const attr = attrs.get(n.id)!;
     const m = moduleOf(n.def, { params: n.params, inputShapes: n.inputShapes, outputShapes: n.outputShapes, dropConnectRate: n.dropConnectRate }, classes);
@@ -89,7 +93,9 @@ function modelPy(doc: GraphDocument, g: InferenceGraph, plan: Plan, attrs: Map<s
     for (const p of n.def.outputs) varOf.set(`${n.id}\u0000${p.name}`, attr);
   }
   const out = g.outputs[0]!;
-  forward.push(`return ${varOf.get(`${out.source}\u0000${out.sourcePort}`)}`);
+  const result = varOf.get(`${out.source}\u0000${out.sourcePort}`)!;
+  const outShape = g.nodes.find((n) => n.id === out.source)?.outputShapes[out.sourcePort] ?? g.input.shape;
+  forward.push(`return ${torchImage(outShape) ? `${result}.permute(0, 2, 3, 1)` : result}`);
   const targets: string[] = [];
   for (const n of targetNodes) {
     const attr = attrs.get(n.id)!;
