@@ -173,7 +173,7 @@ describe.skipIf(!havePython())('the exported PyTorch project (Debian python3-tor
 
   it.each(['mnist-lenet.nngraph', 'mnist-resnet.nngraph'])('%s: model.py predicts Gradflow’s scores for the validation digits', async (file) => {
     const doc = loadExample(file);
-    const { trainer } = await gradflowRun(doc, 20);
+    const { trainer } = await gradflowRun(doc, 5);
     const val = trainer.dataset.val;
     const n = 200;
     const expected = await trainer.predict(val.x.subarray(0, n * 784), n);
@@ -186,7 +186,8 @@ describe.skipIf(!havePython())('the exported PyTorch project (Debian python3-tor
     let worst = 0;
     for (let i = 0; i < expected.length; i++) worst = Math.max(worst, rel(got.data[i]!, expected[i]!));
     expect(worst).toBeLessThan(1e-4);
-  });
+    // A few CNN steps on a shared 2-core machine: give it room.
+  }, 300_000);
 
   it('early stopping stops at the same epoch and restores the best weights, as in Gradflow', async () => {
     const doc = xorGraph('adam', { learningRate: 0.05, epochs: 40 }, { lossPath: [['earlyStopping', { patience: 2, minDelta: 0.01, restoreBest: true }]] });
