@@ -14,6 +14,7 @@ import { nodeTf } from '../core/cli/node-runtime.ts';
 import { loadMnistNode } from '../core/data/mnist-node.ts';
 import { conv2d, maxPool, type Padding } from '../core/graph/kinds/conv.ts';
 import type { TF, Tensor } from '../core/graph/types.ts';
+import { profileSteps } from '../core/cli/bench.ts';
 import { loadGraph } from '../core/io/load.ts';
 import { Trainer } from '../core/train/trainer.ts';
 
@@ -62,7 +63,15 @@ for (const l of layers) {
   row('forward', cpuMs(() => native(x, k)), cpuMs(() => ours(x, k)));
   row('forward + dx', cpuMs(() => t.grad((a: Tensor) => t.sum(native(a, k)))(x)), cpuMs(() => t.grad((a: Tensor) => t.sum(ours(a, k)))(x)));
   row('forward + dx + dW', cpuMs(() => t.grads((a: Tensor, b: Tensor) => t.sum(native(a, b)))([x, k])), cpuMs(() => t.grads((a: Tensor, b: Tensor) => t.sum(ours(a, b)))([x, k])));
-  t.dispose([x, k]);
+  // A training step's layer: + bias, then ReLU. Left: Gradflow's convolution with tfjs's add
+  // and relu after it; right: bias and ReLU fused into its kernel. Then, both fused: with and
+  // without dL/dx (a first layer fed by the data needs none).
+  const bias = t.randomNormal([l.k[3]!]);
+  const separate = (a: Tensor, b: Tensor, c: Tensor) => t.relu(t.add(ours(a, b), c));
+  const fused = (a: Tensor, b: Tensor, c: Tensor, gradX: boolean) => conv2d(tf as TF, a, b, l.stride, l.padding, { bias: c, activation: 'relu', gradX });
+  row('+ bias + ReLU: separate | fused', cpuMs(() => t.grads((a: Tensor, b: Tensor, c: Tensor) => t.sum(separate(a, b, c)))([x, k, bias])), cpuMs(() => t.grads((a: Tensor, b: Tensor, c: Tensor) => t.sum(fused(a, b, c, true)))([x, k, bias])));
+  row('fused: with dx | without dx', cpuMs(() => t.grads((a: Tensor, b: Tensor, c: Tensor) => t.sum(fused(a, b, c, true)))([x, k, bias])), cpuMs(() => t.grads((b: Tensor, c: Tensor) => t.sum(fused(x, b, c, false)))([k, bias])));
+  t.dispose([x, k, bias]);
 }
 for (const shape of [
   [64, 28, 28, 6],
@@ -95,3 +104,8 @@ for (const instrument of [true, false]) {
     `LeNet training, instrumentation ${instrument ? 'on ' : 'off'}: ${(samples / ((c.user + c.system) / 1e6)).toFixed(0)} samples per CPU second, ${(samples / wall).toFixed(0)} samples/s wall (${steps} steps of 64)`,
   );
 }
+// Where a LeNet step's time goes, kernel by kernel: a slow path shows as one kernel far above
+// the convolutions (as transposed matMuls did on WASM before matmul.ts).
+const prof = await profileSteps(tf, loaded.document, mnist, choice.backend, Math.min(steps, 20), null);
+console.log(`profile of an uninstrumented LeNet step (${prof.msPerStep.toFixed(1)} ms per step while profiled):`);
+for (const r of prof.rows.slice(0, 12)) console.log(`  ${r.kernel.padEnd(28)}${r.msPerStep.toFixed(2).padStart(8)} ms ${r.callsPerStep.toFixed(1).padStart(6)} calls`);

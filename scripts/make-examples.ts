@@ -136,16 +136,18 @@ function deepMlp(skips: boolean): GraphDocument {
  */
 const LENET: Layer[] = [
   ['reshape', 'image', { shape: [28, 28, 1] }],
-  ['conv2d', 'conv1', { filters: 6, kernelSize: [5, 5], padding: 'same' }],
+  // Wider than LeNet-5's 6 and 16 maps: with 8,000 training digits 6/16 stops at about
+  // 97.8 % on the 2,000 held out, 16/32 reached 98.3 % in the same 15 epochs (README).
+  ['conv2d', 'conv1', { filters: 16, kernelSize: [5, 5], padding: 'same' }],
   ['relu', 'relu1'],
   ['maxPool2d', 'pool1', { poolSize: [2, 2], stride: 2 }],
-  ['conv2d', 'conv2', { filters: 16, kernelSize: [5, 5] }],
+  ['conv2d', 'conv2', { filters: 32, kernelSize: [5, 5] }],
   ['relu', 'relu2'],
   ['maxPool2d', 'pool2', { poolSize: [2, 2], stride: 2 }],
   ['flatten', 'flatten'],
   ['dense', 'fc1', { units: 120, initializer: 'heNormal' }],
   ['relu', 'relu3'],
-  // 8,000 training digits are few for 62k weights: Dropout keeps the dense layers from memorizing them.
+  // 8,000 training digits are few for 120k weights: Dropout keeps the dense layers from memorizing them.
   ['dropout', 'dropout', { rate: 0.5 }],
   ['dense', 'fc2', { units: 84, initializer: 'heNormal' }],
   ['relu', 'relu4'],
@@ -348,7 +350,7 @@ export const EXAMPLES: Record<string, GraphDocument> = {
   'deep-relu-mlp': deepMlp(false),
   'mnist-lenet': classifier(
     'LeNet-5 CNN on MNIST',
-    'A LeNet-5-style convolutional network: 5×5 convolutions with ReLU and max pooling learn local strokes, then three dense layers (with Dropout) classify; Adam with a cosine learning-rate schedule. The Reshape gives each 28×28 digit its channel axis, [28, 28, 1].',
+    'A LeNet-5-style convolutional network: 5×5 convolutions (16, then 32 filters) with ReLU and max pooling learn local strokes, then three dense layers (with Dropout) classify; Adam with a cosine learning-rate schedule. The Reshape gives each 28×28 digit its channel axis, [28, 28, 1].',
     { ...mnist, batchSize: 64 },
     LENET,
     'softmaxCrossEntropy',

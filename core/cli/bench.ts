@@ -143,7 +143,7 @@ export interface ProfileRow {
  * Where an uninstrumented step's time goes, kernel by kernel (tf.profile times each kernel on
  * its own, which costs some speed, so only the shares mean something, not the total).
  */
-async function profileSteps(tf: TF, doc: GraphDocument, mnist: MnistData, backend: string, steps: number, instrumentEvery: number | null): Promise<{ rows: ProfileRow[]; msPerStep: number }> {
+export async function profileSteps(tf: TF, doc: GraphDocument, mnist: MnistData, backend: string, steps: number, instrumentEvery: number | null): Promise<{ rows: ProfileRow[]; msPerStep: number }> {
   const warm = Trainer.create(tf, doc, { mnist, backend, instrument: false, maxSteps: 5 });
   await warm.run();
   warm.dispose();

@@ -8,7 +8,7 @@ test.describe('convolutional networks on the canvas', () => {
     await page.getByRole('button', { name: /Open example LeNet-5 CNN on MNIST/ }).click();
     // Shapes on the canvas: the Reshape gives the digits their channel axis.
     await expect(page.locator('[data-node-id="conv1"]')).toBeVisible();
-    await expect(page.getByText('[28, 28, 6]').first()).toBeVisible();
+    await expect(page.getByText('[28, 28, 16]').first()).toBeVisible();
 
     await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
     await page.getByRole('button', { name: 'Train', exact: true }).click();
@@ -17,8 +17,8 @@ test.describe('convolutional networks on the canvas', () => {
     const conv1 = page.getByTestId('conv-maps-conv1');
     await expect(conv1).toBeVisible({ timeout: 120_000 });
     await expect(conv1.getByRole('img', { name: 'Filters of conv1' })).toBeVisible();
-    await expect(conv1).toContainText('6 filters 5×5');
-    await expect(page.getByTestId('conv-maps-conv2')).toContainText('16 filters 5×5 (input channel 1 of 6)');
+    await expect(conv1).toContainText('16 filters 5×5');
+    await expect(page.getByTestId('conv-maps-conv2')).toContainText('32 filters 5×5 (input channel 1 of 16)');
 
     await conv1.getByRole('button', { name: 'Feature maps' }).click();
     await expect(conv1.getByRole('img', { name: 'Feature maps of conv1 for validation example 0' })).toBeVisible();

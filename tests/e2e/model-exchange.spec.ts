@@ -72,7 +72,7 @@ test.describe('the model in and out of the app', () => {
     python(['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', join(dir, 'project.zip'), dir]);
     const project = join(dir, file.suggestedFilename().replace(/\.zip$/, ''));
     const model = python(['-c', 'import model; print(model.GradflowModel())'], { cwd: project });
-    expect(model).toMatch(/Conv2D\(1, 6, kernel_size=\(5, 5\)/);
+    expect(model).toMatch(/Conv2D\(1, 16, kernel_size=\(5, 5\)/);
     // The 2,000 held-out digits travel in data.npz: the untrained network scores about chance on them.
     expect(python(['train.py', '--evaluate'], { cwd: project })).toMatch(/validation accuracy \d+\.\d% \(initial weights\)/);
   });

@@ -380,3 +380,98 @@ describe('filters and feature maps for the canvas', () => {
     trainer.dispose();
   });
 });
+
+describe('Conv2D’s training path', () => {
+  // conv1 of the residual CNN: stride 2 with uneven same padding.
+  it.each(['cpu', 'wasm'])('on %s, bias and ReLU fused into the convolution, and the first layer without dL/dx, give the plain ops’ values and gradients', async (backend) => {
+    await tf.setBackend(backend);
+    const before = tf.memory().numTensors;
+    const x = randomTensor([3, 9, 9, 2], 31);
+    const k = randomTensor([5, 5, 2, 4], 32);
+    const b = randomTensor([4], 33);
+    const r = randomTensor([3, 5, 5, 4], 34);
+    const plain = (a: Tensor, kk: Tensor, bb: Tensor) => tf.relu(tf.add(conv2d(T, a, kk, 2, 'same'), bb));
+    const fused = (gradX: boolean) => (a: Tensor, kk: Tensor, bb: Tensor) => conv2d(T, a, kk, 2, 'same', { bias: bb, activation: 'relu', gradX });
+    const loss = (f: (a: Tensor, kk: Tensor, bb: Tensor) => Tensor) => (a: Tensor, kk: Tensor, bb: Tensor) => tf.sum(tf.mul(f(a, kk, bb), r));
+    const read = (ts: Tensor[]) => ts.map((t) => t.dataSync() as Float32Array);
+    const [want, got, gotNoDx] = tf.tidy(() => [
+      read([plain(x, k, b), ...tf.grads(loss(plain))([x, k, b])]),
+      read([fused(true)(x, k, b), ...tf.grads(loss(fused(true)))([x, k, b])]),
+      read(tf.grads((kk: Tensor, bb: Tensor) => loss(fused(false))(x, kk, bb))([k, b])),
+    ]);
+    ['y', 'dx', 'dk', 'db'].forEach((what, i) => expectClose(got![i]!, want![i]!, what));
+    expectClose(gotNoDx![0]!, want![2]!, 'dk without dx');
+    expectClose(gotNoDx![1]!, want![3]!, 'db without dx');
+    tf.dispose([x, k, b, r]);
+    expect(tf.memory().numTensors).toBe(before);
+    await tf.setBackend('cpu');
+  });
+
+  it('LeNet’s Conv2D → ReLU pairs are fused on plain training steps', async () => {
+    const { compilePlan } = await import('../../core/compile/plan.ts');
+    const { loadGraph } = await import('../../core/io/load.ts');
+    const { readFileSync } = await import('node:fs');
+    const loaded = loadGraph(readFileSync(new URL('../../examples/mnist-lenet.nngraph', import.meta.url), 'utf8'));
+    if (!loaded.ok) throw new Error(loaded.error.message);
+    const compiled = compilePlan(loaded.document);
+    if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
+    expect(compiled.plan.fusions.map((f) => `${f.layer}→${f.activation}`)).toEqual(expect.arrayContaining(['conv1→relu1', 'conv2→relu2']));
+  });
+});
+
+describe('experiments on convolutions', () => {
+  it('a landscape direction has, filter by filter, the norm of the Conv2D kernel’s filter (net_plotter.py’s per-output-channel normalization)', async () => {
+    await tf.setBackend('cpu');
+    const { filterNormalizedDirection } = await import('../../core/experiments/directions.ts');
+    // [kh 3, kw 3, in 2, out 4]: a filter is one output channel, PyTorch's weight[j] of [out, in, kh, kw].
+    const kernel = randomTensor([3, 3, 2, 4], 21);
+    const scaled = tf.tidy(() => tf.mul(kernel, tf.tensor1d([0.1, 1, 3, 10]))); // filters of very different norms
+    const [d] = filterNormalizedDirection(T, [scaled], createRng(4));
+    const norms = (t: Tensor) => {
+      const v = t.dataSync();
+      const out = [0, 0, 0, 0];
+      for (let i = 0; i < v.length; i++) out[i % 4]! += v[i]! ** 2;
+      return out.map(Math.sqrt);
+    };
+    const want = norms(scaled);
+    norms(d!).forEach((n, j) => expect(n).toBeCloseTo(want[j]!, 4));
+    tf.dispose([kernel, scaled, d!]);
+  });
+
+  it('lottery-ticket masks cover Conv2D kernels: pruned to the rule’s count, and exactly zero after training', async () => {
+    await tf.setBackend('cpu');
+    const { compilePlan } = await import('../../core/compile/plan.ts');
+    const { denseMasks, magnitudePrune, prunableWeights } = await import('../../core/train/pruning.ts');
+    const { keptCount } = await import('../../core/io/masks.ts');
+    const { Trainer } = await import('../../core/train/trainer.ts');
+    const g = new GraphBuilder('masked cnn');
+    g.add('dataset', 'data', { source: 'blobs', samples: 64, classes: 2, batchSize: 16, seed: 3 });
+    const out = g.chain('data.x', [
+      ['reshape', 'image', { shape: [1, 2, 1] }],
+      ['conv2d', 'conv', { filters: 4, kernelSize: [1, 2], padding: 'same' }],
+      ['relu', 'relu'],
+      ['flatten', 'flat'],
+      ['dense', 'fc', { units: 2 }],
+    ]);
+    g.add('softmaxCrossEntropy', 'loss').wire(out, 'loss.pred').wire('data.y', 'loss.target');
+    g.add('momentum', 'opt', { learningRate: 0.1, epochs: 3 }).wire('loss.loss', 'opt.loss');
+    const doc = g.build();
+    const compiled = compilePlan(doc);
+    if (!compiled.ok) throw new Error(compiled.errors.join('\n'));
+    const weights = prunableWeights(compiled.plan);
+    expect(weights.map((w) => `${w.nodeId}.${w.name}:${w.size}`)).toEqual(['conv.kernel:8', 'fc.kernel:16']);
+    const values = Object.fromEntries(weights.map((w) => [w.nodeId, { [w.name]: Float32Array.from({ length: w.size }, (_, i) => (i % 2 ? 1 : -1) * (i + 1)) }]));
+    const masks = magnitudePrune(weights, values, denseMasks(weights), 0.5, 'layer');
+    expect(masks.conv!.kernel!.shape).toEqual([1, 2, 1, 4]);
+    expect(keptCount(masks.conv!.kernel!.bits)).toBe(4);
+    const before = tf.memory().numTensors;
+    const trainer = Trainer.create(T, doc, { masks });
+    await trainer.run();
+    const trained = (await trainer.exportWeights()).tensors.conv!.kernel!;
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const { decodeFloat32 } = await import('../../core/io/base64.ts');
+    const k = decodeFloat32(trained.data)!;
+    masks.conv!.kernel!.bits.forEach((b, i) => (b ? expect(k[i]).not.toBe(0) : expect(k[i]).toBe(0)));
+  });
+});

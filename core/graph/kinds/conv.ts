@@ -9,11 +9,13 @@
  * "kernel not registered"), and its Conv2DBackpropInput is a plain loop, 3–10× slower than
  * the forward (XNNPACK). Both gradients are themselves forward convolutions, with explicit
  * transposes, a flipped kernel and zero-dilated output gradients, so they run on the fast
- * kernel of every backend and give the same numbers (see tests/unit/conv.test.ts).
+ * kernel of every backend and give the same numbers (see tests/unit/conv.test.ts). Owning the
+ * gradient also lets the forward be one fused kernel (convolution, bias and ReLU), and lets a
+ * first layer fed by the data skip dL/dx, as Dense does (core/graph/kinds/matmul.ts).
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, oneOf, shape } from '../params.ts';
-import { defineKind, type InferContext, type KerasLayerView, type LocalIssue, type OnnxContext, type TF, type Tensor, type TorchContext, type WeightSpec } from '../types.ts';
+import { defineKind, type ForwardContext, type FusableActivation, type InferContext, type KerasLayerView, type LocalIssue, type OnnxContext, type ParamValues, type TF, type Tensor, type TorchContext, type WeightSpec } from '../types.ts';
 import { dropConnectKernel, initializerParam, initSpec, sigmaParam, TORCH_DROP_CONNECT } from './layers.ts';
 import { error, fmt, kerasNumber, kerasPair, kerasUnary, py, single, warning } from './util.ts';
 
@@ -170,23 +172,58 @@ function convFilterGrad(tf: TF, x: T4, dy: T4, kernelShape: number[], stride: nu
   return tf.transpose(g, [1, 2, 0, 3]);
 }
 
+export interface ConvOptions {
+  /** Added to every output pixel (length C_out), inside the convolution's kernel. */
+  bias?: Tensor;
+  /** Applied after the bias, in the same kernel. */
+  activation?: 'relu';
+  /**
+   * Whether a gradient must flow back into x. False when x comes from the data alone (the
+   * first layer): the backward pass then skips dL/dx, a convolution as large as the forward.
+   */
+  gradX?: boolean;
+}
+
 /**
- * y = conv2d(x, kernel) with gradients computed by forward convolutions (see the file's
- * comment). x: [N, H, W, C_in], kernel: [kh, kw, C_in, C_out], no dilation.
+ * y = conv2d(x, kernel) (+ bias) (then ReLU) with gradients computed by forward convolutions
+ * (see the file's comment). x: [N, H, W, C_in], kernel: [kh, kw, C_in, C_out], no dilation.
  */
-export function conv2d(tf: TF, x: Tensor, kernel: Tensor, stride: number, padding: Padding): Tensor {
-  const f = tf.customGrad((...args: (Tensor | tfTypes.GradSaveFunc)[]) => {
-    const [xi, ki, save] = args as [Tensor, Tensor, tfTypes.GradSaveFunc];
-    save([xi, ki]);
+export function conv2d(tf: TF, x: Tensor, kernel: Tensor, stride: number, padding: Padding, o: ConvOptions = {}): Tensor {
+  const { bias, activation } = o;
+  const gradX = o.gradX ?? true;
+  const forward = (xi: T4, ki: T4, bi: Tensor | undefined): Tensor => {
+    if (!bi && !activation) return tf.conv2d(xi, ki, stride, padding);
+    // tf.fused.conv2d splits into conv2d, add and relu whenever a gradient is being recorded
+    // (TensorFlow.js cannot differentiate its fused ReLU); this op brings its own gradient, so
+    // it calls the fused kernel itself: one pass over the output instead of three.
+    const attrs = { strides: [stride, stride], pad: padding, dataFormat: 'NHWC', dilations: [1, 1], activation: activation ?? 'linear', leakyreluAlpha: 0 };
+    return tf.engine().runKernel('FusedConv2D', { x: xi, filter: ki, ...(bi ? { bias: bi } : {}) }, attrs as unknown as tfTypes.NamedAttrMap) as Tensor;
+  };
+  // customGrad differentiates only its arguments, so x is one only when it needs a gradient;
+  // otherwise it is captured (and saved for dL/dW, which reads it).
+  const inputs = [...(gradX ? [x] : []), kernel, ...(bias ? [bias] : [])];
+  const op = tf.customGrad((...args: unknown[]) => {
+    const save = args[args.length - 1] as tfTypes.GradSaveFunc;
+    const ts = args.slice(0, -1) as Tensor[];
+    const xi = (gradX ? ts[0]! : x) as T4;
+    const ki = ts[gradX ? 1 : 0]! as T4;
+    const y = forward(xi, ki, bias ? ts[ts.length - 1]! : undefined);
+    save([xi, ki, y]);
     return {
-      value: tf.conv2d(xi as T4, ki as T4, stride, padding),
+      value: y,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [xs, ks] = saved as [T4, T4];
-        return [convInputGrad(tf, dy as T4, ks, xs.shape, stride, padding), convFilterGrad(tf, xs, dy as T4, ks.shape, stride, padding)];
+        const [xs, ks, ys] = saved as [T4, T4, T4];
+        // relu(z) > 0 exactly where z > 0, so the output tells where the gradient passes.
+        const dz = (activation === 'relu' ? tf.mul(dy, tf.step(ys)) : dy) as T4;
+        const grads: Tensor[] = [];
+        if (gradX) grads.push(convInputGrad(tf, dz, ks, xs.shape, stride, padding));
+        grads.push(convFilterGrad(tf, xs, dz, ks.shape, stride, padding));
+        if (bias) grads.push(tf.sum(dz, [0, 1, 2]));
+        return grads;
       },
     };
   });
-  return f(x, kernel);
+  return (op as (...ts: Tensor[]) => Tensor)(...inputs);
 }
 
 /** The same-padding zeros (or other value) around an image, explicit; null when there are none. */
@@ -226,6 +263,7 @@ export function maxPool(tf: TF, x: T4, window: [number, number], stride: number,
 function maxPoolGrad(tf: TF, x: T4, y: T4, dy: T4, window: [number, number], s: number): T4 {
   const [n, h, w, c] = x.shape;
   const [, oh, ow] = y.shape;
+  if (window[0] === s && window[1] === s) return tiledMaxPoolGrad(tf, x, dy, s, oh, ow);
   const [uh, uw] = [oh * s, ow * s];
   const yUp = tf.image.resizeNearestNeighbor(y, [uh, uw]);
   const dyUp = tf.image.resizeNearestNeighbor(dy, [uh, uw]);
@@ -246,6 +284,21 @@ function maxPoolGrad(tf: TF, x: T4, y: T4, dy: T4, window: [number, number], s: 
     }
   }
   return fitTo(tf, tf.addN(parts), h, w);
+}
+
+/**
+ * dL/dx when the windows tile the image (window = stride, LeNet's 2×2 pooling): each window's
+ * s·s pixels are laid out along one axis, whose first maximum (argMax) takes the window's dy.
+ * Two transposes and a one-hot, instead of s² passes over the whole image.
+ */
+function tiledMaxPoolGrad(tf: TF, x: T4, dy: T4, s: number, oh: number, ow: number): T4 {
+  const [n, h, w, c] = x.shape;
+  const covered = oh * s === h && ow * s === w ? x : tf.slice(x, [0, 0, 0, 0], [n, oh * s, ow * s, c]);
+  const windows = tf.reshape(tf.transpose(tf.reshape(covered, [n, oh, s, ow, s, c]), [0, 1, 3, 5, 2, 4]), [n, oh, ow, c, s * s]);
+  const first = tf.oneHot(tf.argMax(windows, -1), s * s);
+  const spread = tf.mul(first, tf.expandDims(dy, -1));
+  const back = tf.reshape(tf.transpose(tf.reshape(spread, [n, oh, ow, c, s, s]), [0, 1, 4, 2, 5, 3]), [n, oh * s, ow * s, c]);
+  return fitTo(tf, back, h, w);
 }
 
 /** Zero-pad or crop an image batch to h × w. */
@@ -393,6 +446,30 @@ function kerasWindow(l: KerasLayerView, key: string, def: number | null): { stri
 // ---------------------------------------------------------------------------------------------
 // Kinds
 
+const conv2dParams = {
+  filters: int({ label: 'Filters', help: 'Number of filters, i.e. of output channels (feature maps).', default: 8, min: 1, max: 4096 }),
+  kernelSize: shape({ label: 'Kernel size', help: 'Height and width of each filter, [kh, kw], e.g. [3, 3] or [5, 5].', default: [3, 3] }),
+  stride: strideParam('filter', 1),
+  padding: paddingParam,
+  dilation: int({
+    label: 'Dilation',
+    help: 'Spacing between the kernel taps: dilation d covers (k − 1)·d + 1 pixels with k weights, a wider view at the same cost in parameters.',
+    default: 1,
+    min: 1,
+    max: 16,
+  }),
+  bias: bool({ label: 'Bias', help: 'Add a learned bias to every feature map.', default: true }),
+  initializer: initializerParam('heNormal'),
+  sigma: sigmaParam,
+};
+
+/** Conv2D's forward: the bias (and a following ReLU) inside the convolution's kernel. */
+function convForward(ctx: ForwardContext<ParamValues<typeof conv2dParams>>, x: Tensor, activation?: FusableActivation): Tensor {
+  const { tf, params: p } = ctx;
+  const kernel = dilateKernel(tf, dropConnectKernel(tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed), p.dilation);
+  return conv2d(tf, x, kernel, p.stride, p.padding, { ...(p.bias ? { bias: ctx.weights.bias! } : {}), ...(activation ? { activation } : {}), gradX: ctx.needsGradient?.(x) ?? true });
+}
+
 export const conv2dKind = defineKind({
   kind: 'conv2d',
   title: 'Conv2D',
@@ -405,22 +482,7 @@ export const conv2dKind = defineKind({
     'Convolution: each filter slides a small kh×kw window over the image and computes a weighted sum of the pixels of all channels under it, plus a bias, giving one feature map per filter. The same weights are used at every position.',
   inputs: [{ name: 'in', label: 'in', type: 'tensor', help: 'An image [h, w, c]' }],
   outputs: [{ name: 'out', label: 'out', type: 'tensor' }],
-  params: {
-    filters: int({ label: 'Filters', help: 'Number of filters, i.e. of output channels (feature maps).', default: 8, min: 1, max: 4096 }),
-    kernelSize: shape({ label: 'Kernel size', help: 'Height and width of each filter, [kh, kw], e.g. [3, 3] or [5, 5].', default: [3, 3] }),
-    stride: strideParam('filter', 1),
-    padding: paddingParam,
-    dilation: int({
-      label: 'Dilation',
-      help: 'Spacing between the kernel taps: dilation d covers (k − 1)·d + 1 pixels with k weights, a wider view at the same cost in parameters.',
-      default: 1,
-      min: 1,
-      max: 16,
-    }),
-    bias: bool({ label: 'Bias', help: 'Add a learned bias to every feature map.', default: true }),
-    initializer: initializerParam('heNormal'),
-    sigma: sigmaParam,
-  },
+  params: conv2dParams,
   infer(ctx) {
     const p = ctx.params;
     if (p.kernelSize.length !== 2) {
@@ -443,12 +505,8 @@ export const conv2dKind = defineKind({
     if (p.bias) w.push({ name: 'bias', shape: [p.filters], init: { name: 'zeros' }, trainable: true, penalized: false });
     return w;
   },
-  forward(ctx, inputs) {
-    const { tf, params: p } = ctx;
-    const kernel = dilateKernel(tf, dropConnectKernel(tf, ctx.weights.kernel!, ctx.dropConnectRate, ctx.training, ctx.seed), p.dilation);
-    const z = conv2d(tf, inputs.in![0]!, kernel, p.stride, p.padding);
-    return { out: p.bias ? tf.add(z, ctx.weights.bias!) : z };
-  },
+  forward: (ctx, inputs) => ({ out: convForward(ctx, inputs.in![0]!) }),
+  forwardFused: (ctx, inputs, activation) => ({ out: convForward(ctx, inputs.in![0]!, activation) }),
   // Every kept kernel weight is one multiply-add at every output pixel, plus a bias per output.
   flops: (p, _in, out, nz) => {
     const [oh, ow] = out.out! as [number, number, number];
