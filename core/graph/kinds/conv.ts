@@ -293,6 +293,7 @@ function maxPoolGrad(tf: TF, x: T4, y: T4, dy: T4, window: [number, number], s: 
  */
 function tiledMaxPoolGrad(tf: TF, x: T4, dy: T4, s: number, oh: number, ow: number): T4 {
   const [n, h, w, c] = x.shape;
+  if (s === 1) return dy; // 1×1 windows: every pixel is its window's maximum
   const covered = oh * s === h && ow * s === w ? x : tf.slice(x, [0, 0, 0, 0], [n, oh * s, ow * s, c]);
   const windows = tf.reshape(tf.transpose(tf.reshape(covered, [n, oh, s, ow, s, c]), [0, 1, 3, 5, 2, 4]), [n, oh, ow, c, s * s]);
   const first = tf.oneHot(tf.argMax(windows, -1), s * s);
