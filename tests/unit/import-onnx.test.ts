@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMnistNode } from '../../core/data/mnist-node.ts';
 import { analyzeGraph } from '../../core/graph/analyze.ts';
+import { GraphBuilder } from '../../core/graph/builder.ts';
 import { kindDef } from '../../core/graph/catalogue.ts';
 import type { GraphDocument } from '../../core/graph/document.ts';
 import type { ParamValue } from '../../core/graph/params.ts';
@@ -65,6 +66,30 @@ torch.onnx.export(m, x, sys.argv[1] + "/net.onnx", input_names=["x"], output_nam
 np.savez(sys.argv[1] + "/io.npz", x=x.numpy(), y=m(x).detach().numpy())
 `;
 
+/** Two branches over a channels-first image, joined twice: the Flatten of a c·h·w image feeds a Linear. */
+const TORCH_CNN = `
+import sys, numpy as np, torch, torch.nn as nn
+torch.manual_seed(0)
+class Net(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.conv1 = nn.Conv2d(1, 4, 3, padding=1); s.bn = nn.BatchNorm2d(4); s.pool = nn.MaxPool2d(2)
+        s.conv2 = nn.Conv2d(4, 6, (3, 2), stride=2); s.avg = nn.AvgPool2d(2, stride=1); s.gap = nn.AdaptiveAvgPool2d(1)
+        s.fc = nn.Linear(6 * 5 * 6 + 6, 10); s.side = nn.Conv2d(4, 10, 3, dilation=2)
+    def forward(s, x):
+        h = s.pool(s.bn(torch.relu(s.conv1(x))))  # after the ReLU: torch would fold a BatchNorm right after a Conv into it
+        a = torch.relu(s.conv2(h))
+        z = s.fc(torch.cat([torch.flatten(s.avg(a), 1), torch.flatten(s.gap(a), 1)], 1))
+        return z + s.side(h).mean((2, 3))
+m = Net()
+with torch.no_grad():
+    m.bn.running_mean.uniform_(-1, 1); m.bn.running_var.uniform_(0.5, 2)
+m.eval()
+x = torch.rand(16, 1, 28, 28)
+torch.onnx.export(m, x, sys.argv[1] + "/cnn.onnx", input_names=["x"], output_names=["scores"], dynamic_axes={"x": {0: "N"}, "scores": {0: "N"}}, opset_version=17)
+np.savez(sys.argv[1] + "/io.npz", x=x.numpy(), y=m(x).detach().numpy())
+`;
+
 describe.skipIf(!havePython())('a model made by torch.onnx.export (Debian python3-torch)', () => {
   it('imports into an editable graph that predicts what torch predicts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradflow-torch-onnx-'));
@@ -84,6 +109,45 @@ describe.skipIf(!havePython())('a model made by torch.onnx.export (Debian python
     expect(maxRel(got, io.y!.data as Float32Array)).toBeLessThan(1e-5);
   });
 
+  it('imports a CNN (Conv, BatchNorm2d, MaxPool, AvgPool, global pooling, Flatten into Linear) that predicts what torch predicts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradflow-torch-onnx-'));
+    python(['-c', TORCH_CNN, dir]);
+    const r = await importOnnx(readFileSync(join(dir, 'cnn.onnx')), 'cnn');
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    const doc = r.document;
+    expect(doc.nodes.map((n) => n.kind)).toEqual(['input', 'conv2d', 'relu', 'batchNorm', 'maxPool2d', 'conv2d', 'relu', 'avgPool2d', 'flatten', 'globalAvgPool2d', 'concat', 'dense', 'conv2d', 'globalAvgPool2d', 'add']);
+    expect(doc.nodes[0]!.params.shape).toEqual([28, 28, 1]);
+    expect(doc.nodes.filter((n) => n.kind === 'conv2d').map((n) => [n.params.kernelSize, n.params.stride, n.params.padding, n.params.dilation])).toEqual([[[3, 3], 1, 'same', 1], [[3, 2], 2, 'valid', 1], [[3, 3], 1, 'valid', 2]]);
+    expect(r.notes.join('\n')).toMatch(/is an image \[1, 28, 28\] \(channels first, as ONNX has it\)/);
+    expect(analyzeGraph(doc).errors).toBe(0);
+    const io = await decodeNpz(readFileSync(join(dir, 'io.npz')));
+    // One channel: torch's [N, 1, 28, 28] are the same values as Gradflow's [N, 28, 28, 1].
+    const got = await predictWith(attachTraining(doc, { source: 'mnist', samples: 200 }, 'meanSquaredError'), io.x!.data as Float32Array, 16);
+    expect(maxRel(got, io.y!.data as Float32Array)).toBeLessThan(1e-5);
+  });
+
+  it('names what it cannot follow in a CNN: a grouped convolution, strides that differ per axis', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradflow-torch-onnx-'));
+    python(['-c', `
+import sys, torch, torch.nn as nn
+class Two(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.grouped = nn.Conv2d(2, 4, 3, groups=2); s.wide = nn.Conv2d(2, 4, 3, stride=(1, 2))
+    def forward(s, x):
+        return s.grouped(x), s.wide(x)
+torch.onnx.export(Two().eval(), torch.randn(3, 2, 8, 8), sys.argv[1] + "/bad.onnx", input_names=["x"], opset_version=17)
+`, dir]);
+    const r = await importOnnx(readFileSync(join(dir, 'bad.onnx')));
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.errors).toEqual([
+        "Conv node '/grouped/Conv' is a grouped convolution (group = 2); Gradflow's Conv2D connects every input channel to every filter",
+        "Conv node '/wide/Conv' has strides [1, 2]; Gradflow uses one stride for height and width of 2-D images",
+      ]);
+    }
+  });
+
   it('names an op it cannot represent, with its node, and imports nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradflow-torch-onnx-'));
     python(['-c', `
@@ -98,10 +162,31 @@ torch.onnx.export(m, torch.randn(3, 4), sys.argv[1] + "/bad.onnx", input_names=[
 });
 
 describe('Gradflow’s own ONNX exports come back', () => {
-  // The convolution examples wait for an importer of ONNX Conv and pooling ops (not written yet).
-  const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.nngraph') && !f.startsWith('iris') && !/^mnist-(lenet|resnet|plain-cnn)\./.test(f)).sort();
+  const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.nngraph') && !f.startsWith('iris')).sort();
   it.each(files)('%s: same structure, same predictions', async (file) => {
-    const original = loadExample(file);
+    await comesBack(loadExample(file));
+  });
+
+  it('a DropConnect before a Conv2D, with same padding, stride and dilation, comes back as it was', async () => {
+    const g = new GraphBuilder('dc-conv');
+    g.add('dataset', 'data', { source: 'mnist', samples: 200, batchSize: 32 });
+    const out = g.chain('data.x', [
+      ['reshape', 'image', { shape: [28, 28, 1] }],
+      ['conv2d', 'conv_same', { filters: 3, kernelSize: [3, 2], stride: 2, padding: 'same' }],
+      ['relu', 'relu'],
+      ['avgPool2d', 'avg_same', { poolSize: [3, 3], stride: 2, padding: 'same' }],
+      ['dropConnect', 'dc', { rate: 0.25 }],
+      ['conv2d', 'conv_dilated', { filters: 4, kernelSize: [3, 3], dilation: 2, bias: false }],
+      ['flatten', 'flat'],
+      ['dense', 'out', { units: 10 }],
+    ]);
+    g.add('softmaxCrossEntropy', 'loss').wire(out, 'loss.pred').wire('data.y', 'loss.target');
+    g.add('adam', 'opt').wire('loss.loss', 'opt.loss');
+    const back = await comesBack(g.build());
+    expect(back.nodes.find((n) => n.label === 'dc')!.params.rate).toBe(0.25);
+  });
+
+  async function comesBack(original: GraphDocument): Promise<GraphDocument> {
     const mnist = original.nodes.some((n) => n.params.source === 'mnist') ? await loadMnistNode() : undefined;
     const trainer = Trainer.create(TFNS, original, { instrument: false, maxSteps: 5, ...(mnist ? { mnist } : {}) });
     await trainer.run();
@@ -125,7 +210,8 @@ describe('Gradflow’s own ONNX exports come back', () => {
     const data = original.nodes.find((m) => m.kind === 'dataset')!.params as Record<string, ParamValue>;
     const got = await predictWith(attachTraining(r.document, data, lossKind), x, n);
     expect(maxRel(got, expected)).toBeLessThan(1e-5);
-  });
+    return r.document;
+  }
 
   it('refuses bytes that are not ONNX, saying so', async () => {
     const r = await importOnnx(new TextEncoder().encode('{"format": "gradflow-graph"}'));

@@ -8,7 +8,7 @@ import { kindDef } from '../../graph/catalogue.ts';
 import { APP_VERSION, edgeId, FORMAT_NAME, FORMAT_VERSION, type GraphDocument, type GraphNode } from '../../graph/document.ts';
 import { layoutGraph } from '../../graph/layout.ts';
 import { defaultParams, type ParamSpecs, type ParamValue } from '../../graph/params.ts';
-import type { FloatTensor } from '../../graph/types.ts';
+import type { FloatTensor, Shape } from '../../graph/types.ts';
 import { encodeWeightsBlock, type NodeWeights } from '../weights.ts';
 
 /** A model import: the new graph and what the user should know about it, or every reason it cannot be made. */
@@ -46,6 +46,12 @@ export class GraphAssembly {
 
   node(id: string): GraphNode | undefined {
     return this.nodes.find((n) => n.id === id);
+  }
+
+  /** The per-example shape Gradflow infers for a node's output in the graph so far (null when unknown). */
+  shapeOf(ref: Ref): Shape | null {
+    // Imported graphs are small (tens of nodes); analysing again per question keeps this exact.
+    return analyzeGraph({ nodes: this.nodes, edges: this.edges }).nodes[ref.node]?.outputs[ref.port] ?? null;
   }
 
   /**

@@ -15,6 +15,14 @@ import { Trainer } from '../../../core/train/trainer.ts';
  * the Dataset's y, and an optimizer takes the loss.
  */
 export function attachTraining(doc: GraphDocument, dataset: Record<string, ParamValue>, loss = 'softmaxCrossEntropy'): GraphDocument {
+  const input0 = doc.nodes.find((n) => n.kind === 'input')!;
+  const shape = input0.params.shape as number[];
+  // An image model reads the dataset's rows through a Reshape to the Input's [h, w, c].
+  if (shape.length === 3) {
+    const reshape = { id: 'to_image', kind: 'reshape', params: { shape }, position: { x: 0, y: 0 } };
+    const moved = doc.edges.map((e) => (e.source === input0.id ? { ...e, id: edgeId('to_image', 'out', e.target, e.targetPort), source: 'to_image', sourcePort: 'out' } : e));
+    doc = { ...doc, nodes: [...doc.nodes, reshape], edges: [...moved, { id: edgeId(input0.id, 'x', 'to_image', 'in'), source: input0.id, sourcePort: 'x', target: 'to_image', targetPort: 'in' }] };
+  }
   const input = doc.nodes.find((n) => n.kind === 'input')!;
   const sinks = doc.nodes.filter((n) => n.kind !== 'input' && !doc.edges.some((e) => e.source === n.id));
   expect(sinks).toHaveLength(1);
