@@ -30,6 +30,7 @@ export const COMMANDS: Readonly<Record<MenuCommand, CommandInfo>> = {
   save: { label: 'Save', title: 'Save the graph', keys: ['Mod+S'] },
   saveAs: { label: 'Save As…', button: 'Save as', title: 'Save the graph under another name', keys: ['Mod+Shift+S'] },
   export: { label: 'Export…', button: 'Export runs', title: 'Export the curves of every run as CSV' },
+  model: { label: 'Export or Import Model…', button: 'Model…', title: 'Export the model (ONNX, PyTorch, TensorFlow.js), import an ONNX or TensorFlow.js model, or load trained weights' },
   close: { label: 'Close' },
   undo: { label: 'Undo', title: 'Undo the last change to the graph', keys: ['Mod+Z'] },
   redo: { label: 'Redo', title: 'Redo the change you undid', keys: ['Mod+Shift+Z', 'Mod+Y'] },

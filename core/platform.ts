@@ -31,6 +31,7 @@ export type MenuCommand =
   | 'save'
   | 'saveAs'
   | 'export'
+  | 'model'
   | 'close'
   | 'undo'
   | 'redo'

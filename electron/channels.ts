@@ -42,6 +42,7 @@ export const MENU_COMMANDS = [
   'save',
   'saveAs',
   'export',
+  'model',
   'close',
   'undo',
   'redo',

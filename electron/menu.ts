@@ -95,6 +95,7 @@ export function buildMenu(ctx: MenuContext): MenuItemSpec[] {
       cmd('save', 'CmdOrCtrl+S'),
       cmd('saveAs', 'CmdOrCtrl+Shift+S'),
       cmd('export', 'CmdOrCtrl+E'),
+      cmd('model'),
       sep,
       item('close', mac ? 'Close Window' : 'Close', mac ? 'Cmd+W' : 'Ctrl+W'),
       // Quit lives in the app menu on macOS; Windows calls it Exit and uses Alt+F4.

@@ -12,7 +12,7 @@ import type { MenuCommand } from '../core/platform.ts';
 import { importTable, type TableImport } from '../core/data/table.ts';
 import { TABLE_KIND } from '../core/graph/catalogue.ts';
 import { fragmentToGraphText, graphToFragment, isGraphFragment } from '../core/io/link.ts';
-import { CommandsProvider, useCommandEnablement, useCommandRegistry, useShortcuts, type CommandHandlers } from './commands.tsx';
+import { CommandButton, CommandsProvider, useCommandEnablement, useCommandRegistry, useShortcuts, type CommandHandlers } from './commands.tsx';
 import { Canvas } from './components/Canvas.tsx';
 import { ConfirmDiscard, ExamplesDialog, FileFormatDialog, RecoverBanner } from './components/Dialogs.tsx';
 import { ImportDialog, type TableChoice } from './components/ImportDialog.tsx';
@@ -212,6 +212,7 @@ function Shell() {
     save: () => void files.save(false),
     saveAs: () => void files.save(true),
     export: () => void exportRuns(),
+    model: () => setShowModel(true),
     'help.fileFormat': () => setShowFormat(true),
     undo: () => undo(store),
     redo: () => redo(store),
@@ -271,9 +272,7 @@ function Shell() {
                   </button>
                 ) : null
               }
-              <button onClick={() => setShowModel(true)} title="Export the model (ONNX, PyTorch), import an ONNX model or trained weights">
-                Model…
-              </button>
+              <CommandButton id="model" />
             </>
           }
         />

@@ -40,10 +40,11 @@ describe('menu bar', () => {
     expect(app.map((i) => i.id ?? i.role ?? i.type)).toEqual(['help.about', 'separator', 'services', 'separator', 'hide', 'hideOthers', 'unhide', 'separator', 'app.quit']);
   });
 
-  it.each(PLATFORMS)('%s: File has New, Open, Open Recent, Save, Save As, Export, Close (and Quit)', (p) => {
+  it.each(PLATFORMS)('%s: File has New, Open, Open Recent, Save, Save As, Export, Export or Import Model, Close (and Quit)', (p) => {
     const file = menu(p).find((m) => m.label?.replace('&', '') === 'File')!.submenu!;
     const ids = file.filter((i) => i.type !== 'separator').map((i) => i.id ?? i.label);
-    expect(ids).toEqual(['new', 'open', 'Open Recent', 'save', 'saveAs', 'export', 'close', ...(p === 'darwin' ? [] : ['app.quit'])]);
+    expect(ids).toEqual(['new', 'open', 'Open Recent', 'save', 'saveAs', 'export', 'model', 'close', ...(p === 'darwin' ? [] : ['app.quit'])]);
+    expect(file.find((i) => i.id === 'model')!.label).toBe('Export or Import Model…');
   });
 
   it.each(PLATFORMS)('%s: every id is unique and every item with an id is routed', (p) => {
@@ -150,7 +151,7 @@ describe('menu accelerators and the page\'s own shortcuts agree', () => {
 describe('the one menu handler', () => {
   it('sends renderer commands to the renderer', () => {
     const h = handlers();
-    for (const c of ['new', 'open', 'save', 'saveAs', 'export', 'undo', 'train.start', 'examples', 'help.fileFormat'] satisfies MenuCommand[]) {
+    for (const c of ['new', 'open', 'save', 'saveAs', 'export', 'model', 'undo', 'train.start', 'examples', 'help.fileFormat'] satisfies MenuCommand[]) {
       expect(routeMenuAction(c, recent, h)).toBe(true);
       expect(h.send).toHaveBeenLastCalledWith(c);
     }
