@@ -223,6 +223,12 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
    * (the probabilities their activation gives). A kind without it cannot be exported to ONNX.
    */
   onnx?(ctx: OnnxContext<ParamValues<S>>): Record<string, string>;
+  /**
+   * Whether the node draws random numbers in training with these params (Dropout's masks,
+   * noise): an exported training script draws them from another generator, so such a graph
+   * follows Gradflow's curve in distribution, not step by step, and the export says so.
+   */
+  random?(params: ParamValues<S>): boolean;
   /** Layers whose weights a DropConnect node may mask (validation checks what a DropConnect feeds). */
   acceptsDropConnect?: boolean;
   /**

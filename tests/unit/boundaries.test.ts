@@ -41,7 +41,7 @@ const EXPLAINED: Record<string, Record<string, string>> = {
     input: 'a NodeRole name',
   },
   'core/io/export/pytorch-train.ts': Object.fromEntries(['adagrad', 'adam', 'earlyStopping', 'l2', 'momentum', 'nesterov', 'rmsprop', 'sgd'].map((k) => [k, 'the text of the exported train.py: Python dispatching on the optimizer kind written into its config, and config keys'])),
-  'core/io/export/pytorch.ts': Object.fromEntries(['binaryCrossEntropy', 'dropConnect', 'dropout', 'gaussianNoise', 'labelNoise', 'softmax', 'softmaxCrossEntropy'].map((k) => [k, 'the project README and docstrings name what the graph does in words (the loss, the random nodes)'])),
+  'core/io/export/pytorch.ts': Object.fromEntries(['softmax', 'sigmoid'].map((k) => [k, 'an OutputActivation a loss applies (kinds declare it with appliesActivation), named in model.py’s docstring'])),
   'core/io/import/onnx.ts': Object.fromEntries(['abs', 'add', 'batchNorm', 'concat', 'dense', 'dropConnect', 'dropout', 'elu', 'flatten', 'input', 'layerNorm', 'leakyRelu', 'momentum', 'prelu', 'relu', 'reshape', 'sigmoid', 'softmax', 'softplus', 'tanh'].map((k) => [k, 'the ONNX importer builds graphs: each ONNX op becomes the kind that computes it (naming kinds is its content)'])),
   'core/io/import/assemble.ts': { softmax: 'an OutputActivation value (kinds declare it with activation), in the note it writes' },
   'core/io/import/tfjs.ts': { linear: 'Keras’s name for "no activation" in a Dense or Conv2D config, not the Linear kind' },
@@ -71,7 +71,6 @@ const GRAPH_BUILDERS: Record<string, string> = {
  * slips in unexplained. Each names every id it may mention; move them into the kinds.
  */
 const KNOWN_DEBTS: Record<string, string> = {
-  'core/io/export/pytorch.ts': 'the PyTorch exporter maps kinds to modules: belongs in per-kind exporter hooks next to onnx()',
   'core/io/export/pytorch-train.ts': 'the PyTorch training script maps optimizers and penalties by id: belongs in the optimizer/penalty kinds',
   'core/io/import/onnx.ts': 'the ONNX importer maps ops to kind ids: the inverse of onnx(), could be declared by each kind',
 };

@@ -263,6 +263,28 @@ function torchrunFlags(): string[] {
   return Number(v[0]) < 2 && Number(v[1]) >= 11 ? ['--redirects', '1', '--tee', '1'] : [];
 }
 
+describe('the project says which nodes draw random numbers', () => {
+  const build = (rate: number, sigma: number) => {
+    const g = new GraphBuilder('random');
+    g.add('dataset', 'data', { source: 'xor', samples: 64 });
+    const out = g.chain('data.x', [['gaussianNoise', 'noise', { sigma }], ['dense', 'fc', { units: 4 }], ['dropout', 'drop', { rate }], ['dense', 'out', { units: 2 }]]);
+    g.add('softmaxCrossEntropy', 'loss').wire(out, 'loss.pred').wire('data.y', 'loss.target');
+    g.add('sgd', 'opt').wire('loss.loss', 'opt.loss');
+    return g.build();
+  };
+  it.each([
+    [0.5, 0.1, ["Gaussian noise 'noise', Dropout 'drop' draw from PyTorch's generator, so its training curve follows Gradflow's in distribution, not step by step"]],
+    [0.5, 0, ["Dropout 'drop' draws from PyTorch's generator, so its training curve follows Gradflow's in distribution, not step by step"]],
+    [0, 0, []],
+  ])('Dropout rate %s, noise σ %s', async (rate, sigma, notes) => {
+    const doc = build(rate, sigma);
+    const r = await exportPytorch(doc, { weights: initialWeights(doc), trained: false });
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    expect(r.notes).toEqual(notes);
+    expect(new TextDecoder().decode(r.value.find((f) => f.path === 'model.py')!.bytes)).toContain("The network's output (scores before softmax)");
+  });
+});
+
 describe('import-weights refuses weights that do not fit, naming each one', () => {
   const doc = loadExample('xor.nngraph');
   const good = () => {

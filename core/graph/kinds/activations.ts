@@ -24,6 +24,8 @@ export function elementwise<S extends ParamSpecs>(def: {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   torch?: AnyKindDef['torch'];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  random?: (params: any) => boolean;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   keras?: AnyKindDef['keras'];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   fromKeras?: AnyKindDef['fromKeras'];
@@ -47,6 +49,7 @@ export function elementwise<S extends ParamSpecs>(def: {
     ...(def.activation ? { activation: def.activation } : {}),
     ...(def.dropConnectRate ? { dropConnectRate: def.dropConnectRate } : {}),
     ...(def.torch ? { torch: def.torch } : {}),
+    ...(def.random ? { random: def.random } : {}),
     ...(def.keras ? { keras: def.keras } : {}),
     ...(def.fromKeras ? { fromKeras: def.fromKeras } : {}),
     forward: (ctx, inputs) => ({ out: def.forward(ctx, inputs.in![0]!) }),

@@ -18,6 +18,7 @@ export const dropout = elementwise({
   description:
     'Drops each unit with probability rate during training (mask m_i ~ Bernoulli(p), p = 1 − rate); at test time activations are multiplied by p.',
   params: { rate: rateParam('a unit') },
+  random: (p: { rate: number }) => p.rate > 0,
   forward: (ctx, x) => {
     const { tf } = ctx;
     const keep = 1 - ctx.params.rate;
@@ -84,6 +85,7 @@ export const dropConnect = elementwise({
     'Drops each weight of the Dense, Maxout or Conv2D layer it feeds with probability rate during training: f(h) = g(hᵀ(W ⊙ M)), M_ij ~ Bernoulli(p). Its output must go straight into that one layer.',
   params: { rate: rateParam('a weight') },
   dropConnectRate: (p: { rate: number }) => p.rate,
+  random: (p: { rate: number }) => p.rate > 0,
   forward: (_ctx, x) => x,
   // The layer it feeds exports p·W; the node itself passes its input on.
   onnx: onnxUnary('Identity'),
@@ -96,6 +98,7 @@ export const gaussianNoise = elementwise({
   category: 'Regularization',
   description: 'Adds N(0, σ²) noise to inputs or activations during training only, making the network robust to small perturbations.',
   params: { sigma: num({ label: 'σ', help: 'Standard deviation of the added noise.', default: 0.1, min: 0, max: 100 }) },
+  random: (p: { sigma: number }) => p.sigma > 0,
   forward: (ctx, x) => {
     const { tf } = ctx;
     if (!ctx.training || ctx.params.sigma === 0) return x;
@@ -213,6 +216,7 @@ export const labelNoise = defineKind({
   ...targetNode,
   description: 'Noise injected in the labels: during training each target is replaced by a random class with probability p. Validation uses the true labels.',
   params: { probability: num({ label: 'p', help: 'Probability that a training label is replaced by a uniformly random class.', default: 0.05, min: 0, max: 1 }) },
+  random: (p) => p.probability > 0,
   infer: sameTargets,
   forward(ctx, inputs) {
     const { tf } = ctx;

@@ -14,7 +14,7 @@ import type { Dataset } from '../../data/types.ts';
 import { kindDef } from '../../graph/catalogue.ts';
 import { APP_VERSION, type GraphDocument } from '../../graph/document.ts';
 import { torchImage } from '../../graph/kinds/util.ts';
-import type { AnyKindDef, TorchModule } from '../../graph/types.ts';
+import type { AnyKindDef, OutputActivation, TorchModule } from '../../graph/types.ts';
 import { readStoredMask } from '../masks.ts';
 import { encodeNpz, type NpyArray } from '../npz.ts';
 import { initialWeights, runStreams, type NodeWeights } from '../weights.ts';
@@ -131,7 +131,7 @@ class GradflowModel(nn.Module):
 ${indent(init.join('\n'), '        ')}
 
     def forward(self, x):
-        """The network's output (scores before ${plan.loss.kind === 'softmaxCrossEntropy' ? 'softmax' : plan.loss.kind === 'binaryCrossEntropy' ? 'the sigmoid' : 'any output activation'})."""
+        """The network's output (scores before ${outputActivationWords(kindDef(plan.loss.kind)?.appliesActivation)})."""
 ${indent(forward.join('\n'), '        ')}
 
     def targets(self, y):
@@ -294,7 +294,7 @@ export async function exportPytorch(doc: GraphDocument, o: ExportOptions): Promi
   const config = trainConfig(doc, plan, attrs, ds.train.n, o.trained);
   const enc = new TextEncoder();
   const train = TRAIN_PY.replace('@NAME@', () => doc.metadata.name.replace(/"""/g, "'''").replace(/\\/g, '\\\\')).replace('@VERSION@', APP_VERSION).replace('@CONFIG@', () => JSON.stringify(config, null, 2));
-  const unusedRandom = plan.nodes.filter((n) => ['dropout', 'dropConnect', 'gaussianNoise', 'labelNoise'].includes(n.kind) && Number(n.params.rate ?? n.params.sigma ?? n.params.probability) > 0);
+  const unusedRandom = plan.nodes.filter((n) => kindDef(n.kind)?.random?.(n.params) ?? false);
   const notes = unusedRandom.length
     ? [`${unusedRandom.map((n) => `${kindDef(n.kind)!.title} ${n.name}`).join(', ')} draw${unusedRandom.length === 1 ? 's' : ''} from PyTorch's generator, so its training curve follows Gradflow's in distribution, not step by step`]
     : [];
@@ -309,4 +309,9 @@ export async function exportPytorch(doc: GraphDocument, o: ExportOptions): Promi
     ],
     notes,
   };
+}
+
+/** What model.py's docstring says the scores come before: the output activation the loss applies. */
+function outputActivationWords(a: OutputActivation | undefined): string {
+  return a === 'softmax' ? 'softmax' : a === 'sigmoid' ? 'the sigmoid' : 'any output activation';
 }
