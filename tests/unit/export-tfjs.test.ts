@@ -265,6 +265,17 @@ describe('kinds a LayersModel cannot express', () => {
     if (!r.ok) expect(r.errors.map((e) => e.split(' cannot')[0])).toEqual(["DropConnect 'dropconnect1'", "DropConnect 'dropconnect2'"]);
   });
 
+  it('refuses a Noisy BatchNorm, whose training noise no Keras layer adds', () => {
+    const g = new GraphBuilder('noisy');
+    g.add('dataset', 'data', { source: 'spirals', samples: 100 });
+    const out = g.chain('data.x', [['dense', 'fc', { units: 4 }], ['batchNorm', 'bn', { noise: true }], ['dense', 'out', { units: 2 }]]);
+    g.add('softmaxCrossEntropy', 'loss').wire(out, 'loss.pred').wire('data.y', 'loss.target');
+    const doc = g.build();
+    const r = exportTfjs(doc, initialWeights(doc));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors).toEqual(["BatchNorm 'bn': no Keras layer adds Noisy BatchNorm’s training noise (turn Noisy off to export it; its inference is the plain BatchNorm)"]);
+  });
+
   it('refuses an ELU with α ≠ 1, which TensorFlow.js’s ELU layer does not compute', () => {
     const g = new GraphBuilder('elu');
     g.add('dataset', 'data', { source: 'spirals', samples: 100 });

@@ -126,16 +126,20 @@ export const batchNorm = elementwise({
     const xHat = ctx.op('Div', [ctx.op('Sub', [x, mean]), std]);
     return { out: ctx.op('Add', [ctx.op('Mul', [xHat, gamma]), beta]) };
   },
+  // Noisy BatchNorm draws its noise in training.
+  random: (p: Record<string, unknown>) => noisy(p),
   // Keras's BatchNormalization over the last axis is the same formula, and its moving
-  // averages follow the same rule r ← momentum·r + (1 − momentum)·statistic.
-  keras: (ctx) => ({
-    out: ctx.layer('BatchNormalization', { axis: -1, momentum: ctx.params.momentum, epsilon: ctx.params.epsilon, center: true, scale: true }, [ctx.inputs.in![0]!], [
+  // averages follow the same rule r ← momentum·r + (1 − momentum)·statistic. No Keras layer
+  // adds Noisy BatchNorm's training noise, so that variant is refused rather than changed.
+  keras: (ctx) => {
+    if (noisy(ctx.params)) throw new Error('no Keras layer adds Noisy BatchNorm’s training noise (turn Noisy off to export it; its inference is the plain BatchNorm)');
+    return { out: ctx.layer('BatchNormalization', { axis: -1, momentum: ctx.params.momentum, epsilon: ctx.params.epsilon, center: true, scale: true }, [ctx.inputs.in![0]!], [
       { name: 'gamma', ...ctx.weight('gamma') },
       { name: 'beta', ...ctx.weight('beta') },
       { name: 'moving_mean', ...ctx.weight('movingMean') },
       { name: 'moving_variance', ...ctx.weight('movingVariance') },
-    ]),
-  }),
+    ]) };
+  },
   fromKeras: {
     classNames: ['BatchNormalization'],
     read: (l) => {
