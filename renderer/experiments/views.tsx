@@ -26,8 +26,8 @@ function LogScale({ log, setLog }: { log: boolean; setLog: (v: boolean) => void 
 }
 
 /** A result with a Log scale option: `plot` draws it on the chosen scale, and what the experiment adds follows below. */
-function LogScaleView({ plot, children }: { plot: (log: boolean) => ReactNode; children?: ReactNode }) {
-  const [log, setLog] = useState(false);
+function LogScaleView({ plot, children, initialLog = false }: { plot: (log: boolean) => ReactNode; children?: ReactNode; initialLog?: boolean }) {
+  const [log, setLog] = useState(initialLog);
   return (
     <div className="result-view">
       <div className="view-options">
@@ -167,20 +167,20 @@ function TrajectoryView({ data }: { data: TrajectoryData }) {
 
 /** Surfaces of several trained variants side by side on one grid (skip connections, width), with their figures. */
 function SurfacesView({ data, title }: { data: SurfacesData; title: string }) {
-  const [log, setLog] = useState(true);
   return (
-    <div className="result-view">
-      <div className="view-options">
-        <LogScale log={log} setLog={setLog} />
-      </div>
-      <div className="plots">
-        {data.variants.map((v) => (
-          <figure key={v.label} className="variant">
-            <figcaption>{v.label}</figcaption>
-            <ContourPlot label={`${title}: ${v.label}`} xs={data.xs} ys={data.ys} values={v.loss} log={log} legend="loss" />
-          </figure>
-        ))}
-      </div>
+    <LogScaleView
+      initialLog
+      plot={(log) => (
+          <div className="plots">
+            {data.variants.map((v) => (
+              <figure key={v.label} className="variant">
+                <figcaption>{v.label}</figcaption>
+                <ContourPlot label={`${title}: ${v.label}`} xs={data.xs} ys={data.ys} values={v.loss} log={log} legend="loss" />
+              </figure>
+            ))}
+          </div>
+      )}
+    >
       <table className="eigen" aria-label="Variants compared">
         <thead>
           <tr>
@@ -206,26 +206,26 @@ function SurfacesView({ data, title }: { data: SurfacesData; title: string }) {
         </tbody>
       </table>
       <p className="result-figures">{data.samples.toLocaleString('en-US')} examples per point</p>
-    </div>
+    </LogScaleView>
   );
 }
 
 /** One trajectory per initializer, side by side, with where each starts and ends. */
 function InitializationView({ data }: { data: InitializationData }) {
-  const [log, setLog] = useState(true);
   return (
-    <div className="result-view">
-      <div className="view-options">
-        <LogScale log={log} setLog={setLog} />
-      </div>
-      <div className="plots">
-        {data.runs.map((r) => (
-          <figure key={r.label} className="variant">
-            <figcaption>{r.label}</figcaption>
-            <ContourPlot label={`Initialization: ${r.label}`} xs={r.trajectory.xs} ys={r.trajectory.ys} values={r.trajectory.loss} log={log} legend="loss" path={r.trajectory.path} />
-          </figure>
-        ))}
-      </div>
+    <LogScaleView
+      initialLog
+      plot={(log) => (
+          <div className="plots">
+            {data.runs.map((r) => (
+              <figure key={r.label} className="variant">
+                <figcaption>{r.label}</figcaption>
+                <ContourPlot label={`Initialization: ${r.label}`} xs={r.trajectory.xs} ys={r.trajectory.ys} values={r.trajectory.loss} log={log} legend="loss" path={r.trajectory.path} />
+              </figure>
+            ))}
+          </div>
+      )}
+    >
       <table className="eigen" aria-label="Initializers compared">
         <thead>
           <tr>
@@ -250,7 +250,7 @@ function InitializationView({ data }: { data: InitializationData }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </LogScaleView>
   );
 }
 
