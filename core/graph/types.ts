@@ -280,6 +280,8 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
   keras?(ctx: KerasContext<ParamValues<S>>): Record<string, string>;
   /** The Keras layers this kind reads back when a LayersModel is imported (the inverse of {@link keras}). */
   fromKeras?: KerasReader<ParamValues<S>>;
+  /** The ONNX ops this kind reads back when an ONNX model is imported (the inverse of {@link onnx}). */
+  fromOnnx?: OnnxReader<ParamValues<S>>;
 }
 
 /**
@@ -469,4 +471,100 @@ export interface KerasReader<P> {
    * does not fit (e.g. strides that differ between height and width).
    */
   read(layer: KerasLayerView): { params: Partial<P>; weights?: Record<string, FloatTensor> } | null;
+}
+
+/**
+ * How the values of an ONNX tensor being imported relate to the Gradflow output that holds
+ * it. Absent: the same values in the same order. 'nchw': ONNX has [N, C, H, W] where Gradflow
+ * has [N, H, W, C]. 'pooled': ONNX has [N, C, 1, 1] (GlobalAveragePool) where Gradflow has
+ * [N, C]. 'flat': a vector whose entry j in Gradflow is entry order[j] in ONNX (a Flatten of
+ * an 'nchw' image reads c·h·w where Gradflow reads h·w·c; a Concat joins such orders).
+ */
+export type OnnxLayout = { kind: 'nchw' } | { kind: 'pooled' } | { kind: 'flat'; order: Int32Array };
+
+/** A constant tensor of an ONNX model being imported: an initializer, a Constant node, or folded from them. */
+export interface OnnxConstant {
+  dims: number[];
+  values: Float32Array | number[];
+  /**
+   * A constant folded from `unscaled` × a scalar `keep` in (0, 1): Gradflow's export of a
+   * kernel under DropConnect (p·W), which a layer reads back as W with a DropConnect before it.
+   */
+  scaled?: { keep: number; unscaled: Float32Array };
+}
+
+/**
+ * One ONNX node being imported, as a kind's {@link OnnxReader} sees it: its attributes, its
+ * constant inputs, the layout and Gradflow shape of its computed inputs. Methods that cannot
+ * answer (a missing constant, an unknown shape) throw the importer's error naming the node.
+ */
+export interface OnnxNodeView {
+  opType: string;
+  /** The node's name, or its first output's when it has none: the label its Gradflow node starts from. */
+  name: string;
+  /** How messages name the node: "Conv node '/conv1/Conv'". */
+  where: string;
+  /** Its input tensors' names, in order ('' for an optional input left out). */
+  inputs: readonly string[];
+  has(attribute: string): boolean;
+  int(attribute: string, def: number): number;
+  float(attribute: string, def: number): number;
+  /** An ints attribute (strides, pads, perm, …), or undefined when absent. */
+  ints(attribute: string): number[] | undefined;
+  /** A string attribute (auto_pad), or undefined when absent. */
+  string(attribute: string): string | undefined;
+  /** Input k when it is a constant; undefined when it is computed or absent. */
+  constant(k: number): OnnxConstant | undefined;
+  /** Input k, which must be a constant (an initializer) for Gradflow to import the node. */
+  constIn(k: number): OnnxConstant;
+  /** How Gradflow holds computed input k (undefined: in ONNX's order). */
+  layout(k: number): OnnxLayout | undefined;
+  /** The per-example Gradflow shape (channels last) of computed input k. */
+  shape(k: number): Shape;
+  /** The ONNX rank of computed input k as far as the importer knows it (for axis checks). */
+  rank(k: number): number;
+  /**
+   * The Gradflow node that computes input k, with its params and how many ONNX nodes and
+   * model outputs read that tensor: for a reader that folds the op into it (a bias Add into
+   * the MatMul before it).
+   */
+  producer(k: number): { kind: string; params: Readonly<Record<string, unknown>>; consumers: number } | undefined;
+  /** Stop reading this node with a message (which names it, e.g. with {@link where}). */
+  fail(message: string): never;
+}
+
+/** What a kind makes of an ONNX node it reads. */
+export type OnnxRead<P> =
+  | {
+      /** The node's params (defaults fill the rest) and weights. */
+      params: Partial<P>;
+      weights?: Record<string, FloatTensor>;
+      /** The ONNX inputs wired into the node's first port, in order (default: input 0). */
+      tensors?: number[];
+      /** The layout of its output (default: that of its first tensor input; null: none). */
+      layout?: OnnxLayout | null;
+      /** Its label before the importer tidies it (default: the view's name). */
+      label?: string;
+      /**
+       * A node of another kind placed between the input and this node (a DropConnect before
+       * the Dense that Gemm's α implies), named like the identity Gradflow's export left in
+       * its place, or '<name> <title>'.
+       */
+      before?: { kind: string; params: Record<string, ParamValue> };
+    }
+  /** No node: the output is input `passThrough` itself, with the given layout (default: the input's; null: none). */
+  | { passThrough: number; layout?: OnnxLayout | null }
+  /** No new node: the op folds into the node of this kind that computes input `fold` (see {@link OnnxNodeView.producer}). */
+  | { fold: number; params?: Partial<P>; weights?: Record<string, FloatTensor> };
+
+/** How a kind reads ONNX ops back: the op types it claims and what it makes of one. */
+export interface OnnxReader<P> {
+  opTypes: readonly string[];
+  /**
+   * What the node becomes, or null when it is not this kind's (an Add that is no MatMul's
+   * bias). Throws through {@link OnnxNodeView.fail} what does not fit; when several kinds
+   * claim an op type, the first that reads it wins, and a failure is reported only when none
+   * does.
+   */
+  read(node: OnnxNodeView): OnnxRead<P> | null;
 }

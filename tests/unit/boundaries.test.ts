@@ -42,7 +42,7 @@ const EXPLAINED: Record<string, Record<string, string>> = {
   },
   'core/io/export/pytorch-train.ts': Object.fromEntries(['adagrad', 'adam', 'earlyStopping', 'l2', 'momentum', 'nesterov', 'rmsprop', 'sgd'].map((k) => [k, 'the text of the exported train.py: Python dispatching on the optimizer kind written into its config, and config keys'])),
   'core/io/export/pytorch.ts': Object.fromEntries(['softmax', 'sigmoid'].map((k) => [k, 'an OutputActivation a loss applies (kinds declare it with appliesActivation), named in model.py’s docstring'])),
-  'core/io/import/onnx.ts': Object.fromEntries(['abs', 'add', 'batchNorm', 'concat', 'dense', 'dropConnect', 'dropout', 'elu', 'flatten', 'input', 'layerNorm', 'leakyRelu', 'momentum', 'prelu', 'relu', 'reshape', 'sigmoid', 'softmax', 'softplus', 'tanh'].map((k) => [k, 'the ONNX importer builds graphs: each ONNX op becomes the kind that computes it (naming kinds is its content)'])),
+  'core/io/import/onnx.ts': { input: 'a NodeRole name: every import starts from the catalogue’s Input kind, found by its role (the model’s input is no op a kind could read)' },
   'core/io/import/assemble.ts': { softmax: 'an OutputActivation value (kinds declare it with activation), in the note it writes' },
   'core/io/import/tfjs.ts': { linear: 'Keras’s name for "no activation" in a Dense or Conv2D config, not the Linear kind' },
   'core/experiments/sharp-flat.ts': { l2: 'the weight-decay variants are the L2 penalty (weight decay in the course): the experiment sets the graph’s L2 node or adds one, so naming the kind is its content' },
@@ -72,7 +72,6 @@ const GRAPH_BUILDERS: Record<string, string> = {
  */
 const KNOWN_DEBTS: Record<string, string> = {
   'core/io/export/pytorch-train.ts': 'the PyTorch training script maps optimizers and penalties by id: belongs in the optimizer/penalty kinds',
-  'core/io/import/onnx.ts': 'the ONNX importer maps ops to kind ids: the inverse of onnx(), could be declared by each kind',
 };
 
 describe('kind ids outside the catalogue', () => {

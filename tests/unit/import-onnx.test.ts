@@ -14,13 +14,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMnistNode } from '../../core/data/mnist-node.ts';
 import { analyzeGraph } from '../../core/graph/analyze.ts';
 import { GraphBuilder } from '../../core/graph/builder.ts';
-import { kindDef } from '../../core/graph/catalogue.ts';
+import { catalogue, kindDef } from '../../core/graph/catalogue.ts';
 import type { GraphDocument } from '../../core/graph/document.ts';
 import type { ParamValue } from '../../core/graph/params.ts';
 import type { TF } from '../../core/graph/types.ts';
 import { exportOnnx } from '../../core/io/export/onnx.ts';
 import { importOnnx } from '../../core/io/import/onnx.ts';
 import { loadGraph } from '../../core/io/load.ts';
+import { DataType, encodeModel, type NodeProto, type TensorProto } from '../../core/io/onnx/proto.ts';
 import { decodeNpz } from '../../core/io/npz.ts';
 import { decodeWeightsBlock } from '../../core/io/weights.ts';
 import { Trainer } from '../../core/train/trainer.ts';
@@ -217,5 +218,80 @@ describe('Gradflow’s own ONNX exports come back', () => {
     const r = await importOnnx(new TextEncoder().encode('{"format": "gradflow-graph"}'));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors[0]).toMatch(/^not an ONNX model/);
+  });
+});
+
+/** A small ONNX model written by hand: the input x [N, features], the nodes, the output y. */
+function handMade(features: number, node: NodeProto[], initializer: TensorProto[] = []): Uint8Array {
+  return encodeModel({
+    irVersion: 8,
+    opsetImport: [{ version: 17 }],
+    graph: {
+      node,
+      initializer,
+      input: [{ name: 'x', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: features }] } } } }],
+      output: [{ name: 'y' }],
+    },
+  });
+}
+const floats = (name: string, dims: number[], values: number[]): TensorProto => ({ name, dims, dataType: DataType.FLOAT, floatData: values });
+
+/**
+ * Op kinds with an ONNX form that read nothing back, each with the reason: a new kind with
+ * an exporter adds a reader (NodeKindDef.fromOnnx) or a line here.
+ */
+const NOT_READ_BACK: Record<string, string> = {
+  rbf: 'exported as a dozen elementwise ops (‖x − c‖² expanded), not one op a reader could claim',
+  maxout: 'exported as Gemm, Reshape and ReduceMax: the Gemm reads back as a Dense',
+  linear: 'exported as an Identity, which the importer leaves out',
+  dropConnect: 'exported as an Identity; the layer it feeds reads it back (Gemm’s α, a kernel times p)',
+  gaussianNoise: 'no noise at inference: exported as an Identity, which the importer leaves out',
+};
+
+describe('each ONNX op becomes the kind that reads it (NodeKindDef.fromOnnx)', () => {
+  it('every op kind with an ONNX form reads its op back, or says why not', () => {
+    const unread = catalogue.filter((d) => d.role === 'op' && d.onnx && !d.fromOnnx).map((d) => d.kind);
+    expect(unread.sort()).toEqual(Object.keys(NOT_READ_BACK).sort());
+  });
+
+  it('names an op no kind reads, with its node, and imports nothing', async () => {
+    const r = await importOnnx(handMade(4, [
+      { opType: 'Relu', name: 'act', input: ['x'], output: ['h'] },
+      { opType: 'HardSwish', name: 'hs', input: ['h'], output: ['y'] },
+    ]));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors).toEqual([`HardSwish node 'hs': the op HardSwish has no Gradflow node`]);
+  });
+
+  it('an op type several kinds claim goes to the one whose reader takes it: a MatMul’s bias Add is the Dense’s bias', async () => {
+    const w = [1, 2, 3, 4, 5, 6];
+    const r = await importOnnx(handMade(2, [
+      { opType: 'MatMul', name: 'fc', input: ['x', 'W'], output: ['m'] },
+      { opType: 'Add', name: 'fc_bias', input: ['m', 'b'], output: ['y'] },
+    ], [floats('W', [2, 3], w), floats('b', [3], [0.5, -1, 2])]));
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    expect(r.document.nodes.map((n) => `${n.label}:${n.kind}`)).toEqual(['x:input', 'fc:dense']);
+    expect(r.document.nodes[1]!.params).toMatchObject({ units: 3, bias: true });
+    const weights = decodeWeightsBlock(r.document.weights!).fc!;
+    expect([...weights.kernel!.values]).toEqual(w);
+    expect([...weights.bias!.values]).toEqual([0.5, -1, 2]);
+  });
+
+  it('an Add of two tensors is an Add node; an Add of a constant that is no MatMul’s bias is refused by name', async () => {
+    const sum = await importOnnx(handMade(3, [
+      { opType: 'Relu', name: 'a', input: ['x'], output: ['ha'] },
+      { opType: 'Tanh', name: 'b', input: ['x'], output: ['hb'] },
+      { opType: 'Add', name: 'skip', input: ['ha', 'hb'], output: ['y'] },
+    ]));
+    if (!sum.ok) throw new Error(sum.errors.join('\n'));
+    expect(sum.document.nodes.map((n) => `${n.label}:${n.kind}`)).toEqual(['x:input', 'a:relu', 'b:tanh', 'skip:add']);
+    expect(sum.document.edges.filter((e) => e.target === 'skip').map((e) => e.source)).toEqual(['a', 'b']);
+
+    const shifted = await importOnnx(handMade(3, [
+      { opType: 'Relu', name: 'act', input: ['x'], output: ['h'] },
+      { opType: 'Add', name: 'shift', input: ['h', 'c'], output: ['y'] },
+    ], [floats('c', [3], [1, 1, 1])]));
+    expect(shifted.ok).toBe(false);
+    if (!shifted.ok) expect(shifted.errors).toEqual([`Add node 'shift' adds a constant, which Gradflow represents only as the bias of a MatMul it follows`]);
   });
 });

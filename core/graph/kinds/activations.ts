@@ -2,7 +2,7 @@
 import { num } from '../params.ts';
 import { defineKind, type AnyKindDef, type ForwardContext, type FusableActivation, type KerasValue, type OutputActivation, type Tensor } from '../types.ts';
 import type { ParamSpecs } from '../params.ts';
-import { isLastAxis, kerasActivation, kerasNumber, kerasUnary, onnxUnary, py, single, TORCH_CHANNELS_LAST, torchBuiltin, torchImage } from './util.ts';
+import { decimal, inOnnxOrder, isLastAxis, kerasActivation, kerasNumber, kerasUnary, onnxOp, onnxUnary, py, single, TORCH_CHANNELS_LAST, torchBuiltin, torchImage } from './util.ts';
 
 /** A shape-preserving node with one input `in` and one output `out`. */
 export function elementwise<S extends ParamSpecs>(def: {
@@ -29,6 +29,8 @@ export function elementwise<S extends ParamSpecs>(def: {
   keras?: AnyKindDef['keras'];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   fromKeras?: AnyKindDef['fromKeras'];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  fromOnnx?: AnyKindDef['fromOnnx'];
 }): AnyKindDef {
   return defineKind({
     kind: def.kind,
@@ -52,6 +54,7 @@ export function elementwise<S extends ParamSpecs>(def: {
     ...(def.random ? { random: def.random } : {}),
     ...(def.keras ? { keras: def.keras } : {}),
     ...(def.fromKeras ? { fromKeras: def.fromKeras } : {}),
+    ...(def.fromOnnx ? { fromOnnx: def.fromOnnx } : {}),
     forward: (ctx, inputs) => ({ out: def.forward(ctx, inputs.in![0]!) }),
   });
 }
@@ -63,7 +66,7 @@ export const relu = elementwise({
   params: {},
   forward: (ctx, x) => ctx.tf.relu(x),
   fusableAs: 'relu',
-  onnx: onnxUnary('Relu'),
+  ...onnxOp('Relu'),
   torch: torchBuiltin('nn.ReLU()'),
   // Keras's ReLU layer is this function when it has no cap, threshold or slope.
   ...kerasActivation('relu', { ReLU: (l) => l.config.max_value == null && !l.config.threshold && !l.config.negative_slope }),
@@ -75,7 +78,7 @@ export const leakyRelu = elementwise({
   description: 'g(z) = max{0, z} + α min{0, z} with a small fixed α, so units with z < 0 still get a gradient.',
   params: { alpha: num({ label: 'α', help: 'Slope for z < 0.', default: 0.01, min: 0, max: 1 }) },
   forward: (ctx, x) => ctx.tf.leakyRelu(x, ctx.params.alpha),
-  onnx: onnxUnary('LeakyRelu', (p: { alpha: number }) => ({ alpha: { float: p.alpha } })),
+  ...onnxOp('LeakyRelu', (p: { alpha: number }) => ({ alpha: { float: p.alpha } }), (n) => ({ params: { alpha: decimal(n.float('alpha', 0.01)) } })),
   torch: torchBuiltin((p: { alpha: number }) => `nn.LeakyReLU(${py(p.alpha)})`),
   keras: kerasUnary('LeakyReLU', (p: { alpha: number }) => ({ alpha: p.alpha })),
   // Keras's default slope is 0.3.
@@ -94,6 +97,13 @@ export const prelu = elementwise({
   forward: (ctx, x) => ctx.tf.prelu(x, ctx.weights.alpha!),
   // PRelu broadcasts its slope along the last axis, as tf.prelu does.
   onnx: (ctx) => ({ out: ctx.op('PRelu', [ctx.inputs.in![0]!, ctx.weight('alpha')]) }),
+  fromOnnx: {
+    opTypes: ['PRelu'],
+    read: (n) => {
+      const slope = n.constIn(1);
+      return { params: {}, weights: { alpha: { shape: [slope.values.length], values: Float32Array.from(slope.values) } } };
+    },
+  },
   // Not nn.PReLU: that one learns its slopes along dim 1, Gradflow along the last axis.
   torch: (ctx) => ({
     module: `PReLU(${ctx.outputShapes.out!.at(-1)})`,
@@ -135,7 +145,7 @@ export const absRect = elementwise({
   description: 'Absolute-value rectification g(z) = |z| (α = −1 in the generalized ReLU).',
   params: {},
   forward: (ctx, x) => ctx.tf.abs(x),
-  onnx: onnxUnary('Abs'),
+  ...onnxOp('Abs'),
   torch: () => ({
     module: 'Abs()',
     classes: {
@@ -155,7 +165,7 @@ export const sigmoid = elementwise({
   params: {},
   activation: 'sigmoid',
   forward: (ctx, x) => ctx.tf.sigmoid(x),
-  onnx: onnxUnary('Sigmoid'),
+  ...onnxOp('Sigmoid'),
   torch: torchBuiltin('nn.Sigmoid()'),
   ...kerasActivation('sigmoid'),
 });
@@ -166,7 +176,7 @@ export const tanh = elementwise({
   description: 'Hyperbolic tangent, a zero-centred squashing unit in (−1, 1).',
   params: {},
   forward: (ctx, x) => ctx.tf.tanh(x),
-  onnx: onnxUnary('Tanh'),
+  ...onnxOp('Tanh'),
   torch: torchBuiltin('nn.Tanh()'),
   ...kerasActivation('tanh'),
 });
@@ -178,7 +188,12 @@ export const softmax = elementwise({
   params: {},
   activation: 'softmax',
   forward: (ctx, x) => ctx.tf.softmax(x),
-  onnx: onnxUnary('Softmax', () => ({ axis: { int: -1 } })),
+  ...onnxOp('Softmax', () => ({ axis: { int: -1 } }), (n) => {
+    const axis = n.int('axis', -1);
+    inOnnxOrder(n);
+    if (axis !== -1 && axis !== n.rank(0) - 1) n.fail(`${n.where} takes the softmax over axis ${axis}; Gradflow's Softmax works on the last axis`);
+    return { params: {} };
+  }),
   // Over the channels, dim 1, of an NCHW image in model.py.
   torch: (ctx) => ({ module: `nn.Softmax(dim=${torchImage(ctx.inputShapes.in?.[0]) ? 1 : -1})` }),
   // Activation('softmax') works on the last axis, as Gradflow's Softmax does.
@@ -191,6 +206,8 @@ export const linear = elementwise({
   description: 'The identity g(z) = z: a linear output unit, e.g. the mean of a Gaussian for regression.',
   params: {},
   forward: (_ctx, x) => x,
+  // No reader: the importer leaves an ONNX Identity out (no node), as it does the identities
+  // that Dropout and DropConnect export as.
   onnx: onnxUnary('Identity'),
   torch: torchBuiltin('nn.Identity()'),
   ...kerasActivation('linear'),
@@ -202,7 +219,7 @@ export const softplus = elementwise({
   description: 'g(z) = log(1 + e^z), a smooth version of ReLU.',
   params: {},
   forward: (ctx, x) => ctx.tf.softplus(x),
-  onnx: onnxUnary('Softplus'),
+  ...onnxOp('Softplus'),
   torch: torchBuiltin('nn.Softplus()'),
   ...kerasActivation('softplus'),
 });
@@ -220,7 +237,7 @@ export const elu = elementwise({
     // comparison, so a where() on z cannot be differentiated, and e^z would overflow for large z.
     return tf.add(tf.relu(x), tf.mul(tf.expm1(tf.minimum(x, 0)), alpha));
   },
-  onnx: onnxUnary('Elu', (p: { alpha: number }) => ({ alpha: { float: p.alpha } })),
+  ...onnxOp('Elu', (p: { alpha: number }) => ({ alpha: { float: p.alpha } }), (n) => ({ params: { alpha: decimal(n.float('alpha', 1)) } })),
   torch: torchBuiltin((p: { alpha: number }) => `nn.ELU(alpha=${py(p.alpha)})`),
   // TensorFlow.js's ELU layer refuses any α but 1 ("not supported yet"), so only α = 1 exports.
   keras: kerasUnary('ELU', (p: { alpha: number }) => {

@@ -15,9 +15,9 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, oneOf, shape } from '../params.ts';
-import { defineKind, type ForwardContext, type FusableActivation, type InferContext, type KerasLayerView, type LocalIssue, type OnnxContext, type ParamValues, type TF, type Tensor, type TorchContext, type WeightSpec } from '../types.ts';
-import { dropConnectKernel, initializerParam, initSpec, sigmaParam, TORCH_DROP_CONNECT } from './layers.ts';
-import { error, fmt, kerasNumber, kerasPair, kerasUnary, py, single, warning } from './util.ts';
+import { defineKind, type ForwardContext, type FusableActivation, type InferContext, type KerasLayerView, type LocalIssue, type OnnxContext, type OnnxNodeView, type ParamValues, type TF, type Tensor, type TorchContext, type WeightSpec } from '../types.ts';
+import { dropConnectKernel, initializerParam, initSpec, onnxDropConnect, sigmaParam, TORCH_DROP_CONNECT } from './layers.ts';
+import { error, fmt, kerasNumber, kerasPair, kerasUnary, py, single, transposeConstant, warning } from './util.ts';
 
 export const PADDINGS = ['valid', 'same'] as const;
 export type Padding = (typeof PADDINGS)[number];
@@ -352,6 +352,43 @@ function onnxNchw(ctx: OnnxContext<unknown>, op: (nchw: string) => string): stri
   return ctx.op('Transpose', [op(ctx.op('Transpose', [ctx.inputs.in![0]!], NHWC_TO_NCHW, 'to_nchw'))], NCHW_TO_NHWC, 'to_nhwc');
 }
 
+// Reading ONNX back (core/io/import/onnx.ts follows which tensors are channels first): the
+// same ops on an NCHW image, which Gradflow holds channels last.
+
+/**
+ * The label of a node read from an NCHW op: Gradflow's export names the op inside its
+ * Transpose pair '<label>/Conv' (the pair's last Transpose, which vanishes on import, carries
+ * the label), so the node comes back as '<label>'.
+ */
+const nchwLabel = (n: OnnxNodeView): string => n.name.replace(/^([^/].*)\/(Conv|MaxPool|AveragePool|GlobalAveragePool)$/, '$1');
+
+/** Refuse a node whose input is not a channels-first image [N, C, H, W] that the importer follows. */
+function onnxImage(n: OnnxNodeView): void {
+  if (n.layout(0)?.kind !== 'nchw') n.fail(`${n.where} reads '${n.inputs[0]}', which is not a channels-first image [N, C, H, W] that Gradflow can follow`);
+}
+
+/** One number for both axes (Gradflow's strides and dilations), or the reason there is none. */
+function onnxSquare(n: OnnxNodeView, name: string, def: number): number {
+  const v = n.ints(name) ?? [def, def];
+  if (v.length !== 2 || v[0] !== v[1]) n.fail(`${n.where} has ${name} [${v.join(', ')}]; Gradflow uses one ${name.replace(/s$/, '')} for height and width of 2-D images`);
+  return v[0]!;
+}
+
+/** Gradflow's padding for ONNX's pads (or auto_pad) of a window of `extent` over the node's input image. */
+function onnxPadding(n: OnnxNodeView, extent: [number, number], stride: number): Padding {
+  const [h, w] = n.shape(0);
+  const mode = n.string('auto_pad') ?? 'NOTSET';
+  if (mode === 'VALID') return 'valid';
+  if (mode === 'SAME_UPPER') return 'same';
+  if (mode !== 'NOTSET') n.fail(`${n.where} pads with auto_pad = ${mode}; Gradflow pads like SAME_UPPER ('same') or not at all ('valid')`);
+  const pads = n.ints('pads') ?? [0, 0, 0, 0];
+  if (pads.every((p) => p === 0)) return 'valid';
+  const [pt, pb] = samePadding(h!, extent[0], stride, 'same');
+  const [pl, pr] = samePadding(w!, extent[1], stride, 'same');
+  if (pads.join(',') === [pt, pl, pb, pr].join(',')) return 'same';
+  return n.fail(`${n.where} pads [${pads.join(', ')}] (top, left, bottom, right); Gradflow pads nothing ('valid') or [${[pt, pl, pb, pr].join(', ')}] here ('same', as TensorFlow does)`);
+}
+
 
 // ---------------------------------------------------------------------------------------------
 // PyTorch: model.py holds every image NCHW (the model permutes its NHWC input once, a Reshape
@@ -527,6 +564,30 @@ export const conv2dKind = defineKind({
     };
     return { out: onnxNchw(ctx, (x) => ctx.op('Conv', [x, kernel, ...(p.bias ? [ctx.weight('bias')] : [])], attributes)) };
   },
+  fromOnnx: {
+    opTypes: ['Conv'],
+    read: (n) => {
+      onnxImage(n);
+      const wc = n.constIn(1);
+      if (wc.dims.length !== 4) n.fail(`${n.where} has a ${wc.dims.length}-D kernel; Gradflow's Conv2D convolves 2-D images`);
+      if (n.int('group', 1) !== 1) n.fail(`${n.where} is a grouped convolution (group = ${n.int('group', 1)}); Gradflow's Conv2D connects every input channel to every filter`);
+      const [filters, cin, kh, kw] = wc.dims as [number, number, number, number];
+      const stride = onnxSquare(n, 'strides', 1);
+      const dilation = onnxSquare(n, 'dilations', 1);
+      const padding = onnxPadding(n, [dilated(kh, dilation), dilated(kw, dilation)], stride);
+      // Gradflow's DropConnect exports p·W: the kernel comes back as W, with a DropConnect before the layer.
+      const keep = wc.scaled?.keep ?? 1;
+      const kernel = transposeConstant(wc.scaled ? { dims: wc.dims, values: wc.scaled.unscaled } : wc, [2, 3, 1, 0]);
+      const bias = n.inputs[2] ? n.constIn(2) : null;
+      return {
+        params: { filters, kernelSize: [kh, kw], stride, padding, dilation, bias: bias !== null },
+        weights: { kernel: { shape: [kh, kw, cin, filters], values: kernel.values as Float32Array }, ...(bias ? { bias: { shape: [filters], values: Float32Array.from(bias.values) } } : {}) },
+        label: nchwLabel(n),
+        layout: { kind: 'nchw' },
+        ...onnxDropConnect(1 - keep),
+      };
+    },
+  },
   // Keras's Conv2D (channels last) has Gradflow's kernel layout [kh, kw, c_in, c_out] and padding rules.
   keras: (ctx) => {
     const p = ctx.params;
@@ -559,7 +620,7 @@ const poolParams = {
   padding: paddingParam,
 };
 
-function poolKind(kind: 'maxPool2d' | 'avgPool2d', title: string, description: string, keras: string) {
+function poolKind(kind: 'maxPool2d' | 'avgPool2d', title: string, description: string, keras: string, onnxOp: 'MaxPool' | 'AveragePool') {
   return defineKind({
     kind,
     title,
@@ -590,7 +651,21 @@ function poolKind(kind: 'maxPool2d' | 'avgPool2d', title: string, description: s
       const p = ctx.params;
       const window = p.poolSize as [number, number];
       const attributes = { kernel_shape: { ints: window }, strides: { ints: [p.stride, p.stride] }, pads: onnxPads(ctx, window, p.stride, p.padding) };
-      return { out: onnxNchw(ctx, (x) => ctx.op(kind === 'maxPool2d' ? 'MaxPool' : 'AveragePool', [x], attributes)) };
+      return { out: onnxNchw(ctx, (x) => ctx.op(onnxOp, [x], attributes)) };
+    },
+    fromOnnx: {
+      opTypes: [onnxOp],
+      read: (n) => {
+        onnxImage(n);
+        const window = n.ints('kernel_shape') ?? [];
+        if (window.length !== 2) n.fail(`${n.where} pools a window of ${window.length} axes; Gradflow pools 2-D images`);
+        if (n.int('ceil_mode', 0) !== 0) n.fail(`${n.where} rounds its output size up (ceil_mode = 1); Gradflow rounds down, as TensorFlow does`);
+        if (onnxSquare(n, 'dilations', 1) !== 1) n.fail(`${n.where} pools with dilated windows, which Gradflow does not`);
+        const stride = onnxSquare(n, 'strides', 1);
+        const padding = onnxPadding(n, window as [number, number], stride);
+        if (onnxOp === 'AveragePool' && padding === 'same' && n.int('count_include_pad', 0) !== 0) n.fail(`${n.where} counts the padding zeros in its averages (count_include_pad = 1); Gradflow averages the pixels inside the image`);
+        return { params: { poolSize: window, stride, padding }, label: nchwLabel(n), layout: { kind: 'nchw' } };
+      },
     },
     // Keras's average pooling with same padding also averages only the pixels inside the image.
     keras: (ctx) => {
@@ -612,6 +687,7 @@ export const maxPool2d = poolKind(
   'MaxPool2D',
   'Max pooling: each output pixel is the largest value in a small window of its channel, so the map shrinks and small shifts of a feature do not change the output. No weights.',
   'MaxPooling2D',
+  'MaxPool',
 );
 
 export const avgPool2d = poolKind(
@@ -619,6 +695,7 @@ export const avgPool2d = poolKind(
   'AvgPool2D',
   "Average pooling: each output pixel is the mean of a small window of its channel (with same padding, of the window's pixels inside the image). No weights.",
   'AveragePooling2D',
+  'AveragePool',
 );
 
 export const globalAvgPool2d = defineKind({
@@ -640,6 +717,21 @@ export const globalAvgPool2d = defineKind({
   onnx: (ctx) => {
     const pooled = ctx.op('GlobalAveragePool', [ctx.op('Transpose', [ctx.inputs.in![0]!], NHWC_TO_NCHW, 'to_nchw')]);
     return { out: ctx.op('Flatten', [pooled], { axis: { int: 1 } }) };
+  },
+  // torch writes x.mean((2, 3)) as a ReduceMean over height and width: the same average.
+  fromOnnx: {
+    opTypes: ['GlobalAveragePool', 'ReduceMean'],
+    read: (n) => {
+      onnxImage(n);
+      let keep = true;
+      if (n.opType === 'ReduceMean') {
+        const axes = (n.inputs[1] ? Array.from(n.constIn(1).values, Number) : (n.ints('axes') ?? [])).map((a) => (a < 0 ? a + 4 : a)).sort();
+        if (axes.join(',') !== '2,3') n.fail(`${n.where} averages axes [${axes.join(', ')}] of an image; Gradflow averages over height and width only (GlobalAvgPool2D)`);
+        keep = n.int('keepdims', 1) === 1;
+      }
+      // Kept dims, [N, C, 1, 1], are Gradflow's [c] once a Flatten or Reshape drops them.
+      return { params: {}, label: nchwLabel(n), layout: keep ? { kind: 'pooled' } : null };
+    },
   },
   keras: kerasUnary('GlobalAveragePooling2D', () => ({ data_format: 'channels_last' })),
   fromKeras: {

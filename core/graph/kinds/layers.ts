@@ -1,9 +1,9 @@
 /** Layers: affine maps and the plumbing between them. */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { bool, int, num, oneOf, shape } from '../params.ts';
-import { defineKind, type InferContext, type InferResult, type InitSpec, type LocalIssue, type OnnxContext, type Shape, type TF, type Tensor, type WeightSpec } from '../types.ts';
+import { defineKind, type InferContext, type InferResult, type InitSpec, type LocalIssue, type OnnxContext, type OnnxLayout, type OnnxNodeView, type OnnxRead, type Shape, type TF, type Tensor, type WeightSpec } from '../types.ts';
 import { matMulFast } from './matmul.ts';
-import { error, fmt, isLastAxis, kerasNumber, kerasUnary, needsFlat, py, single, size, torchImage } from './util.ts';
+import { chwOrder, decimal, error, fmt, inOnnxOrder, isLastAxis, kerasNumber, kerasUnary, needsFlat, py, single, size, torchImage, transposeConstant } from './util.ts';
 
 export const INITIALIZERS = ['zeros', 'normal', 'glorotNormal', 'glorotUniform', 'heNormal', 'heUniform'] as const;
 export type Initializer = (typeof INITIALIZERS)[number];
@@ -64,6 +64,42 @@ function onnxAffine(ctx: OnnxContext<unknown>, bias: boolean): string {
   return ctx.op('Gemm', inputs, keep < 1 ? { alpha: { float: keep } } : {});
 }
 
+/**
+ * The DropConnect node an ONNX layer read back implies (Gemm's α = p, a Conv kernel times
+ * p: Gradflow's export of the mean network), placed before the layer; none for rate 0.
+ */
+export const onnxDropConnect = (rate: number): { before?: { kind: string; params: { rate: number } } } => (rate > 0 ? { before: { kind: 'dropConnect', params: { rate: decimal(rate) } } } : {});
+
+/**
+ * A Dense read from an ONNX matrix product h·W (+ b). A flattened channels-first image
+ * reaches it in ONNX's c·h·w order, so the kernel's rows are put in Gradflow's h·w·c order.
+ */
+function onnxDense(n: OnnxNodeView, kernel: Float32Array, fanIn: number, units: number, bias: Float32Array | null, dropConnect: number): OnnxRead<{ units: number; bias: boolean }> {
+  const l = n.layout(0);
+  if (l?.kind === 'flat') {
+    // Gradflow's input j is ONNX's order[j]: so is the kernel's row j.
+    const rows = new Float32Array(kernel.length);
+    l.order.forEach((o, j) => rows.set(kernel.subarray(o * units, (o + 1) * units), j * units));
+    kernel = rows;
+  } else if (l) n.fail(`${n.where} multiplies a channels-first image; flatten it first`);
+  return {
+    params: { units, bias: bias !== null },
+    weights: { kernel: { shape: [fanIn, units], values: kernel }, ...(bias ? { bias: { shape: [units], values: bias } } : {}) },
+    layout: null,
+    ...onnxDropConnect(dropConnect),
+  };
+}
+
+/** The layout all of an ONNX node's inputs share, or the reason they differ. */
+function sameOnnxLayout(n: OnnxNodeView): OnnxLayout | undefined {
+  const ls = n.inputs.map((_, k) => n.layout(k));
+  if (ls.some((l) => l?.kind !== ls[0]?.kind)) n.fail(`${n.where} combines channels-first and channels-last tensors`);
+  return ls[0];
+}
+
+/** Every input of an ONNX node, wired in order (Add, Concat). */
+const allInputs = (n: OnnxNodeView): number[] => n.inputs.map((_, k) => k);
+
 /** DropConnect in PyTorch, shared by Dense, Maxout and Conv2D: the same masks and the same mean network. */
 export const TORCH_DROP_CONNECT = `def drop_connect(kernel, rate, training):
     """DropConnect (Wan et al. 2013): W ⊙ M, M_ij ~ Bernoulli(p) in training; p·W at inference."""
@@ -115,6 +151,43 @@ export const dense = defineKind({
     return { out: matMulFast(ctx.tf, x, kernel, { ...(ctx.params.bias ? { bias: ctx.weights.bias! } : {}), activation, gradA: ctx.needsGradient?.(x) ?? true }) };
   },
   onnx: (ctx) => ({ out: onnxAffine(ctx, ctx.params.bias) }),
+  // Gemm (its α as DropConnect's p, or a scale of W), MatMul, and the Add of a bias after a
+  // MatMul that nothing else reads.
+  fromOnnx: {
+    opTypes: ['Gemm', 'MatMul', 'Add'],
+    read: (n) => {
+      if (n.opType === 'Add') {
+        const k = n.inputs.findIndex((_, j) => n.constant(j));
+        const c = k >= 0 ? n.constant(k)! : null;
+        const p = c ? n.producer(1 - k) : undefined;
+        if (!c || p?.kind !== 'dense' || p.params.bias !== false || p.consumers !== 1 || c.values.length !== p.params.units || c.dims.length > 2) return null;
+        return { fold: 1 - k, params: { bias: true }, weights: { bias: { shape: [p.params.units as number], values: Float32Array.from(c.values) } } };
+      }
+      if (n.opType === 'MatMul') {
+        const w = n.constIn(1);
+        if (w.dims.length !== 2) n.fail(`${n.where} multiplies by a ${w.dims.length}-D tensor; Gradflow's Dense needs a matrix`);
+        return onnxDense(n, Float32Array.from(w.values), w.dims[0]!, w.dims[1]!, null, 0);
+      }
+      if (n.int('transA', 0) !== 0) n.fail(`${n.where} transposes its input (transA = 1), which Gradflow's Dense does not`);
+      const b = n.constIn(1);
+      const [r, c] = b.dims as [number, number];
+      const transB = n.int('transB', 0) !== 0;
+      const kernel = transB ? (transposeConstant(b, [1, 0]).values as Float32Array) : Float32Array.from(b.values);
+      const [fanIn, units] = transB ? [c, r] : [r, c];
+      const alpha = n.float('alpha', 1);
+      const beta = n.float('beta', 1);
+      let bias: Float32Array | null = null;
+      if (n.inputs[2]) {
+        const cb = n.constIn(2);
+        if (cb.values.length !== units) n.fail(`${n.where}: its bias has ${cb.values.length} values for ${units} units (Gradflow adds one bias per unit)`);
+        bias = Float32Array.from(cb.values, (v) => v * beta);
+      }
+      // Gradflow exports DropConnect's mean network h·(pW) as α = p; any other α scales W.
+      const dropConnect = alpha > 0 && alpha < 1 ? 1 - alpha : 0;
+      if (dropConnect === 0 && alpha !== 1) kernel.forEach((v, k) => (kernel[k] = v * alpha));
+      return onnxDense(n, kernel, fanIn, units, bias, dropConnect);
+    },
+  },
   // Keras's Dense has Gradflow's kernel layout [fan_in, units]; its activation stays linear
   // (the activation node after it exports itself).
   keras: (ctx) => ({
@@ -303,6 +376,20 @@ export const flatten = defineKind({
     return { out: ctx.tf.reshape(inputs.in![0]!, [-1, size(ctx.outputShapes.out!)]) };
   },
   onnx: (ctx) => ({ out: ctx.op('Flatten', [ctx.inputs.in![0]!], { axis: { int: 1 } }) }),
+  fromOnnx: {
+    opTypes: ['Flatten'],
+    read: (n) => {
+      if (n.int('axis', 1) !== 1) n.fail(`${n.where} flattens from axis ${n.int('axis', 1)}; Gradflow's Flatten keeps the batch axis only`);
+      const l = n.layout(0);
+      // [N, C, 1, 1] after a global pooling is already Gradflow's [N, C].
+      if (l?.kind === 'pooled') return { passThrough: 0, layout: null };
+      if (l?.kind === 'nchw') {
+        const [h, w, c] = n.shape(0) as [number, number, number];
+        return { params: {}, layout: { kind: 'flat', order: chwOrder(h, w, c) } };
+      }
+      return { params: {} };
+    },
+  },
   // An NCHW image is flattened in Gradflow's (h, w, c) order: the next layer's weights are.
   torch: (ctx) =>
     torchImage(ctx.inputShapes.in?.[0])
@@ -357,6 +444,17 @@ export const reshape = defineKind({
   onnx: (ctx) => {
     const target = [-1, ...ctx.outputShapes.out!];
     return { out: ctx.op('Reshape', [ctx.inputs.in![0]!, ctx.constant('shape', target, [target.length], 'int64')]) };
+  },
+  fromOnnx: {
+    opTypes: ['Reshape'],
+    read: (n) => {
+      const shape = Array.from(n.constIn(1).values, Number);
+      if (!(shape[0] === -1 || shape[0] === 0)) n.fail(`${n.where} reshapes the batch dimension (target ${JSON.stringify(shape)}); Gradflow keeps it`);
+      // [N, C, 1, 1] → [N, C] after a global pooling is already Gradflow's shape.
+      if (n.layout(0)?.kind === 'pooled' && shape.length === 2) return { passThrough: 0, layout: null };
+      inOnnxOrder(n);
+      return { params: { shape: shape.slice(1) } };
+    },
   },
   // The shape with -1 resolved: TensorFlow.js's Reshape leaves a -1 unknown when it builds
   // the model, and a BatchNorm after it then cannot make its weights.
@@ -436,6 +534,15 @@ export const add = defineKind({
     return { out: ctx.tf.addN(inputs.in!) };
   },
   onnx: (ctx) => ({ out: ctx.op('Sum', ctx.inputs.in!) }),
+  // An Add of a constant is a bias (Dense reads the one after a MatMul), never this node.
+  fromOnnx: {
+    opTypes: ['Add', 'Sum'],
+    read: (n) => {
+      if (n.opType === 'Add' && n.inputs.some((_, k) => n.constant(k))) n.fail(`${n.where} adds a constant, which Gradflow represents only as the bias of a MatMul it follows`);
+      sameOnnxLayout(n);
+      return { params: {}, tensors: allInputs(n) };
+    },
+  },
   keras: (ctx) => ({ out: ctx.layer('Add', {}, ctx.inputs.in!) }),
   fromKeras: { classNames: ['Add'], read: () => ({ params: {} }) },
   torch: () => ({
@@ -480,6 +587,30 @@ export const concat = defineKind({
     return { out: ctx.tf.concat(inputs.in!, -1) };
   },
   onnx: (ctx) => ({ out: ctx.op('Concat', ctx.inputs.in!, { axis: { int: -1 } }) }),
+  fromOnnx: {
+    opTypes: ['Concat'],
+    read: (n) => {
+      const axis = n.int('axis', -1);
+      const ls = n.inputs.map((_, k) => n.layout(k));
+      const flat = ls.some((l) => l?.kind === 'flat') && ls.every((l) => !l || l.kind === 'flat');
+      if (flat) {
+        // Vectors in other orders side by side: the joined order, each part shifted by what comes before it.
+        if (axis !== 1 && axis !== -1) n.fail(`${n.where} joins vectors along axis ${axis}; Gradflow's Concat joins along the last axis`);
+        const parts = ls.map((l, k) => ({ l, size: n.shape(k)[0]! }));
+        const order = new Int32Array(parts.reduce((a, p) => a + p.size, 0));
+        let at = 0;
+        for (const p of parts) {
+          for (let j = 0; j < p.size; j++) order[at + j] = at + (p.l?.kind === 'flat' ? p.l.order[j]! : j);
+          at += p.size;
+        }
+        return { params: {}, tensors: allInputs(n), layout: { kind: 'flat', order } };
+      }
+      const l = sameOnnxLayout(n);
+      // Channels first, axis 1 is the channels: Gradflow's last axis.
+      if (l?.kind === 'nchw' ? axis !== 1 : l ? true : axis !== -1 && axis !== n.rank(0) - 1) n.fail(`${n.where} joins along axis ${axis}${l ? ' of a channels-first tensor' : ''}; Gradflow's Concat joins along the last axis${l?.kind === 'nchw' ? ' (the channels)' : ''}`);
+      return { params: {}, tensors: allInputs(n) };
+    },
+  },
   keras: (ctx) => ({ out: ctx.layer('Concatenate', { axis: -1 }, ctx.inputs.in!) }),
   fromKeras: {
     classNames: ['Concatenate'],

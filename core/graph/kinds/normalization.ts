@@ -2,8 +2,8 @@
 import { createRng } from '../../data/rng.ts';
 import { bool, num } from '../params.ts';
 import { elementwise } from './activations.ts';
-import type { FloatTensor, KerasLayerView, OnnxContext, TorchContext } from '../types.ts';
-import { isLastAxis, kerasNumber, py, TORCH_CHANNELS_LAST } from './util.ts';
+import type { FloatTensor, KerasLayerView, OnnxConstant, OnnxContext, TorchContext } from '../types.ts';
+import { decimal, inOnnxOrder, isLastAxis, kerasNumber, py, TORCH_CHANNELS_LAST } from './util.ts';
 
 /** γ or β of a Keras normalization layer, or the constant it stands for when the layer has none (scale/center false). */
 function scaleOr(l: KerasLayerView, name: string, features: number, value: number): FloatTensor {
@@ -126,6 +126,21 @@ export const batchNorm = elementwise({
     const xHat = ctx.op('Div', [ctx.op('Sub', [x, mean]), std]);
     return { out: ctx.op('Add', [ctx.op('Mul', [xHat, gamma]), beta]) };
   },
+  // ONNX's BatchNormalization normalizes axis 1: the features of a flat input, the channels of
+  // an NCHW image (Gradflow's last axis, where it holds the image channels last).
+  fromOnnx: {
+    opTypes: ['BatchNormalization'],
+    read: (n) => {
+      if (n.layout(0)?.kind === 'flat') n.fail(`${n.where} normalizes a flattened channels-first image, whose features Gradflow holds in another order`);
+      const [scale, bias, mean, variance] = [1, 2, 3, 4].map((k) => n.constIn(k)) as [OnnxConstant, OnnxConstant, OnnxConstant, OnnxConstant];
+      const f = scale.values.length;
+      const w = (c: OnnxConstant) => ({ shape: [f], values: Float32Array.from(c.values) });
+      return {
+        params: { epsilon: decimal(n.float('epsilon', 1e-5)), ...(n.has('momentum') ? { momentum: decimal(n.float('momentum', 0.9)) } : {}) },
+        weights: { gamma: w(scale), beta: w(bias), movingMean: w(mean), movingVariance: w(variance) },
+      };
+    },
+  },
   // Noisy BatchNorm draws its noise in training.
   random: (p: Record<string, unknown>) => noisy(p),
   // Keras's BatchNormalization over the last axis is the same formula, and its moving
@@ -211,6 +226,18 @@ export const layerNorm = elementwise({
   onnx: (ctx: OnnxContext<{ epsilon: number }>) => ({
     out: ctx.op('LayerNormalization', [ctx.inputs.in![0]!, ctx.weight('gamma'), ctx.weight('beta')], { axis: { int: -1 }, epsilon: { float: ctx.params.epsilon } }),
   }),
+  fromOnnx: {
+    opTypes: ['LayerNormalization'],
+    read: (n) => {
+      const axis = n.int('axis', -1);
+      inOnnxOrder(n);
+      if (axis !== -1 && axis !== n.rank(0) - 1) n.fail(`${n.where} normalizes from axis ${axis}; Gradflow's LayerNorm normalizes the last axis`);
+      const scale = n.constIn(1);
+      const f = scale.values.length;
+      const bias = n.inputs[2] ? n.constIn(2).values : new Float32Array(f);
+      return { params: { epsilon: decimal(n.float('epsilon', 1e-5)) }, weights: { gamma: { shape: [f], values: Float32Array.from(scale.values) }, beta: { shape: [f], values: Float32Array.from(bias) } } };
+    },
+  },
   keras: (ctx) => ({
     out: ctx.layer('LayerNormalization', { axis: -1, epsilon: ctx.params.epsilon, center: true, scale: true }, [ctx.inputs.in![0]!], [
       { name: 'gamma', ...ctx.weight('gamma') },

@@ -2,7 +2,7 @@
 import { bool, int, num } from '../params.ts';
 import { defineKind, type InferContext, type InferResult, type Tensor, type TF } from '../types.ts';
 import { elementwise } from './activations.ts';
-import { kerasNumber, kerasUnary, onnxUnary, py, single } from './util.ts';
+import { decimal, kerasNumber, kerasUnary, onnxUnary, py, single } from './util.ts';
 
 const rateParam = (what: string) =>
   num({ label: 'Rate', help: `Probability of dropping ${what} during training (keep probability p = 1 − rate).`, default: 0.5, min: 0, max: 1, exclusiveMax: true });
@@ -32,6 +32,18 @@ export const dropout = elementwise({
     const keep = 1 - ctx.params.rate;
     const x = ctx.inputs.in![0]!;
     return { out: keep >= 1 ? ctx.op('Identity', [x]) : ctx.op('Mul', [x, ctx.constant('keep', [keep], [])]) };
+  },
+  // Back from that form: a tensor times a number p in (0, 1) is a Dropout of rate 1 − p. (A
+  // constant times a number, a kernel under DropConnect, is folded before any kind reads it.)
+  fromOnnx: {
+    opTypes: ['Mul'],
+    read: (n) => {
+      const k = n.inputs.findIndex((_, j) => n.constant(j));
+      const c = k >= 0 ? n.constant(k)! : null;
+      const p = c && c.values.length === 1 ? Number(c.values[0]) : NaN;
+      if (!(p > 0 && p < 1)) n.fail(`${n.where} multiplies ${c ? `by ${c.values.length === 1 ? p : `a ${c.dims.join('×')} tensor`}` : 'two tensors'}; Gradflow imports a multiplication only by a keep probability p in (0, 1), as Dropout`);
+      return { params: { rate: decimal(1 - p) }, tensors: [1 - k] };
+    },
   },
   // Keras's Dropout is inverted (x ⊙ m / p in training, x at inference); followed by a
   // Rescaling by p it computes Gradflow's x ⊙ m in training and p·x at inference. The

@@ -1,5 +1,5 @@
 /** Small helpers shared by the node kinds' shape rules. */
-import type { InferContext, KerasContext, KerasLayerView, KerasReader, KerasValue, LocalIssue, OnnxAttribute, OnnxContext, Shape } from '../types.ts';
+import type { InferContext, KerasContext, KerasLayerView, KerasReader, KerasValue, LocalIssue, OnnxAttribute, OnnxConstant, OnnxContext, OnnxNodeView, OnnxRead, OnnxReader, Shape } from '../types.ts';
 
 /** A shape inside a message: "[28, 28]", or "[?]" when unknown. */
 export const fmt = (s: Shape | null): string => (s ? `[${s.join(', ')}]` : '[?]');
@@ -28,6 +28,51 @@ export function warning(code: string, message: string, extra: Partial<LocalIssue
 export function onnxUnary(opType: string, attributes?: (params: never) => Record<string, OnnxAttribute>) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return (ctx: OnnxContext<any>): Record<string, string> => ({ out: ctx.op(opType, [ctx.inputs.in![0]!], attributes?.(ctx.params as never)) });
+}
+
+/**
+ * Both directions for a kind that is one standard ONNX op on one input: the exporter
+ * ({@link onnxUnary}) and the reader of that op, whose params come from its attributes.
+ */
+export function onnxOp<P>(opType: string, attributes?: (params: P) => Record<string, OnnxAttribute>, read?: (n: OnnxNodeView) => OnnxRead<P> | null) {
+  return {
+    onnx: onnxUnary(opType, attributes as ((params: never) => Record<string, OnnxAttribute>) | undefined),
+    fromOnnx: { opTypes: [opType], read: read ?? (() => ({ params: {} })) } satisfies OnnxReader<P>,
+  };
+}
+
+/** A float32 attribute as the decimal a person wrote (0.1, not 0.10000000149). */
+export const decimal = (v: number): number => Number(v.toPrecision(7));
+
+/** Refuse a node whose input Gradflow holds in another order than ONNX (it would compute on the wrong axes). */
+export function inOnnxOrder(n: OnnxNodeView): void {
+  if (n.layout(0)) n.fail(`${n.where} works on a channels-first tensor, whose axes Gradflow holds in another order (channels last)`);
+}
+
+/** Where each of Gradflow's h·w·c values of a flattened image sits in ONNX's c·h·w. */
+export function chwOrder(h: number, w: number, c: number): Int32Array {
+  const order = new Int32Array(h * w * c);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) order[(y * w + x) * c + k] = (k * h + y) * w + x;
+  return order;
+}
+
+/** A constant's values with its axes permuted (ONNX's Transpose of any rank). */
+export function transposeConstant(c: OnnxConstant, perm: number[]): OnnxConstant {
+  const dims = perm.map((p) => c.dims[p]!);
+  const n = c.dims.length;
+  const strides = c.dims.map((_, i) => c.dims.slice(i + 1).reduce((a, b) => a * b, 1));
+  const out = new Float32Array(c.values.length);
+  const idx = new Array<number>(n).fill(0);
+  for (let o = 0; o < out.length; o++) {
+    let src = 0;
+    for (let k = 0; k < n; k++) src += idx[k]! * strides[perm[k]!]!;
+    out[o] = Number(c.values[src]);
+    for (let k = n - 1; k >= 0; k--) {
+      if (++idx[k]! < dims[k]!) break;
+      idx[k] = 0;
+    }
+  }
+  return { dims, values: out };
 }
 
 /** A JSON-like value as a Python literal (True/False, None, tuples for arrays). */
