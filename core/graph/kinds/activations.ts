@@ -206,8 +206,8 @@ export const linear = elementwise({
   description: 'The identity g(z) = z: a linear output unit, e.g. the mean of a Gaussian for regression.',
   params: {},
   forward: (_ctx, x) => x,
-  // No reader: the importer leaves an ONNX Identity out (no node), as it does the identities
-  // that Dropout and DropConnect export as.
+  // No reader: the importer leaves every ONNX Identity out (no node), as DropConnect and
+  // Gaussian noise export as one too; a Linear node adds nothing at inference.
   onnx: onnxUnary('Identity'),
   torch: torchBuiltin('nn.Identity()'),
   ...kerasActivation('linear'),
