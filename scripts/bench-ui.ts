@@ -5,7 +5,8 @@
  *  2. drag a node in it: frames per second and p95 frame time;
  *  3. train the MNIST MLP in the app (WASM) while measuring the UI thread's frame times;
  *  4. compare the app's training throughput with the same worker started directly in the
- *     same browser (no UI drawing it), and with the trainer in Node (`gradflow bench`).
+ *     same browser (no UI drawing it), two windows of each taken in turn, and with the
+ *     trainer in Node (`gradflow bench`); the thread counts of both are printed.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -66,55 +67,72 @@ try {
   const f = frames.slice(2);
   console.log(`drag in the 300-node graph: ${(1000 / (f.reduce((a, b) => a + b, 0) / f.length)).toFixed(0)} fps mean, p95 frame ${pct(f, 0.95).toFixed(1)} ms (${f.length} frames over ${dragMs} ms of mouse moves)`);
 
-  // 3. Train MNIST in the app on WASM and watch the UI thread.
-  await page.reload();
-  await page.getByRole('button', { name: 'Examples' }).click();
-  await page.getByRole('button', { name: /Open example MNIST MLP$/ }).click();
-  await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await page.waitForFunction('(window.__gradflow.run.getState().progress?.step ?? 0) > 20', null, { timeout: 120_000 });
-  await page.evaluate(RECORD_FRAMES);
-  const s0 = (await page.evaluate('window.__gradflow.run.getState().progress')) as { step: number };
-  const ts0 = Date.now();
-  await page.waitForTimeout(10_000); // a measurement window, not a wait for the UI
-  const s1 = (await page.evaluate('window.__gradflow.run.getState().progress')) as { step: number };
-  const secs = (Date.now() - ts0) / 1000;
-  const tf = (await page.evaluate(STOP_FRAMES)) as number[];
-  const ft = tf.slice(2);
-  const appRate = ((s1.step - s0.step) * 128) / secs;
-  console.log(`UI while MNIST trains (wasm): ${(1000 / (ft.reduce((a, b) => a + b, 0) / ft.length)).toFixed(0)} fps mean, p95 frame ${pct(ft, 0.95).toFixed(1)} ms`);
-  console.log(`training throughput in the app: ${appRate.toFixed(0)} samples/s`);
-  await page.getByRole('button', { name: 'Stop', exact: true }).click();
-
-  // 4. The same worker and trainer in the same browser, started directly: no UI drawing it.
+  // 3. Train MNIST in the app on WASM and watch the UI thread; 4. the same worker and trainer
+  // in the same browser, started directly: no UI drawing it. Two windows of each, taken in
+  // turn (app, bare, app, bare), so that a drift in the machine's speed affects both alike.
   const assets = readdirSync('dist/renderer/assets');
   const find = (re: RegExp) => `/assets/${assets.find((f) => re.test(f))}`;
   const doc = JSON.parse(readFileSync('examples/mnist-mlp.nngraph', 'utf8')) as { nodes: unknown[]; edges: unknown[] };
-  await page.reload();
-  const bare = (await page.evaluate(`new Promise((resolve) => {
-    const w = new Worker(${JSON.stringify(find(/^worker-.*\.js$/))}, { type: 'module' });
-    let first = null;
-    w.onmessage = (e) => {
-      const m = e.data;
-      if (m.type !== 'event' || m.event.type !== 'progress') return;
-      const p = m.event.progress;
-      if (p.step < 20) return;
-      if (!first) first = { step: p.step, t: performance.now() };
-      else if (performance.now() - first.t > 10000) {
-        w.postMessage({ type: 'stop' });
-        resolve(((p.step - first.step) * 128) / ((performance.now() - first.t) / 1000));
-      }
-    };
-    w.postMessage({ type: 'start', backend: 'wasm', intervalMs: 200, weights: null,
-      doc: ${JSON.stringify({ nodes: doc.nodes, edges: doc.edges })},
-      mnistUrl: new URL('mnist-10k.bin', location.href).href,
-      wasmUrls: {
-        'tfjs-backend-wasm.wasm': new URL(${JSON.stringify(find(/^tfjs-backend-wasm-[^st].*\.wasm$/))}, location.href).href,
-        'tfjs-backend-wasm-simd.wasm': new URL(${JSON.stringify(find(/^tfjs-backend-wasm-simd-.*\.wasm$/))}, location.href).href,
-        'tfjs-backend-wasm-threaded-simd.wasm': new URL(${JSON.stringify(find(/^tfjs-backend-wasm-threaded-simd-.*\.wasm$/))}, location.href).href,
-      } });
-  })`)) as number;
-  console.log(`same worker started directly in the same browser, no UI drawing it (wasm, instrumentation at 5 Hz): ${bare.toFixed(0)} samples/s; app / no-UI = ${(appRate / bare).toFixed(2)}`);
+  const WINDOW_MS = 10_000;
+  const inApp = async (): Promise<{ rate: number; fps: number; p95: number; threads: number | null }> => {
+    await page.reload();
+    await page.getByRole('button', { name: 'Examples' }).click();
+    await page.getByRole('button', { name: /Open example MNIST MLP$/ }).click();
+    await page.getByLabel('Backend', { exact: true }).selectOption('wasm');
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    await page.waitForFunction('(window.__gradflow.run.getState().progress?.step ?? 0) > 20', null, { timeout: 120_000 });
+    await page.evaluate(RECORD_FRAMES);
+    const s0 = (await page.evaluate('window.__gradflow.run.getState().progress')) as { step: number };
+    const ts0 = Date.now();
+    await page.waitForTimeout(WINDOW_MS); // a measurement window, not a wait for the UI
+    const s1 = (await page.evaluate('window.__gradflow.run.getState().progress')) as { step: number };
+    const secs = (Date.now() - ts0) / 1000;
+    const ft = ((await page.evaluate(STOP_FRAMES)) as number[]).slice(2);
+    const threads = (await page.evaluate('window.__gradflow.run.getState().threads')) as number | null;
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    return { rate: ((s1.step - s0.step) * 128) / secs, fps: 1000 / (ft.reduce((a, b) => a + b, 0) / ft.length), p95: pct(ft, 0.95), threads };
+  };
+  const bareWorker = async (): Promise<{ rate: number; threads: number | null }> => {
+    await page.reload();
+    return (await page.evaluate(`new Promise((resolve) => {
+      const w = new Worker(${JSON.stringify(find(/^worker-.*\.js$/))}, { type: 'module' });
+      let first = null;
+      let threads = null;
+      w.onmessage = (e) => {
+        const m = e.data;
+        if (m.type === 'started') threads = m.threads;
+        if (m.type !== 'event' || m.event.type !== 'progress') return;
+        const p = m.event.progress;
+        if (p.step < 20) return;
+        if (!first) first = { step: p.step, t: performance.now() };
+        else if (performance.now() - first.t > ${WINDOW_MS}) {
+          w.postMessage({ type: 'stop' });
+          resolve({ rate: ((p.step - first.step) * 128) / ((performance.now() - first.t) / 1000), threads });
+        }
+      };
+      w.postMessage({ type: 'start', backend: 'wasm', intervalMs: 200, weights: null,
+        doc: ${JSON.stringify({ nodes: doc.nodes, edges: doc.edges })},
+        mnistUrl: new URL('mnist-10k.bin', location.href).href,
+        wasmUrls: {
+          'tfjs-backend-wasm.wasm': new URL(${JSON.stringify(find(/^tfjs-backend-wasm-[^st].*\.wasm$/))}, location.href).href,
+          'tfjs-backend-wasm-simd.wasm': new URL(${JSON.stringify(find(/^tfjs-backend-wasm-simd-.*\.wasm$/))}, location.href).href,
+          'tfjs-backend-wasm-threaded-simd.wasm': new URL(${JSON.stringify(find(/^tfjs-backend-wasm-threaded-simd-.*\.wasm$/))}, location.href).href,
+        } });
+    })`)) as { rate: number; threads: number | null };
+  };
+  const apps: Awaited<ReturnType<typeof inApp>>[] = [];
+  const bares: Awaited<ReturnType<typeof bareWorker>>[] = [];
+  for (let round = 0; round < 2; round++) {
+    apps.push(await inApp());
+    bares.push(await bareWorker());
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const appRate = mean(apps.map((a) => a.rate));
+  const bare = mean(bares.map((b) => b.rate));
+  const threadsText = (t: number | null) => (t === null ? 'threads unknown' : `${t} thread${t === 1 ? '' : 's'}`);
+  console.log(`UI while MNIST trains (wasm, ${threadsText(apps[0]!.threads)}): ${apps.map((a) => `${a.fps.toFixed(0)} fps mean, p95 frame ${a.p95.toFixed(1)} ms`).join('; ')}`);
+  console.log(`training throughput in the app: ${apps.map((a) => a.rate.toFixed(0)).join(', ')} samples/s (mean ${appRate.toFixed(0)})`);
+  console.log(`same worker started directly in the same browser, no UI drawing it (wasm, ${threadsText(bares[0]!.threads)}, instrumentation at 5 Hz): ${bares.map((b) => b.rate.toFixed(0)).join(', ')} samples/s (mean ${bare.toFixed(0)}); app / no-UI = ${(appRate / bare).toFixed(2)}`);
   await browser.close();
   browser.close = async () => {};
   let out = '';
