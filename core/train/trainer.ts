@@ -22,6 +22,7 @@ import { sampleSplit, uploadSplit, type Batch, type DeviceSplit } from './device
 import { EarlyStopper } from './early-stopping.ts';
 import { evaluateSums, evaluationChunks, evaluationRows, nodeOutputs, type GivenOutputs } from './evaluate.ts';
 import { kernelFault, locateNonFinite, nonFiniteFault, type Fault } from './faults.ts';
+import { InstrumentBudget } from './instrument-budget.ts';
 import { DEFAULT_BINS, unpackInstrumentation, type Instrumentation, type InstrumentLayout } from './instrument.ts';
 import { createOptimizer, type Optimizer } from './optimizers.ts';
 import { RunLog } from './run-log.ts';
@@ -48,8 +49,10 @@ export interface TrainerOptions extends DataResources {
    */
   instrumentEvery?: number;
   /**
-   * Instead of counting steps, measure and read back at most this often (ms): the app uses
-   * it to update the canvas at a steady 5–10 Hz whatever the speed of the backend.
+   * Instead of counting steps, read back at most this often (ms), and instrument those
+   * steps as often as keeps instrumentation within 5 % of the time (instrument-budget.ts):
+   * the app uses it to update the canvas at a steady 5–10 Hz whatever the speed of the
+   * backend, and the edges as often as that budget allows.
    */
   intervalMs?: number;
   /** Compute edge gradients, norms and histograms (off: losses only). */
@@ -124,6 +127,8 @@ export class Trainer {
   private readonly instrumentEvery: number;
   private readonly intervalMs: number | null;
   private lastRead = 0;
+  /** Keeps a time-paced run's instrumentation within 5 % of its time (instrument-budget.ts). */
+  private readonly budget = new InstrumentBudget();
   private readonly maxSteps: number;
   /** Rows per forward pass when a whole set is evaluated (evaluationRows). */
   private readonly evalRows: number;
@@ -327,8 +332,11 @@ export class Trainer {
   private async trainOneBatch(): Promise<Fault | null> {
     const tf = this.tf;
     const batch = this.nextBatch();
-    const due = this.intervalMs !== null ? now() - this.lastRead >= this.intervalMs : null;
-    const instrumentNow = this.instrumentOn && (due ?? (this.globalStep + 1) % this.instrumentEvery === 0);
+    const started = now();
+    const due = this.intervalMs !== null ? started - this.lastRead >= this.intervalMs : null;
+    // Paced by steps (the command line): every instrumentEvery-th step, reproducibly. Paced by
+    // time (the app): a due step, as often as the instrumentation budget allows.
+    const instrumentNow = this.instrumentOn && (due === null ? (this.globalStep + 1) % this.instrumentEvery === 0 : due && this.budget.allows(started));
     const lr = this.learningRate;
     let stepResult!: StepResult;
     // Everything the step returns is tf.keep()-ed; the rest of its tensors go with the tidy.
@@ -350,8 +358,14 @@ export class Trainer {
     const epochEnds = this.batchInEpoch === 0;
     if (stepResult.instrumentation || (due ?? this.globalStep % this.readEvery === 0) || epochEnds || this.paused || this.stepsAllowed > 0) {
       this.lastRead = now();
+      const instrumented = stepResult.instrumentation !== undefined;
       const fault = await this.flushLosses(stepResult.instrumentation ?? null);
       if (fault) return fault;
+      if (due !== null) {
+        const ms = now() - started;
+        if (instrumented) this.budget.instrumented(started, ms);
+        else this.budget.plain(ms);
+      }
       this.emitProgress();
       await yieldToEventLoop();
     }

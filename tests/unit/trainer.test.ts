@@ -801,6 +801,19 @@ describe('instrumentation', () => {
     trainer.dispose();
   });
 
+  it('paced by time, the first read-back step is instrumented and the next one is left plain to measure the instrumentation budget', async () => {
+    const log = eventLog();
+    // intervalMs 0: every step is due for a read-back.
+    const { trainer, run } = await train(example('xor'), { epochs: 1, intervalMs: 0, onEvent: log.onEvent });
+    expect(run.status).toBe('completed');
+    const steps = log.of('instrumentation').map((e) => e.data.step);
+    expect(steps[0]).toBe(1);
+    expect(steps).not.toContain(2);
+    expect(steps.length).toBeLessThan(10);
+    for (const s of steps) expect(log.of('instrumentation').find((e) => e.data.step === s)!.data.loss).toBe(run.stepLoss[s - 1]);
+    trainer.dispose();
+  });
+
   it('another bin count, and none at all with instrument: false (losses and epochs still come)', async () => {
     const a = eventLog();
     const t1 = await train(example('xor'), { epochs: 1, readEvery: 2, instrumentEvery: 2, bins: 12, onEvent: a.onEvent });
