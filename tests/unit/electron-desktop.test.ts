@@ -29,6 +29,11 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 const settle = async () => {
   for (let i = 0; i < 20; i++) await tick();
 };
+/**
+ * Wait for an assertion that depends on real file reads to hold (polled, not a fixed pause):
+ * on a loaded machine a read can take longer than a few turns of the event loop.
+ */
+const eventually = (assertion: () => void) => vi.waitFor(assertion, { timeout: 10_000, interval: 5 });
 
 class FakeWindow implements AppWindow {
   sent: [string, unknown][] = [];
@@ -158,9 +163,8 @@ describe('starting', () => {
   it('tells the user when a launch file cannot be opened, and still starts', async () => {
     const t = setup();
     await t.desktop.start([join(dir, 'missing.nngraph')]);
-    await settle();
+    await eventually(() => expect(t.messages[0]).toMatchObject({ type: 'error', message: 'Could not open missing.nngraph' }));
     expect(t.windows).toHaveLength(1);
-    expect(t.messages[0]).toMatchObject({ type: 'error', message: 'Could not open missing.nngraph' });
     expect(t.messages[0]!.detail).toContain('does not exist');
   });
 
@@ -169,9 +173,8 @@ describe('starting', () => {
     const b = await graphFile('b.nngraph');
     const t = setup();
     await t.desktop.start([a, b]);
-    await settle();
+    await eventually(() => expect(t.messages[0]?.detail).toContain('b.nngraph'));
     expect(t.desktop.takePendingFiles(t.win().webContentsId).map((f) => f.name)).toEqual(['a.nngraph']);
-    expect(t.messages[0]!.detail).toContain('b.nngraph');
   });
 
   it('keeps files the OS sends before the app is ready (macOS open-file)', async () => {
@@ -214,9 +217,8 @@ describe('files from outside while running', () => {
     const id = t.win().webContentsId;
     t.desktop.takePendingFiles(id);
     await t.desktop.openDropped(id, ['/home/ada/photo.png', file]);
-    await settle();
-    expect(t.win().files().map((f) => f.path)).toEqual([file]);
-    expect(t.messages[0]).toMatchObject({ type: 'warning', message: 'Gradflow opens .nngraph graph files' });
+    await eventually(() => expect(t.win().files().map((f) => f.path)).toEqual([file]));
+    await eventually(() => expect(t.messages[0]).toMatchObject({ type: 'warning', message: 'Gradflow opens .nngraph graph files' }));
     expect(t.messages[0]!.detail).toContain('photo.png');
   });
 
@@ -316,12 +318,10 @@ describe('recent files', () => {
     await t.desktop.start([a]);
     t.desktop.takePendingFiles(t.win().webContentsId);
     t.click('recent.open:0');
-    await settle();
-    expect(t.win().files().map((f) => f.path)).toEqual([a]);
+    await eventually(() => expect(t.win().files().map((f) => f.path)).toEqual([a]));
     t.click('recent.clear');
-    await settle();
+    await eventually(() => expect(t.recentStore.value).toEqual({ version: 1, files: [] }));
     expect(t.desktop.recentFiles()).toEqual([]);
-    expect(t.recentStore.value).toEqual({ version: 1, files: [] });
   });
 });
 
@@ -500,8 +500,7 @@ describe('menu actions', () => {
     t.win().close();
     t.apis.dialog.showOpenDialog.mockResolvedValueOnce({ canceled: false, filePaths: [file] });
     t.click('open');
-    await settle();
-    expect(t.windows).toHaveLength(3);
+    await eventually(() => expect(t.windows).toHaveLength(3));
     expect(t.desktop.takePendingFiles(t.win().webContentsId).map((f) => f.path)).toEqual([file]);
   });
 
