@@ -9,6 +9,7 @@ import type { GraphDocument } from '../graph/document.ts';
 import { formatBytes, formatCount, pruningSavings, type Savings } from '../graph/savings.ts';
 import { echo, jsonTerminalSafe, terminalSafe } from '../graph/text.ts';
 import { loadGraph, MAX_FILE_BYTES } from '../io/load.ts';
+import { readFailure } from './files.ts';
 import { UsageError, type Io } from './main.ts';
 
 const HELP = `Usage: gradflow check FILE [--json]
@@ -27,9 +28,7 @@ export async function readGraphFile(path: string): Promise<{ ok: true; document:
     if (info.size > MAX_FILE_BYTES) return { ok: false, message: `${path}: the file is too large (${Math.round(info.size / 2 ** 20)} MiB)` };
     bytes = await readFile(path);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    return { ok: false, message: `cannot read ${path}: ${why}` };
+    return { ok: false, message: readFailure(path, e) };
   }
   const result = loadGraph(bytes);
   if (!result.ok) return { ok: false, message: `${path}: ${result.error.message}` };

@@ -7,7 +7,8 @@ import { ExperimentCancelled, ExperimentControl, ExperimentError, parseSettings,
 import { EXPERIMENTS, experimentDef } from '../experiments/registry.ts';
 import { NotTrainableError } from '../train/trainer.ts';
 import { UsageError, type Io } from './main.ts';
-import { checkNodeBackend, dataResourcesFor, nodeTfOrReport, readTrainableGraph, writeAtomic } from './node-runtime.ts';
+import { checkNodeBackend, dataResourcesFor, nodeTfOrReport, readTrainableGraph } from './node-runtime.ts';
+import { writeAtomic } from './files.ts';
 
 const COMMON = `  --backend B        cpu, wasm or webgpu (default: wasm, falling back to cpu; webgpu
                      through Dawn's Node bindings, on the machine's GPU driver)

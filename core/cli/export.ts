@@ -6,6 +6,7 @@ import { exportModel, EXPORT_TARGETS, type ExportTarget } from '../io/export/ind
 import { documentWeights } from '../io/weights.ts';
 import { readGraphFile } from './check.ts';
 import { dataResourcesFor } from './node-runtime.ts';
+import { writeAtomic } from './files.ts';
 import { UsageError, type Io } from './main.ts';
 
 const HELP = `Usage: gradflow export FILE --to onnx|pytorch|tfjs [--out PATH]
@@ -61,7 +62,7 @@ export async function runExport(args: string[], io: Io): Promise<number> {
     return 1;
   }
   const out = values.out ?? defaultOut(path, to);
-  await writeAtomic(out, result.value, to === 'onnx');
+  await writeExport(out, result.value, to === 'onnx');
   for (const n of result.notes) io.out(`note: ${n}\n`);
   io.out(`wrote ${out} (${weights.trained ? `trained weights, step ${doc.weights?.step}` : 'initial weights: the graph is untrained'})\n`);
   return 0;
@@ -71,13 +72,9 @@ export async function runExport(args: string[], io: Io): Promise<number> {
  * Write a file, or a folder of files, under a temporary name and rename it into place, so
  * an interrupted export never leaves half a model behind.
  */
-async function writeAtomic(out: string, files: { path: string; bytes: Uint8Array }[], single: boolean): Promise<void> {
+async function writeExport(out: string, files: { path: string; bytes: Uint8Array }[], single: boolean): Promise<void> {
+  if (single) return writeAtomic(out, files[0]!.bytes);
   const tmp = `${out}.${process.pid}.tmp`;
-  if (single) {
-    await writeFile(tmp, files[0]!.bytes);
-    await rename(tmp, out);
-    return;
-  }
   await rm(tmp, { recursive: true, force: true });
   for (const f of files) {
     await mkdir(dirname(join(tmp, f.path)), { recursive: true });

@@ -1,10 +1,10 @@
 /** `gradflow import-weights FILE WEIGHTS.npz`: weights trained elsewhere back into the graph. */
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { APP_VERSION } from '../graph/document.ts';
 import { importWeightsNpz } from '../io/import/weights.ts';
 import { saveGraph } from '../io/save.ts';
 import { readGraphFile } from './check.ts';
+import { readUserFile, writeAtomic } from './files.ts';
 import { UsageError, type Io } from './main.ts';
 
 const HELP = `Usage: gradflow import-weights FILE WEIGHTS.npz [--out OUT.nngraph]
@@ -25,14 +25,12 @@ export async function runImportWeights(args: string[], io: Io): Promise<number> 
     io.err(`error: ${loaded.message}\n`);
     return 1;
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(weightsPath);
-  } catch (e) {
-    io.err(`error: cannot read ${weightsPath}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
+  const read = await readUserFile(weightsPath);
+  if (!read.ok) {
+    io.err(`error: ${read.message}\n`);
     return 1;
   }
-  const r = await importWeightsNpz(loaded.document, bytes, weightsPath);
+  const r = await importWeightsNpz(loaded.document, read.bytes, weightsPath);
   if (!r.ok) {
     io.err(`error: the weights in ${weightsPath} do not fit ${path}:\n`);
     for (const e of r.errors) io.err(`  - ${e}\n`);
@@ -41,9 +39,7 @@ export async function runImportWeights(args: string[], io: Io): Promise<number> 
   const doc = loaded.document;
   const out = values.out ?? path;
   const text = saveGraph({ ...doc, metadata: { ...doc.metadata, modified: new Date().toISOString(), appVersion: APP_VERSION }, weights: r.weights });
-  const tmp = `${out}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, out);
+  await writeAtomic(out, text);
   io.out(`wrote ${out} with the ${r.source} from ${weightsPath}\n`);
   return 0;
 }

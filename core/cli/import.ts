@@ -1,10 +1,11 @@
 /** `gradflow import MODEL.onnx|model.json [--out FILE.nngraph]`: another tool's model as an editable graph. */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { importOnnx } from '../io/import/onnx.ts';
 import { importTfjs } from '../io/import/tfjs.ts';
 import { saveGraph } from '../io/save.ts';
+import { readUserFile, writeAtomic } from './files.ts';
 import { UsageError, type Io } from './main.ts';
 
 const HELP = `Usage: gradflow import MODEL.onnx|model.json [--out FILE.nngraph]
@@ -25,13 +26,12 @@ export async function runImport(args: string[], io: Io): Promise<number> {
   const path = positionals[0]!;
   const tfjs = /\.json$/i.test(path);
   if (!tfjs && !/\.onnx$/i.test(path)) throw new UsageError(`import reads ONNX models (.onnx) and TensorFlow.js LayersModels (model.json), got '${basename(path)}'`);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    io.err(`error: cannot read ${path}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
+  const read = await readUserFile(path);
+  if (!read.ok) {
+    io.err(`error: ${read.message}\n`);
     return 1;
   }
+  const { bytes } = read;
   // A LayersModel is usually model.json in a folder named after the model.
   const stem = tfjs ? (basename(path, '.json') === 'model' ? basename(dirname(path)).replace(/-tfjs$/, '') || 'model' : basename(path, '.json')) : basename(path).replace(/\.onnx$/i, '');
   const r = tfjs
@@ -43,9 +43,7 @@ export async function runImport(args: string[], io: Io): Promise<number> {
     return 1;
   }
   const out = values.out ?? join(dirname(path), `${stem}.nngraph`);
-  const tmp = `${out}.${process.pid}.tmp`;
-  await writeFile(tmp, saveGraph(r.document));
-  await rename(tmp, out);
+  await writeAtomic(out, saveGraph(r.document));
   for (const n of r.notes) io.out(`note: ${n}\n`);
   io.out(`wrote ${out}: ${r.document.nodes.length} nodes from ${path}\n`);
   return 0;

@@ -1,5 +1,4 @@
 /** Node-side setup shared by `gradflow train`, `experiment` and `bench`: the graph, tf, its backend, MNIST. */
-import { rename, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { analyzeGraph } from '../graph/analyze.ts';
 import type { GraphDocument } from '../graph/document.ts';
@@ -134,11 +133,4 @@ export async function nodeTfOrReport(backend: string | undefined, io: Io, option
     }
     throw e;
   }
-}
-
-/** Write to a temporary file, then rename, so a crash never leaves a truncated file. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
 }

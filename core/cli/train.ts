@@ -7,7 +7,8 @@ import { masksFromBlock } from '../io/masks.ts';
 import { saveGraph } from '../io/save.ts';
 import { NotTrainableError, Trainer, type Progress, type TrainEvent } from '../train/trainer.ts';
 import { UsageError, type Io } from './main.ts';
-import { checkNodeBackend, dataResourcesFor, nodeTfOrReport, readTrainableGraph, threadsOption, writeAtomic } from './node-runtime.ts';
+import { checkNodeBackend, dataResourcesFor, nodeTfOrReport, readTrainableGraph, threadsOption } from './node-runtime.ts';
+import { writeAtomic } from './files.ts';
 
 const HELP = `Usage: gradflow train FILE [options]
 

@@ -6,7 +6,7 @@
  */
 import type { DatasetInfo } from '../data/types.ts';
 import { analyzeGraph, type Analysis } from '../graph/analyze.ts';
-import { kindDef } from '../graph/catalogue.ts';
+import { dropConnectRateOf, kindDef } from '../graph/catalogue.ts';
 import { displayName, type GraphDocument, type GraphEdge } from '../graph/document.ts';
 import type { AnyKindDef, AnyParams, FusableActivation, Shape, WeightSpec } from '../graph/types.ts';
 import type { ClipMode } from '../train/clip.ts';
@@ -155,10 +155,7 @@ export function compilePlan(doc: Pick<GraphDocument, 'nodes' | 'edges'>, analysi
     const def = kindDef(n.kind)!;
     if (def.role === 'dataset' || def.role === 'input') continue;
     const a = analysis.nodes[id]!;
-    const feeder = (incomingPort.get(id)?.in ?? [])[0];
-    const feederNode = feeder && byId.get(feeder.source);
-    const feederDef = feederNode && kindDef(feederNode.kind);
-    const dropConnect = feederNode && feederDef?.dropConnectRate && def.acceptsDropConnect ? feederDef.dropConnectRate(feederNode.params) : 0;
+    const feeder = incomingPort.get(id)?.in?.[0];
     nodes.push({
       id,
       kind: n.kind,
@@ -170,7 +167,7 @@ export function compilePlan(doc: Pick<GraphDocument, 'nodes' | 'edges'>, analysi
       inputShapes: a.inputs as Record<string, Shape[]>,
       outputShapes: a.outputs as Record<string, Shape>,
       weights: a.weights,
-      dropConnectRate: dropConnect,
+      dropConnectRate: dropConnectRateOf(def, feeder && byId.get(feeder.source)),
       onTargetPath: targetPath.has(id),
     });
   }

@@ -11,6 +11,7 @@ import * as normalization from './kinds/normalization.ts';
 import * as optimizers from './kinds/optimizers.ts';
 import * as regularization from './kinds/regularization.ts';
 import * as table from './kinds/table.ts';
+import type { GraphNode } from './document.ts';
 import { CATEGORIES, type AnyKindDef, type Category } from './types.ts';
 
 const ALL: AnyKindDef[] = [
@@ -80,3 +81,14 @@ if (TABLE_KINDS.length !== 1) throw new Error('node catalogue: exactly one data 
 
 /** The data kind an imported CSV/JSON table goes into (DataSourceDef.holdsImportedTable). */
 export const TABLE_KIND: AnyKindDef = TABLE_KINDS[0]!;
+
+/**
+ * The DropConnect rate masking a node's kernel: the rate of the node wired into its `in` port
+ * when that node is a DropConnect (its kind has `dropConnectRate`) and this kind accepts one;
+ * 0 otherwise (validation reports a DropConnect anywhere else). The compiler and the
+ * exporters both ask here, so training and an exported model mask the same kernels.
+ */
+export function dropConnectRateOf(def: AnyKindDef, feeder: GraphNode | undefined): number {
+  const feederDef = feeder && kindDef(feeder.kind);
+  return feeder && feederDef?.dropConnectRate && def.acceptsDropConnect ? feederDef.dropConnectRate(feeder.params) : 0;
+}

@@ -50,27 +50,23 @@ export function usesExplicitTransposes(tf: TF, macs: number): boolean {
   return EXPLICIT_TRANSPOSE_BACKENDS.has(tf.getBackend()) && macs >= EXPLICIT_TRANSPOSE_MIN_MACS;
 }
 
-/** a·bᵀ for a [m, n] and b [k, n], through the fast kernel on this backend. */
-function matMulBT(tf: TF, a: Tensor, b: Tensor): Tensor {
+/**
+ * The gradient's two products, aᵀ·b (`transposed` = 'a', for a [m, k] and b [m, n]) and a·bᵀ
+ * ('b', for a [m, n] and b [k, n]), through the fast kernel on this backend. Where the
+ * transposed kernel is slow, either the transposed operand is transposed explicitly, or the
+ * product is taken the other way round, (bᵀ·a)ᵀ or (b·aᵀ)ᵀ, which transposes the other operand
+ * and the result instead: whichever moves fewer elements.
+ */
+function matMulTransposed(tf: TF, a: Tensor, b: Tensor, transposed: 'a' | 'b'): Tensor {
   const a2 = a as tfTypes.Tensor2D;
   const b2 = b as tfTypes.Tensor2D;
-  const [m, n] = a2.shape;
-  const k = b2.shape[0];
-  if (!usesExplicitTransposes(tf, m * n * k)) return tf.matMul(a2, b2, false, true);
-  // Transpose whichever is cheaper: b itself ([k, n]), or a and the result ([m, n] + [m, k]).
-  if (k * n <= m * n + m * k) return tf.matMul(a2, tf.transpose(b2));
-  return tf.transpose(tf.matMul(b2, tf.transpose(a2)));
-}
-
-/** aᵀ·b for a [m, k] and b [m, n], through the fast kernel on this backend. */
-function matMulAT(tf: TF, a: Tensor, b: Tensor): Tensor {
-  const a2 = a as tfTypes.Tensor2D;
-  const b2 = b as tfTypes.Tensor2D;
-  const [m, k] = a2.shape;
-  const n = b2.shape[1];
-  if (!usesExplicitTransposes(tf, m * k * n)) return tf.matMul(a2, b2, true, false);
-  if (m * k <= m * n + k * n) return tf.matMul(tf.transpose(a2), b2);
-  return tf.transpose(tf.matMul(tf.transpose(b2), a2));
+  const ta = transposed === 'a';
+  const inner = a2.shape[ta ? 0 : 1];
+  const resultSize = a2.shape[ta ? 1 : 0] * b2.shape[ta ? 1 : 0];
+  if (!usesExplicitTransposes(tf, inner * resultSize)) return tf.matMul(a2, b2, ta, !ta);
+  const [operand, other] = ta ? [a2, b2] : [b2, a2];
+  if (operand.size <= other.size + resultSize) return ta ? tf.matMul(tf.transpose(a2), b2) : tf.matMul(a2, tf.transpose(b2));
+  return ta ? tf.transpose(tf.matMul(tf.transpose(b2), a2)) : tf.transpose(tf.matMul(b2, tf.transpose(a2)));
 }
 
 /**
@@ -97,8 +93,8 @@ export function matMulFast(tf: TF, a: Tensor, b: Tensor, o: MatMulOptions = {}):
   const backward = (dy: Tensor, x: Tensor, w: Tensor, y: Tensor): Tensor[] => {
     const dz = activation === 'relu' ? tf.mul(dy, tf.step(y)) : dy;
     const grads: Tensor[] = [];
-    if (gradA) grads.push(matMulBT(tf, dz, w));
-    grads.push(matMulAT(tf, x, dz));
+    if (gradA) grads.push(matMulTransposed(tf, dz, w, 'b'));
+    grads.push(matMulTransposed(tf, x, dz, 'a'));
     if (bias) grads.push(tf.sum(dz, 0));
     return grads;
   };

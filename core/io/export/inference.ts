@@ -4,27 +4,24 @@
  * there is no loss), in order, with their shapes and weights. Every exporter walks this.
  */
 import { analyzeGraph } from '../../graph/analyze.ts';
-import { kindDef } from '../../graph/catalogue.ts';
+import { dropConnectRateOf, kindDef } from '../../graph/catalogue.ts';
 import { displayName, type GraphDocument, type GraphNode } from '../../graph/document.ts';
-import type { AnyKindDef, AnyParams, Shape, WeightSpec } from '../../graph/types.ts';
+import type { PlanNode } from '../../compile/plan.ts';
+import type { AnyParams, Shape } from '../../graph/types.ts';
 
 export interface TensorRef {
   source: string;
   sourcePort: string;
 }
 
-export interface InferenceNode {
-  id: string;
-  kind: string;
-  def: AnyKindDef;
+/**
+ * A node of the model as the exporters see it: the compiler's node (kind, definition, shapes,
+ * weights, DropConnect rate) without what only training needs, named by its canvas label.
+ */
+export interface InferenceNode extends Pick<PlanNode, 'id' | 'kind' | 'def' | 'params' | 'inputShapes' | 'outputShapes' | 'weights' | 'dropConnectRate'> {
   /** The canvas label, or the id when the node has none. */
   label: string;
-  params: AnyParams;
   inputs: Record<string, TensorRef[]>;
-  inputShapes: Record<string, Shape[]>;
-  outputShapes: Record<string, Shape>;
-  weights: WeightSpec[];
-  dropConnectRate: number;
 }
 
 export interface InferenceGraph {
@@ -108,9 +105,6 @@ export function inferenceGraph(doc: Pick<GraphDocument, 'nodes' | 'edges' | 'met
     if (!def) continue; // reported as an issue above
     const ins = incoming.get(id) ?? {};
     const feeder = ins.in?.[0];
-    const feederNode = feeder && byId.get(feeder.source);
-    const feederDef = feederNode && kindDef(feederNode.kind);
-    const dropConnectRate = feederNode && feederDef?.dropConnectRate && def.acceptsDropConnect ? feederDef.dropConnectRate(feederNode.params) : 0;
     nodes.push({
       id,
       kind: n.kind,
@@ -121,7 +115,7 @@ export function inferenceGraph(doc: Pick<GraphDocument, 'nodes' | 'edges' | 'met
       inputShapes: a.inputs as Record<string, Shape[]>,
       outputShapes: a.outputs as Record<string, Shape>,
       weights: a.weights,
-      dropConnectRate,
+      dropConnectRate: dropConnectRateOf(def, feeder && byId.get(feeder.source)),
     });
   }
   if (needed.size > nodes.length + errors.length && !errors.length) errors.push('some nodes of the model are caught in a cycle');
