@@ -6,7 +6,7 @@
  * Built by scripts/build-electron.mjs into dist/electron/main.cjs (CommonJS, so every
  * listener below is in place before Electron emits its first event).
  */
-import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, screen, session, shell, type MenuItemConstructorOptions, type WebContents } from 'electron';
+import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, screen, session, shell, type MenuItemConstructorOptions } from 'electron';
 import { readFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { filesFromArgv } from './args.ts';
@@ -210,32 +210,15 @@ function createWindow(placement: WindowState, hooks: WindowHooks, windows: Map<n
     setDocumentEdited: (dirty) => {
       if (process.platform === 'darwin') win.setDocumentEdited(dirty);
     },
-    editText: (command) => runTextEdit(contents, command),
+    // Each text command is the webContents method of the same name (the IPC layer has checked
+    // that it is one of them).
+    editText: (command) => contents[command](),
     toggleFullScreen: () => win.setFullScreen(!win.isFullScreen()),
     toggleDevTools: () => {
       if (isDev) contents.toggleDevTools();
     },
     state: () => ({ bounds: win.getNormalBounds(), maximized: win.isMaximized(), fullScreen: win.isFullScreen() }),
   };
-}
-
-function runTextEdit(contents: WebContents, command: 'undo' | 'redo' | 'cut' | 'copy' | 'paste' | 'delete' | 'selectAll'): void {
-  switch (command) {
-    case 'undo':
-      return contents.undo();
-    case 'redo':
-      return contents.redo();
-    case 'cut':
-      return contents.cut();
-    case 'copy':
-      return contents.copy();
-    case 'paste':
-      return contents.paste();
-    case 'delete':
-      return contents.delete();
-    case 'selectAll':
-      return contents.selectAll();
-  }
 }
 
 /** Our plain-data menu as Electron's template: every item with an id calls the one router. */
