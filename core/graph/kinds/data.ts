@@ -15,6 +15,21 @@ export const batchSizeParam = int({
   max: 100_000,
 });
 
+/**
+ * A data kind's ports: no inputs; a batch's inputs on x and its targets on y. The names are
+ * the contract: analysis follows features from x and targets from y, and the exporters take
+ * the model's input from x.
+ */
+export function datasetPorts(help: { x: string; y: string }) {
+  return {
+    inputs: [],
+    outputs: [
+      { name: 'x', label: 'x', type: 'tensor' as const, help: help.x },
+      { name: 'y', label: 'y', type: 'tensor' as const, help: help.y },
+    ],
+  };
+}
+
 const usesClasses = (p: Record<string, unknown>) => p.source === 'spirals' || p.source === 'blobs';
 
 // Typed with the data module's params (the specs above type `source` as a plain string).
@@ -31,11 +46,7 @@ export const dataset = defineKind({
   role: 'dataset',
   description:
     'Training data: inputs on x and targets on y. Synthetic 2-D classification sets, a 1-D regression of f*(x), or 10,000 real MNIST digits; split into training and validation sets.',
-  inputs: [],
-  outputs: [
-    { name: 'x', label: 'x', type: 'tensor', help: 'Input features of a batch' },
-    { name: 'y', label: 'y', type: 'tensor', help: 'Targets of the same batch (one-hot classes, 0/1, or values)' },
-  ],
+  ...datasetPorts({ x: 'Input features of a batch', y: 'Targets of the same batch (one-hot classes, 0/1, or values)' }),
   params: {
     source: oneOf({
       label: 'Source',

@@ -13,7 +13,7 @@ import {
   type TableDatasetParams,
 } from '../../data/table.ts';
 import { int, names, num, oneOf, text } from '../params.ts';
-import { batchSizeParam } from './data.ts';
+import { batchSizeParam, datasetPorts } from './data.ts';
 import { defineKind, type DataSourceDef, type LocalIssue } from '../types.ts';
 import { error } from './util.ts';
 
@@ -36,11 +36,7 @@ export const tableDataset = defineKind({
   role: 'dataset',
   description:
     'Your own data from a CSV or JSON file: choose the feature columns (inputs x) and the label column (targets y). The table is stored in the graph file, so a shared file trains anywhere.',
-  inputs: [],
-  outputs: [
-    { name: 'x', label: 'x', type: 'tensor', help: 'The feature columns of a batch, normalized' },
-    { name: 'y', label: 'y', type: 'tensor', help: 'The labels of the same batch (one-hot classes, or values)' },
-  ],
+  ...datasetPorts({ x: 'The feature columns of a batch, normalized', y: 'The labels of the same batch (one-hot classes, or values)' }),
   // Order matters twice: the node shows its first three parameters, and the file writes
   // them in this order, so the (possibly large) data comes last.
   params: {
