@@ -9,6 +9,7 @@
 import { memo, useState } from 'react';
 import type { BatchNormArmData, BatchNormData } from '../../core/experiments/batchnorm.ts';
 import { formatNumber } from '../train/scale.ts';
+import { OptionSelect } from './choices.tsx';
 
 const W = 300;
 const H = 200;
@@ -144,13 +145,7 @@ export const BatchNormPlots = memo(function BatchNormPlots({ data }: { data: Bat
       <div className="view-options">
         <label>
           ICS of layer{' '}
-          <select aria-label="ICS layer" value={layer} onChange={(e) => setLayer(e.target.value)}>
-            {layers.map((l) => (
-              <option key={l} value={l}>
-                {l}
-              </option>
-            ))}
-          </select>
+          <OptionSelect label="ICS layer" value={layer} options={layers} onChange={setLayer} />
         </label>
         <label>
           <input type="checkbox" aria-label="Log scale" checked={logY} onChange={(e) => setLogY(e.target.checked)} /> Log scale

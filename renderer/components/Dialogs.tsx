@@ -1,6 +1,7 @@
 /** Modal dialogs: the examples gallery, and "save changes?" before discarding work. */
 import { useEffect, useRef, type ReactNode } from 'react';
 import { EXAMPLES } from '../examples.ts';
+import { ExampleList } from './ExampleList.tsx';
 
 function Modal({ label, children, onClose }: { label: string; children: ReactNode; onClose: () => void }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -20,16 +21,7 @@ export function ExamplesDialog({ onOpen, onClose }: { onOpen: (file: string, tex
   return (
     <Modal label="Examples" onClose={onClose}>
       <h2>Examples</h2>
-      <ul className="examples">
-        {EXAMPLES.map((ex) => (
-          <li key={ex.file}>
-            <button aria-label={`Open example ${ex.name}`} onClick={() => onOpen(ex.file, ex.text)}>
-              <strong>{ex.name}</strong>
-              <span>{ex.description}</span>
-            </button>
-          </li>
-        ))}
-      </ul>
+      <ExampleList examples={EXAMPLES} className="examples" action="Open example" onOpen={onOpen} />
       <div className="modal-actions">
         <button onClick={onClose}>Close</button>
       </div>

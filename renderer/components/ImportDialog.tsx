@@ -6,6 +6,7 @@
  */
 import { useMemo, useState } from 'react';
 import { NORMALIZATIONS, TABLE_TASKS, tableProblems, type TableImport } from '../../core/data/table.ts';
+import { OptionSelect } from './choices.tsx';
 
 export interface TableChoice {
   data: string;
@@ -71,33 +72,15 @@ export function ImportDialog({ imported, onCreate, onCancel }: { imported: Table
         </fieldset>
         <div className="field">
           <label htmlFor="import-label">Label (the targets y)</label>
-          <select id="import-label" aria-label="Label column" value={label} onChange={(e) => setLabel(e.target.value)}>
-            {table.columns.map((c) => (
-              <option key={c} value={c}>
-                {c}
-              </option>
-            ))}
-          </select>
+          <OptionSelect id="import-label" label="Label column" value={label} options={table.columns} onChange={setLabel} />
         </div>
         <div className="field">
           <label htmlFor="import-task">Task</label>
-          <select id="import-task" aria-label="Task" value={task} onChange={(e) => setTask(e.target.value as TableChoice['task'])}>
-            {TABLE_TASKS.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
+          <OptionSelect id="import-task" label="Task" value={task} options={TABLE_TASKS} onChange={setTask} />
         </div>
         <div className="field">
           <label htmlFor="import-norm">Normalisation (statistics of the training rows)</label>
-          <select id="import-norm" aria-label="Normalisation" value={normalization} onChange={(e) => setNormalization(e.target.value as TableChoice['normalization'])}>
-            {NORMALIZATIONS.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </select>
+          <OptionSelect id="import-norm" label="Normalisation" value={normalization} options={NORMALIZATIONS} onChange={setNormalization} />
         </div>
         <div className="field">
           <label htmlFor="import-val">Validation fraction</label>

@@ -8,6 +8,7 @@ import { checkParam, describeRange, type ParamSpec, type ParamSpecs, type ParamV
 import { shapeText } from '../nodes/view.ts';
 import { analysisOf, savingsOf } from '../store/editor.ts';
 import { MaskView, SavingsTable } from './Pruning.tsx';
+import { ChoiceParamInput } from './choices.tsx';
 import { useEditor, useEditorStore } from '../store/context.tsx';
 
 function ParamField({ nodeId, name, spec, value, params }: { nodeId: string; name: string; spec: ParamSpec; value: ParamValue; params: Record<string, ParamValue> }) {
@@ -60,18 +61,8 @@ function ParamField({ nodeId, name, spec, value, params }: { nodeId: string; nam
       ) : (
         <input id={id} aria-label={spec.label} value={chosen.join(', ')} readOnly />
       );
-  } else if (spec.type === 'boolean') {
-    input = <input id={id} type="checkbox" aria-label={spec.label} checked={value as boolean} onChange={(e) => commit(e.target.checked)} />;
-  } else if (spec.type === 'enum') {
-    input = (
-      <select id={id} aria-label={spec.label} value={value as string} onChange={(e) => commit(e.target.value)}>
-        {spec.options.map((o) => (
-          <option key={o} value={o}>
-            {spec.optionLabels?.[o] ?? o}
-          </option>
-        ))}
-      </select>
-    );
+  } else if (spec.type === 'boolean' || spec.type === 'enum') {
+    input = <ChoiceParamInput id={id} spec={spec} value={value} onChange={commit} />;
   } else {
     const tryCommit = () => {
       const v = parse(draft);

@@ -8,6 +8,7 @@ import { EXAMPLES } from '../examples.ts';
 import { mnistGuide } from '../guide.ts';
 import { useEditor } from '../store/context.tsx';
 import { useRun } from '../train/context.tsx';
+import { ExampleList } from './ExampleList.tsx';
 
 const FEATURED = ['mnist-mlp.nngraph', 'spirals-deep-mlp.nngraph', 'xor.nngraph'];
 
@@ -17,16 +18,7 @@ export function StartPanel({ onOpenExample, onGuide, onImportData }: { onOpenExa
   return (
     <section className="start-panel" aria-label="Start">
       <h2>Start a network</h2>
-      <ul className="start-examples">
-        {featured.map((ex) => (
-          <li key={ex.file}>
-            <button aria-label={`Load ${ex.name}`} title={ex.description} onClick={() => onOpenExample(ex.file, ex.text)}>
-              <strong>{ex.name}</strong>
-              <span>{ex.description}</span>
-            </button>
-          </li>
-        ))}
-      </ul>
+      <ExampleList examples={featured} className="start-examples" action="Load" tooltips onOpen={onOpenExample} />
       <div className="start-actions">
         <button onClick={() => commands.run('examples')}>More sample graphs…</button>
         <button className="primary" onClick={onGuide}>

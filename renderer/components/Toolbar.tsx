@@ -1,10 +1,17 @@
 /** The main toolbar: file and edit commands from the registry, theme, parameter count. */
 import type { ReactNode } from 'react';
 import { CommandButton } from '../commands.tsx';
+import { OptionSelect, type SelectOptions } from './choices.tsx';
 import { analysisOf, isDirty } from '../store/editor.ts';
 import { useEditor } from '../store/context.tsx';
 
 export type Theme = 'system' | 'light' | 'dark';
+
+const THEMES: SelectOptions<Theme> = [
+  { value: 'system', label: 'System' },
+  { value: 'light', label: 'Light' },
+  { value: 'dark', label: 'Dark' },
+];
 
 export function Toolbar({ theme, onTheme, onSaveWithWeights, onImportData, extra }: { theme: Theme; onTheme(t: Theme): void; onSaveWithWeights(): void; onImportData(): void; extra?: ReactNode }) {
   const fileName = useEditor((s) => s.fileName);
@@ -41,11 +48,7 @@ export function Toolbar({ theme, onTheme, onSaveWithWeights, onImportData, extra
       <span className="sep" />
       <label className="theme">
         Theme{' '}
-        <select aria-label="Theme" value={theme} onChange={(e) => onTheme(e.target.value as Theme)}>
-          <option value="system">System</option>
-          <option value="light">Light</option>
-          <option value="dark">Dark</option>
-        </select>
+        <OptionSelect label="Theme" value={theme} options={THEMES} onChange={onTheme} />
       </label>
       <span className="totals-inline" aria-label="Parameter count">
         {params.toLocaleString('en-US')} parameters

@@ -14,23 +14,14 @@ import { analysisOf } from '../store/editor.ts';
 import { useEditor, useEditorStore } from '../store/context.tsx';
 import { useRun, useTraining } from '../train/context.tsx';
 import { ResultView } from './views.tsx';
+import { ChoiceParamInput, OptionSelect } from '../components/choices.tsx';
 
 function SettingField({ id, spec, value, onChange, values }: { id: string; spec: ParamSpec; value: ParamValue; onChange: (v: ParamValue) => void; values: Record<string, ParamValue> }) {
   const [draft, setDraft] = useState(String(value));
   const [error, setError] = useState<string | null>(null);
   if (spec.visibleWhen && !spec.visibleWhen(values)) return null;
   let input;
-  if (spec.type === 'boolean') input = <input id={id} type="checkbox" aria-label={spec.label} checked={value as boolean} onChange={(e) => onChange(e.target.checked)} />;
-  else if (spec.type === 'enum')
-    input = (
-      <select id={id} aria-label={spec.label} value={value as string} onChange={(e) => onChange(e.target.value)}>
-        {spec.options.map((o) => (
-          <option key={o} value={o}>
-            {spec.optionLabels?.[o] ?? o}
-          </option>
-        ))}
-      </select>
-    );
+  if (spec.type === 'boolean' || spec.type === 'enum') input = <ChoiceParamInput id={id} spec={spec} value={value} onChange={onChange} />;
   else
     input = (
       <input
@@ -125,13 +116,7 @@ export function ExperimentsPanel() {
         <div className="exp-setup">
           <label>
             Experiment{' '}
-            <select aria-label="Experiment" value={name} onChange={(e) => setName(e.target.value)}>
-              {EXPERIMENTS.map((e) => (
-                <option key={e.name} value={e.name}>
-                  {e.title}
-                </option>
-              ))}
-            </select>
+            <OptionSelect label="Experiment" value={name} options={EXPERIMENTS.map((e) => ({ value: e.name, label: e.title }))} onChange={setName} />
           </label>
           <p className="muted">{def.summary}</p>
           <p className="muted">{weights ? `On the trained weights (step ${weights.step}).` : 'On the initial weights: train the graph first to look at a minimum.'}</p>

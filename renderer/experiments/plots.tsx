@@ -46,6 +46,26 @@ function scaledGrid(values: readonly (number | null)[], nx: number, ny: number, 
   return { grid, lo, hi, s: scaler(lo, hi, log) };
 }
 
+/** A grid plot's data: values on the grid xs × ys (row j is β = ys[j]), on a log scale or not. */
+interface GridPlotProps {
+  label: string;
+  xs: readonly number[];
+  ys: readonly number[];
+  values: readonly (number | null)[];
+  log: boolean;
+}
+
+/** The canvas of a grid plot: drawn from the scaled grid whenever the data or `deps` change, blank while no value is known. */
+function useGridCanvas({ xs, ys, values, log }: GridPlotProps, draw: (ctx: CanvasRenderingContext2D, w: number, h: number, scaled: NonNullable<ReturnType<typeof scaledGrid>>) => void, deps: unknown[]) {
+  return useCanvas(
+    (ctx, w, h) => {
+      const scaled = scaledGrid(values, xs.length, ys.length, log);
+      if (scaled) draw(ctx, w, h, scaled);
+    },
+    [xs, ys, values, log, ...deps],
+  );
+}
+
 /** One or more 1-D curves (loss against α), e.g. two minima side by side; dashed: accuracy on the right axis. */
 export function CurvePlot({ label, xs, series, log }: { label: string; xs: readonly number[]; series: { name: string; colour: string; loss: readonly (number | null)[]; accuracy?: readonly (number | null)[] | null }[]; log: boolean }) {
   const ref = useCanvas(
@@ -107,14 +127,13 @@ export function CurvePlot({ label, xs, series, log }: { label: string; xs: reado
 }
 
 /** A contour map of a grid: filled colours by value, contour lines, and θ* at (0, 0). */
-export function ContourPlot({ label, xs, ys, values, log, legend, path }: { label: string; xs: readonly number[]; ys: readonly number[]; values: readonly (number | null)[]; log: boolean; legend: string; path?: { x: readonly number[]; y: readonly number[] } }) {
+export function ContourPlot(props: GridPlotProps & { legend: string; path?: { x: readonly number[]; y: readonly number[] } }) {
+  const { label, xs, ys, log, legend, path } = props;
   const nx = xs.length;
   const ny = ys.length;
-  const ref = useCanvas(
-    (ctx, w, h) => {
-      const scaled = scaledGrid(values, nx, ny, log);
-      if (!scaled) return;
-      const { grid, lo, hi, s } = scaled;
+  const ref = useGridCanvas(
+    props,
+    (ctx, w, h, { grid, lo, hi, s }) => {
       const pad = { l: 30, r: 8, t: 8, b: 24 };
       const pw = w - pad.l - pad.r;
       const ph = h - pad.t - pad.b;
@@ -176,22 +195,21 @@ export function ContourPlot({ label, xs, ys, values, log, legend, path }: { labe
       ctx.fillText('β', 4, pad.t + ph / 2);
       ctx.fillText(`${legend} ${tickLabel(lo)}–${tickLabel(hi)}${log ? ' (log)' : ''}`, pad.l + 4, pad.t + 10);
     },
-    [xs, ys, values, log, legend, path],
+    [legend, path],
   );
   return <canvas ref={ref} className="plot" role="img" aria-label={label} style={{ width: W, height: H }} />;
 }
 
 /** A 3-D surface of a grid, rotated by dragging (or the arrow keys), drawn back to front. */
-export function SurfacePlot({ label, xs, ys, values, log }: { label: string; xs: readonly number[]; ys: readonly number[]; values: readonly (number | null)[]; log: boolean }) {
+export function SurfacePlot(props: GridPlotProps) {
+  const { label, xs, ys, log } = props;
   const [view, setView] = useState({ yaw: -0.7, pitch: 0.55 });
   const drag = useRef<{ x: number; y: number; yaw: number; pitch: number } | null>(null);
   const nx = xs.length;
   const ny = ys.length;
-  const ref = useCanvas(
-    (ctx, w, h) => {
-      const scaled = scaledGrid(values, nx, ny, log);
-      if (!scaled) return;
-      const { grid, s } = scaled;
+  const ref = useGridCanvas(
+    props,
+    (ctx, w, h, { grid, s }) => {
       const scale = Math.min(w, h) * 0.36;
       const pts: Projected[] = grid.map((v, k) => {
         const i = k % nx;
@@ -225,7 +243,7 @@ export function SurfacePlot({ label, xs, ys, values, log }: { label: string; xs:
       ctx.font = '10px sans-serif';
       ctx.fillText(`drag to rotate${log ? ' · log scale' : ''}`, 6, h - 6);
     },
-    [xs, ys, values, log, view],
+    [view],
   );
   return (
     <canvas

@@ -4,6 +4,7 @@ import type { JsonRecord } from '../../core/experiments/framework.ts';
 import type { LandscapeData } from '../../core/experiments/landscape.ts';
 import type { LotteryData } from '../../core/experiments/lottery.ts';
 import { LotteryPlots } from '../components/LotteryPlots.tsx';
+import { OptionSelect, type SelectOptions } from '../components/choices.tsx';
 import { BatchNormPlots } from '../components/BatchNormPlots.tsx';
 import type { BatchNormData } from '../../core/experiments/batchnorm.ts';
 import type { InterpolationData } from '../../core/experiments/interpolation.ts';
@@ -44,6 +45,12 @@ function LogCurveView({ children, ...curves }: Omit<ComponentProps<typeof CurveP
   return <LogScaleView plot={(log) => <CurvePlot {...curves} log={log} />}>{children}</LogScaleView>;
 }
 
+/** What a 2-D landscape's maps show: the loss, or the training accuracy where it was measured. */
+const LANDSCAPE_LAYERS: SelectOptions<'loss' | 'accuracy'> = [
+  { value: 'loss', label: 'loss' },
+  { value: 'accuracy', label: 'training accuracy' },
+];
+
 function LandscapeView({ data, title }: { data: LandscapeData; title: string }) {
   const [log, setLog] = useState(false);
   const [layer, setLayer] = useState<'loss' | 'accuracy'>('loss');
@@ -55,10 +62,7 @@ function LandscapeView({ data, title }: { data: LandscapeData; title: string }) 
         {data.dimensions === 2 && data.accuracy ? (
           <label>
             Layer{' '}
-            <select aria-label="Layer" value={layer} onChange={(e) => setLayer(e.target.value as 'loss' | 'accuracy')}>
-              <option value="loss">loss</option>
-              <option value="accuracy">training accuracy</option>
-            </select>
+            <OptionSelect label="Layer" value={layer} options={LANDSCAPE_LAYERS} onChange={setLayer} />
           </label>
         ) : null}
       </div>

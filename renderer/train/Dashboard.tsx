@@ -8,10 +8,11 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { RunRecord } from '../../core/graph/document.ts';
 import type { BoundaryView } from '../../core/train/views.ts';
+import { OptionSelect } from '../components/choices.tsx';
 import { useEditor } from '../store/context.tsx';
 import { useRun, useTraining } from './context.tsx';
 import type { DataPoints } from './protocol.ts';
-import { mergeRuns, type HistogramFrame } from './run.ts';
+import { mergeRuns, type HistogramFrame, type RunState } from './run.ts';
 import { formatNumber } from './scale.ts';
 
 const PALETTE = ['#3b6fe0', '#e0603b', '#2f855a', '#8e44ad', '#b7791f', '#0f8f8f', '#c92a2a', '#4a5568', '#d53f8c', '#718096'];
@@ -124,13 +125,7 @@ function Histograms() {
     <div className="histograms">
       <label>
         Layer{' '}
-        <select aria-label="Histogram layer" value={id ?? ''} onChange={(e) => setChosen(e.target.value)}>
-          {ids.map((i) => (
-            <option key={i} value={i}>
-              {i}
-            </option>
-          ))}
-        </select>
+        <OptionSelect label="Histogram layer" value={id ?? ''} options={ids} onChange={setChosen} />
       </label>
       <p className="hint">Weights of {id}, one row per measurement (newest at the bottom); darker means more weights in that bin.</p>
       {frames ? <HistoryCanvas frames={frames} /> : null}
@@ -317,6 +312,9 @@ function Runs() {
 type Tab = 'curves' | 'data' | 'histograms' | 'confusion' | 'digits' | 'runs';
 
 /** `actions`: buttons the shell puts at the end of the tab bar (e.g. enlarging the plots). */
+/** What the edges' histograms show (the run store's `histogramMode`). */
+const HISTOGRAM_MODES: readonly RunState['histogramMode'][] = ['weights', 'activations', 'gradients'];
+
 export function Dashboard({ actions }: { actions?: ReactNode } = {}) {
   const [tab, setTab] = useState<Tab>('curves');
   const views = useRun((s) => s.views);
@@ -344,11 +342,7 @@ export function Dashboard({ actions }: { actions?: ReactNode } = {}) {
           ))}
         <label className="hist-mode">
           Edge histograms{' '}
-          <select aria-label="Edge histograms" value={mode} onChange={(e) => training.setHistogramMode(e.target.value as typeof mode)}>
-            <option value="weights">weights</option>
-            <option value="activations">activations</option>
-            <option value="gradients">gradients</option>
-          </select>
+          <OptionSelect label="Edge histograms" value={mode} options={HISTOGRAM_MODES} onChange={(m) => training.setHistogramMode(m)} />
         </label>
         <span className="status" data-testid="run-status">
           {status}

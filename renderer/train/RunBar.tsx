@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import { kindDef } from '../../core/graph/catalogue.ts';
 import { analysisOf } from '../store/editor.ts';
+import { OptionSelect } from '../components/choices.tsx';
 import { useEditor, useEditorStore } from '../store/context.tsx';
 import { useRun, useTraining } from './context.tsx';
 import type { BackendPreference } from './protocol.ts';
@@ -51,13 +52,7 @@ export function RunBar({ onTrain }: { onTrain: () => void }) {
     <div className="runbar" role="toolbar" aria-label="Training">
       <label>
         Backend{' '}
-        <select aria-label="Backend" value={pref} disabled={live} onChange={(e) => client.setBackend(e.target.value as BackendPreference)}>
-          {BACKENDS.map((b) => (
-            <option key={b.value} value={b.value}>
-              {b.label}
-            </option>
-          ))}
-        </select>
+        <OptionSelect label="Backend" value={pref} disabled={live} options={BACKENDS} onChange={(p) => client.setBackend(p)} />
       </label>
       {!live ? (
         <button className="primary" onClick={onTrain} disabled={!canTrain} title={canTrain ? 'Train the network (continues from trained weights, if any)' : 'Fix the problems listed below to train'}>
