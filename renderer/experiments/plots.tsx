@@ -21,8 +21,9 @@ function useCanvas(draw: (ctx: CanvasRenderingContext2D, w: number, h: number) =
   return ref;
 }
 
+/** The page's text colour, resolved (the --text variable itself holds light-dark(), which a canvas cannot read). */
 function textColour(): string {
-  return getComputedStyle(document.documentElement).getPropertyValue('--text').trim() || '#1c2230';
+  return getComputedStyle(document.documentElement).color || '#1c2230';
 }
 
 /** An axis label: short (the plots are small), in exponent form far from 1. */
