@@ -4,10 +4,11 @@
  * context menus, the start panel and the desktop menu (through Platform.onCommand) all run
  * commands through it, so a command is defined once and its buttons agree on when it works.
  */
-import { createContext, useContext, useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import { COMMANDS, commandEnablement, commandForKey, shortcutText, type CommandInfo, type KeyStroke } from '../core/commands.ts';
 import type { MenuCommand } from '../core/platform.ts';
+import { requiredContext } from './required-context.ts';
 import { analysisOf } from './store/editor.ts';
 import { useEditor, useEditorStore } from './store/context.tsx';
 import { useRun } from './train/context.tsx';
@@ -92,17 +93,13 @@ export function useShortcuts(registry: CommandRegistry): void {
   }, [registry]);
 }
 
-const RegistryContext = createContext<CommandRegistry | null>(null);
+const registryContext = requiredContext<CommandRegistry>('useCommands', 'CommandsProvider');
 
 export function CommandsProvider({ registry, children }: { registry: CommandRegistry; children: ReactNode }) {
-  return <RegistryContext.Provider value={registry}>{children}</RegistryContext.Provider>;
+  return <registryContext.Provider value={registry}>{children}</registryContext.Provider>;
 }
 
-export function useCommands(): CommandRegistry {
-  const r = useContext(RegistryContext);
-  if (!r) throw new Error('useCommands outside CommandsProvider');
-  return r;
-}
+export const useCommands: () => CommandRegistry = registryContext.use;
 
 /** A toolbar button for a command: its label, tooltip with the shortcut, and enabled state from the registry. */
 export function CommandButton({ id, className }: { id: MenuCommand; className?: string }) {

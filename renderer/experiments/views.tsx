@@ -51,6 +51,23 @@ const LANDSCAPE_LAYERS: SelectOptions<'loss' | 'accuracy'> = [
   { value: 'accuracy', label: 'training accuracy' },
 ];
 
+/** A test error as a percentage with one decimal, or a dash where it was not measured. */
+const percentOrDash = (error: number | null) => (error === null ? '—' : `${(error * 100).toFixed(1)}%`);
+
+/** Contour maps of the loss side by side, each captioned with its label (a network's variants, the initializers). */
+function ContourMaps({ title, maps, log }: { title: string; maps: (Pick<ComponentProps<typeof ContourPlot>, 'xs' | 'ys' | 'values' | 'path'> & { label: string })[]; log: boolean }) {
+  return (
+    <div className="plots">
+      {maps.map(({ label, ...grid }) => (
+        <figure key={label} className="variant">
+          <figcaption>{label}</figcaption>
+          <ContourPlot label={`${title}: ${label}`} {...grid} log={log} legend="loss" />
+        </figure>
+      ))}
+    </div>
+  );
+}
+
 function LandscapeView({ data, title }: { data: LandscapeData; title: string }) {
   const [log, setLog] = useState(false);
   const [layer, setLayer] = useState<'loss' | 'accuracy'>('loss');
@@ -148,7 +165,7 @@ function SharpFlatView({ data }: { data: SharpFlatData }) {
               </td>
               <td style={{ textAlign: 'left' }}>{r.label}</td>
               <td>{r.lambdaMax.toPrecision(4)}</td>
-              <td>{r.testError === null ? '—' : `${(r.testError * 100).toFixed(1)}%`}</td>
+              <td>{percentOrDash(r.testError)}</td>
               <td>{r.valLoss === null ? '—' : r.valLoss.toFixed(4)}</td>
               <td>{r.steps}</td>
             </tr>
@@ -174,16 +191,7 @@ function SurfacesView({ data, title }: { data: SurfacesData; title: string }) {
   return (
     <LogScaleView
       initialLog
-      plot={(log) => (
-          <div className="plots">
-            {data.variants.map((v) => (
-              <figure key={v.label} className="variant">
-                <figcaption>{v.label}</figcaption>
-                <ContourPlot label={`${title}: ${v.label}`} xs={data.xs} ys={data.ys} values={v.loss} log={log} legend="loss" />
-              </figure>
-            ))}
-          </div>
-      )}
+      plot={(log) => <ContourMaps title={title} log={log} maps={data.variants.map((v) => ({ label: v.label, xs: data.xs, ys: data.ys, values: v.loss }))} />}
     >
       <table className="eigen" aria-label="Variants compared">
         <thead>
@@ -201,7 +209,7 @@ function SurfacesView({ data, title }: { data: SurfacesData; title: string }) {
             <tr key={v.label}>
               <td style={{ textAlign: 'left' }}>{v.label}</td>
               <td>{v.parameters.toLocaleString('en-US')}</td>
-              <td>{v.testError === null ? '—' : `${(v.testError * 100).toFixed(1)}%`}</td>
+              <td>{percentOrDash(v.testError)}</td>
               <td>{v.centerLoss.toPrecision(4)}</td>
               <td>{localMinima(v.loss, data.xs.length, data.ys.length)}</td>
               <td>{v.steps}</td>
@@ -219,16 +227,7 @@ function InitializationView({ data }: { data: InitializationData }) {
   return (
     <LogScaleView
       initialLog
-      plot={(log) => (
-          <div className="plots">
-            {data.runs.map((r) => (
-              <figure key={r.label} className="variant">
-                <figcaption>{r.label}</figcaption>
-                <ContourPlot label={`Initialization: ${r.label}`} xs={r.trajectory.xs} ys={r.trajectory.ys} values={r.trajectory.loss} log={log} legend="loss" path={r.trajectory.path} />
-              </figure>
-            ))}
-          </div>
-      )}
+      plot={(log) => <ContourMaps title="Initialization" log={log} maps={data.runs.map((r) => ({ label: r.label, xs: r.trajectory.xs, ys: r.trajectory.ys, values: r.trajectory.loss, path: r.trajectory.path }))} />}
     >
       <table className="eigen" aria-label="Initializers compared">
         <thead>
@@ -246,7 +245,7 @@ function InitializationView({ data }: { data: InitializationData }) {
               <td style={{ textAlign: 'left' }}>{r.label}</td>
               <td>{r.firstLoss === null ? '—' : r.firstLoss.toPrecision(4)}</td>
               <td>{r.trainLoss === null ? '—' : r.trainLoss.toPrecision(4)}</td>
-              <td>{r.testError === null ? '—' : `${(r.testError * 100).toFixed(1)}%`}</td>
+              <td>{percentOrDash(r.testError)}</td>
               <td>
                 {(r.trajectory.explained[0]! * 100).toFixed(0)}% + {(r.trajectory.explained[1]! * 100).toFixed(0)}%
               </td>

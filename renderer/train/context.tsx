@@ -1,18 +1,15 @@
-import { createContext, useContext, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import { useStore } from 'zustand';
+import { requiredContext } from '../required-context.ts';
 import type { RunState, TrainingClient } from './run.ts';
 
-const ClientContext = createContext<TrainingClient | null>(null);
+const clientContext = requiredContext<TrainingClient>('useTraining', 'RunProvider');
 
 export function RunProvider({ client, children }: { client: TrainingClient; children: ReactNode }) {
-  return <ClientContext.Provider value={client}>{children}</ClientContext.Provider>;
+  return <clientContext.Provider value={client}>{children}</clientContext.Provider>;
 }
 
-export function useTraining(): TrainingClient {
-  const c = useContext(ClientContext);
-  if (!c) throw new Error('useTraining outside RunProvider');
-  return c;
-}
+export const useTraining: () => TrainingClient = clientContext.use;
 
 /** Read the live run through a narrow selector. */
 export function useRun<T>(selector: (s: RunState) => T): T {
