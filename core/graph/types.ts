@@ -261,6 +261,14 @@ export interface NodeKindDef<S extends ParamSpecs = ParamSpecs> {
    * data loss).
    */
   penalty?(tf: TF, w: Tensor, params: ParamValues<S>): Tensor | null;
+  /**
+   * Penalty kinds: the same term in Python, for the exported project's train.py. The body of
+   * `def term(w, p)`: `w` is one penalized weight tensor, `p` the node's params (a dict of
+   * the same names), and it returns None where {@link penalty} returns null. Written from the
+   * same formula in the same float32 order, so the exported training follows Gradflow's. A
+   * penalty kind without it cannot be exported to PyTorch.
+   */
+  torchPenalty?: string;
   /** Optimizer kinds (role 'optimizer'): the update rule and its state (core/train/optimizers.ts runs it). */
   optimizer?: OptimizerRule;
   /** Data kinds (role 'dataset'): how the node builds its data. */
@@ -386,6 +394,33 @@ export interface OptimizerRule<H = Record<string, number>> {
   hyper: readonly string[];
   /** Called once per step; returns the update applied to every variable of that step. */
   step(s: OptimizerStep<H>): VariableUpdate;
+  /** The same rule in Python, for the exported project's train.py; a kind without it cannot be exported to PyTorch. */
+  torch?: TorchOptimizerRule;
+}
+
+/**
+ * An optimizer's update rule as Python (torch) code for the exported train.py, written from
+ * the same formula in the same float32 order as its {@link OptimizerRule.step}, so the
+ * exported training follows Gradflow's loss curve step by step. Both parts are Python
+ * statements at column 0 and run under `torch.no_grad()`; `torch`, `math` and `f32(x)` (a
+ * float32 scalar tensor) are in scope.
+ */
+export interface TorchOptimizerRule {
+  /**
+   * Once per step, before the parameters are updated (the part of `step` outside the
+   * returned update): per-step host-side scalars such as Adam's bias corrections, and the
+   * constants. It sees `h` (the hyper-parameters by name, as Python floats), `t` (the step
+   * count, 1 on the first update), `lr` (λ of this step as a float32 scalar tensor),
+   * `lr_value` (λ as a float) and `constant(x)` (a float32 scalar made once per value, as
+   * {@link OptimizerStep.constant}). Names it assigns are seen by {@link update}.
+   */
+  step?: string;
+  /**
+   * The update of one parameter, in place (`w.copy_(…)`, and each state slot's): `w` is the
+   * parameter, `g` its gradient, and each of the rule's {@link OptimizerRule.slots} is a
+   * tensor of `w`'s shape under its own name (they start at zero).
+   */
+  update: string;
 }
 
 /** Activations whose gradient TensorFlow.js can compute through a fused matMul. */

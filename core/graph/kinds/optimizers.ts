@@ -3,7 +3,7 @@
  * epochs. Each kind carries its rule and state slots; core/train/optimizers.ts runs them.
  */
 import { int, num, oneOf, type ParamSpecs } from '../params.ts';
-import { defineKind, type AnyKindDef, type OptimizerRule, type OptimizerStep, type ParamValues, type VariableUpdate } from '../types.ts';
+import { defineKind, type AnyKindDef, type OptimizerRule, type OptimizerStep, type ParamValues, type TorchOptimizerRule, type VariableUpdate } from '../types.ts';
 
 export const SCHEDULE_OPTIONS = ['constant', 'step', 'exponential', 'inverse-time', 'cosine'] as const;
 export const CLIP_OPTIONS = ['none', 'norm', 'value'] as const;
@@ -51,10 +51,14 @@ export const OPTIMIZER_HYPER = {
 /** The values of {@link OPTIMIZER_HYPER}: every hyper-parameter an update rule may read. */
 export type OptimizerHyperParams = ParamValues<typeof OPTIMIZER_HYPER>;
 
-/** A rule as a kind writes it: its hyper-parameters are typed from the params it adds. */
+/**
+ * A rule as a kind writes it: its hyper-parameters are typed from the params it adds. `torch`
+ * is the same rule in Python for the PyTorch export, written beside `step` from the same formula.
+ */
 interface Rule<E extends ParamSpecs> {
   slots: readonly string[];
   step(s: OptimizerStep<ParamValues<E>>): VariableUpdate;
+  torch?: TorchOptimizerRule;
 }
 
 /** An optimizer kind: its id stays a literal type, so the trainer's list of kinds is derived from these exports. */
@@ -67,6 +71,7 @@ function optimizer<K extends string, E extends ParamSpecs>(kind: K, title: strin
     hyper: Object.keys(extra).filter((k) => k in OPTIMIZER_HYPER),
     // The trainer passes the kind's own hyper-parameters, so the erased type is safe here.
     step: rule.step as OptimizerRule['step'],
+    ...(rule.torch ? { torch: rule.torch } : {}),
   };
   const def = defineKind({
     kind,
@@ -90,6 +95,14 @@ function optimizer<K extends string, E extends ParamSpecs>(kind: K, title: strin
 // mini-batch loss at the current weights, λ the learning rate of this step (from the
 // schedule). The denominators use the accumulator after this step's update (r_{t+1}), as in
 // the lecture's algorithm boxes.
+//
+// Each rule's `torch` is the same rule in Python for the exported train.py, the same ops in
+// the same order (each op rounds to float32 as TF.js's does), so the exported training
+// follows Gradflow's loss curve step by step (tests/unit/optimizer-python.test.ts compares
+// every kind's two forms; tests/unit/export-pytorch.test.ts whole runs).
+
+/** Python statements, one per argument. */
+const lines = (...statements: string[]) => statements.join('\n');
 
 export const sgd = optimizer('sgd', 'SGD', 'W ← W − λ g, with g the gradient averaged over the batch. Full-batch gradient descent, single-sample SGD and mini-batch SGD are the Dataset\'s batch size.', {}, {
   slots: [],
@@ -97,6 +110,7 @@ export const sgd = optimizer('sgd', 'SGD', 'W ← W − λ g, with g the gradien
     // W ← W − λ g
     w.assign(tf.sub(w, tf.mul(lr, g)));
   },
+  torch: { update: 'w.copy_(w - lr * g)' },
 });
 
 export const momentum = optimizer('momentum', 'Momentum', 'SGD with momentum: v ← αv + λg, W ← W − v. Accumulates a decaying average of past gradients and keeps moving along it.', {
@@ -111,6 +125,10 @@ export const momentum = optimizer('momentum', 'Momentum', 'SGD with momentum: v 
       v!.assign(vNew);
       w.assign(tf.sub(w, vNew));
     };
+  },
+  torch: {
+    step: 'alpha = constant(h["momentum"])',
+    update: lines('v.copy_(alpha * v + lr * g)', 'w.copy_(w - v)'),
   },
 });
 
@@ -135,6 +153,10 @@ export const nesterov = optimizer('nesterov', 'Nesterov', 'Nesterov momentum: th
       w.assign(tf.sub(w, tf.add(tf.mul(alpha, vNew), lg)));
     };
   },
+  torch: {
+    step: 'alpha = constant(h["momentum"])',
+    update: lines('lg = lr * g', 'v.copy_(alpha * v + lg)', 'w.copy_(w - (alpha * v + lg))'),
+  },
 });
 
 export const adagrad = optimizer('adagrad', 'AdaGrad', 'Per-parameter learning rates: r ← r + g⊙g, W ← W − λ/(δ + √r) ⊙ g. Large steps for rarely-changed parameters; the rate only ever shrinks.', {
@@ -149,6 +171,10 @@ export const adagrad = optimizer('adagrad', 'AdaGrad', 'Per-parameter learning r
       r!.assign(rNew);
       w.assign(tf.sub(w, tf.div(tf.mul(lr, g), tf.add(delta, tf.sqrt(rNew)))));
     };
+  },
+  torch: {
+    step: 'delta = constant(h["epsilon"])',
+    update: lines('r.copy_(r + g * g)', 'w.copy_(w - (lr * g) / (delta + torch.sqrt(r)))'),
   },
 });
 
@@ -165,6 +191,10 @@ export const rmsprop = optimizer('rmsprop', 'RMSProp', 'Like AdaGrad with an exp
       r!.assign(rNew);
       w.assign(tf.sub(w, tf.div(tf.mul(lr, g), tf.add(delta, tf.sqrt(rNew)))));
     };
+  },
+  torch: {
+    step: 'rho, one_minus_rho, delta = constant(h["rho"]), constant(1 - h["rho"]), constant(h["epsilon"])',
+    update: lines('r.copy_(rho * r + one_minus_rho * (g * g))', 'w.copy_(w - (lr * g) / (delta + torch.sqrt(r)))'),
   },
 });
 
@@ -196,5 +226,21 @@ export const adam = optimizer('adam', 'Adam', 'RMSProp with momentum and bias co
       r!.assign(rNew);
       w.assign(tf.sub(w, tf.div(tf.mul(adamStep, sNew), tf.add(adamDelta, tf.sqrt(rNew)))));
     };
+  },
+  torch: {
+    // The bias corrections folded into two host-side scalars per step, as above.
+    step: lines(
+      'c1 = 1 - math.pow(h["beta1"], t)',
+      'c2 = math.sqrt(1 - math.pow(h["beta2"], t))',
+      'adam_step = f32((lr_value * c2) / c1)',
+      'adam_delta = f32(h["epsilon"] * c2)',
+      'beta1, one_minus_beta1 = constant(h["beta1"]), constant(1 - h["beta1"])',
+      'beta2, one_minus_beta2 = constant(h["beta2"]), constant(1 - h["beta2"])',
+    ),
+    update: lines(
+      's.copy_(beta1 * s + one_minus_beta1 * g)',
+      'r.copy_(beta2 * r + one_minus_beta2 * (g * g))',
+      'w.copy_(w - (adam_step * s) / (adam_delta + torch.sqrt(r)))',
+    ),
   },
 });

@@ -144,9 +144,10 @@ const lossOut = [{ name: 'loss', label: 'loss', type: 'loss' as const }];
 
 /**
  * A penalty on the loss path: its term over every penalized weight matrix, scaled by α
- * (α = 0 adds no term, so the step has no extra op).
+ * (α = 0 adds no term, so the step has no extra op). `torchTerm` is the same term as a
+ * Python expression of `w` and `alpha`, for the exported train.py.
  */
-function penalty(kind: string, title: string, description: string, term: (tf: TF, w: Tensor, alpha: number) => Tensor) {
+function penalty(kind: string, title: string, description: string, term: (tf: TF, w: Tensor, alpha: number) => Tensor, torchTerm: string) {
   return defineKind({
     kind,
     title,
@@ -158,6 +159,7 @@ function penalty(kind: string, title: string, description: string, term: (tf: TF
     params: { alpha: num({ label: 'α', help: 'Strength of the penalty; 0 means none.', default: 1e-4, min: 0, max: 10, log: true }) },
     infer: () => ({ outputs: { loss: [] } }),
     penalty: (tf, w, { alpha }) => (alpha === 0 ? null : term(tf, w, alpha)),
+    torchPenalty: `alpha = p["alpha"]\nreturn None if alpha == 0 else ${torchTerm}`,
   });
 }
 
@@ -167,6 +169,7 @@ export const l2 = penalty(
   'Weight decay: adds (α/2) WᵀW over every weight matrix (not biases) to the loss, so the gradient gains αW. Wire it between the loss and the optimizer.',
   // (α/2) ΣW², whose gradient is αW.
   (tf, w, alpha) => tf.mul(tf.sum(tf.square(w)), alpha / 2),
+  'torch.square(w).sum() * (alpha / 2)',
 );
 
 export const l1 = penalty(
@@ -175,6 +178,7 @@ export const l1 = penalty(
   'Adds α‖W‖₁ over every weight matrix (not biases) to the loss; its gradient α·sign(W) drives weights to exactly zero.',
   // α Σ|W|, whose (sub)gradient is α·sign(W).
   (tf, w, alpha) => tf.mul(tf.sum(tf.abs(w)), alpha),
+  'torch.abs(w).sum() * alpha',
 );
 
 /** Target-path kinds pass the targets' shape through unchanged. */

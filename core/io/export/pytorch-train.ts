@@ -1,10 +1,132 @@
 /**
- * train.py of the exported PyTorch project. The optimizers, schedules, clipping, penalties
- * and early stopping are Gradflow's (core/train/): the same formulas in the same float32
- * order, so that a deterministic graph follows Gradflow's loss curve step by step. @CONFIG@
- * is replaced by the graph's settings (JSON).
+ * train.py of the exported PyTorch project. The schedules, clipping and early stopping are
+ * Gradflow's (core/train/), and the optimizer and penalties are the graph's kinds' own Python
+ * (their `optimizer.torch` and `torchPenalty`, written beside their TF.js rules in
+ * core/graph/kinds/): the same formulas in the same float32 order, so that a deterministic
+ * graph follows Gradflow's loss curve step by step.
  */
-export const TRAIN_PY = `#!/usr/bin/env python3
+import type { AnyKindDef, TorchOptimizerRule } from '../../graph/types.ts';
+
+/** Text made safe inside a Python triple-quoted string. */
+export const pyDocText = (text: string) => text.replace(/\\/g, '\\\\').replace(/"""/g, "'''");
+
+/** Each non-empty line of `text` prefixed with `by` (Python blocks put inside others). */
+export const indent = (text: string, by: string) => text.split('\n').map((l) => (l ? by + l : l)).join('\n');
+
+/** The float32 scalars train.py (and the kinds' Python) computes its constants with. */
+export const PY_SCALARS = `F32 = torch.float32
+
+
+def f32(v):
+    """A float32 scalar tensor: Gradflow computes its constants in float32 too."""
+    return torch.tensor(v, dtype=F32)
+`;
+
+/** The optimizer kind's rule in Python, or why it has none (a kind without a `torch` form). */
+function torchRule(def: AnyKindDef): TorchOptimizerRule {
+  const rule = def.optimizer?.torch;
+  if (!rule) throw new Error(`the ${def.title} kind has no PyTorch form`);
+  return rule;
+}
+
+/**
+ * `class GradflowOptimizer` for one optimizer kind: its state slots and its rule's Python
+ * ({@link TorchOptimizerRule}), run once per step with λ (which may change every step) and
+ * the step count. Needs `torch`, `math` and {@link PY_SCALARS} in scope.
+ * @throws Error naming the kind when it has no Python form.
+ */
+export function optimizerPy(def: AnyKindDef): string {
+  const rule = torchRule(def);
+  const slots = def.optimizer!.slots;
+  const tuple = slots.length === 1 ? `("${slots[0]}",)` : `(${slots.map((n) => `"${n}"`).join(', ')})`;
+  return `class GradflowOptimizer:
+    """${pyDocText(def.title)}, as Gradflow applies it (core/graph/kinds/optimizers.ts):
+    ${pyDocText(def.description)}
+
+    The kind's own rule, not torch.optim's variant: all state starts at zero, and every op
+    rounds to float32 in the same order as in Gradflow. λ may change every step (schedules,
+    a changed base rate)."""
+
+    SLOTS = ${tuple}
+
+    def __init__(self, params, hyper):
+        self.params = list(params)
+        self.h = hyper
+        self.state = [[torch.zeros_like(p) for _ in self.SLOTS] for p in self.params]
+        self.t = 0
+        self.constants = {}
+
+    def constant(self, x):
+        """A float32 scalar for a value that stays the same over the run (α, 1 − ρ, δ), made once."""
+        if x not in self.constants:
+            self.constants[x] = f32(x)
+        return self.constants[x]
+
+    @torch.no_grad()
+    def step(self, grads, lr):
+        self.t += 1
+        update = self.rule(self.h, self.t, f32(lr), lr, self.constant)
+        for w, g, state in zip(self.params, grads, self.state):
+            update(w, g, *state)
+
+    @staticmethod
+    def rule(h, t, lr, lr_value, constant):
+        """This step's update of one parameter, from the hyper-parameters h, the step count t and λ."""
+${rule.step ? `${indent(rule.step, '        ')}\n\n` : ''}        def update(${['w', 'g', ...slots].join(', ')}):
+${indent(rule.update, '            ')}
+
+        return update
+`;
+}
+
+/**
+ * `PENALTY_TERMS`: for each penalty kind, its term for one weight tensor from its
+ * `torchPenalty` (train.py's penalty() looks the config's kinds up in it).
+ * @throws Error naming a kind without a Python form.
+ */
+export function penaltyTermsPy(defs: readonly AnyKindDef[]): string {
+  const kinds = [...new Map(defs.map((d) => [d.kind, d])).values()];
+  const fn = (d: AnyKindDef) => `${d.kind.replace(/[^A-Za-z0-9_]/g, '_')}_term`;
+  const terms = kinds.map((d) => {
+    if (d.torchPenalty === undefined) throw new Error(`the ${d.title} kind has no PyTorch form`);
+    return `def ${fn(d)}(w, p):
+    """${pyDocText(d.title)} (core/graph/kinds/): its term for one penalized weight tensor w, None when zero."""
+${indent(d.torchPenalty, '    ')}
+`;
+  });
+  return [...terms, `PENALTY_TERMS = {${kinds.map((d) => `${JSON.stringify(d.kind)}: ${fn(d)}`).join(', ')}}`].join('\n\n');
+}
+
+/** What train.py is made from: the graph's name, its settings, and the kinds whose Python it runs. */
+export interface TrainPyParts {
+  name: string;
+  version: string;
+  /** The graph's settings (JSON), read by train.py as CONFIG. */
+  config: unknown;
+  /** The optimizer kind. */
+  optimizer: AnyKindDef;
+  /** The penalty kinds on the loss path (each kind once is enough). */
+  penalties: readonly AnyKindDef[];
+}
+
+/**
+ * train.py for one graph.
+ * @throws Error naming the optimizer or penalty kind that has no Python form (the exporter
+ *   checks that first and reports it by node).
+ */
+export function trainPy(o: TrainPyParts): string {
+  const parts: Record<string, () => string> = {
+    NAME: () => pyDocText(o.name),
+    VERSION: () => o.version,
+    CONFIG: () => JSON.stringify(o.config, null, 2),
+    OPTIMIZER: () => optimizerPy(o.optimizer).trimEnd(),
+    PENALTIES: () => penaltyTermsPy(o.penalties).trimEnd(),
+  };
+  // One pass, so text put in (a graph named "@CONFIG@") is never replaced again.
+  return TEMPLATE.replace(/@(NAME|VERSION|CONFIG|OPTIMIZER|PENALTIES)@/g, (_, key: string) => parts[key]!());
+}
+
+const TEMPLATE = `#!/usr/bin/env python3
 """Trains @NAME@ as Gradflow @VERSION@ does.
 
   python train.py [--evaluate] [--save trained.npz] [--epochs N] [--steps N] [--out run.json]
@@ -27,13 +149,7 @@ from model import GradflowModel
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = json.loads(r"""@CONFIG@""")
 
-F32 = torch.float32
-
-
-def f32(v):
-    """A float32 scalar tensor: Gradflow computes its constants in float32 too."""
-    return torch.tensor(v, dtype=F32)
-
+${PY_SCALARS}
 
 def learning_rate_at(step, base, total_steps):
     """Gradflow's schedules (core/train/schedule.ts), λ for optimizer step \`step\` (0-based)."""
@@ -53,65 +169,7 @@ def learning_rate_at(step, base, total_steps):
     raise ValueError("unknown schedule " + kind)
 
 
-class GradflowOptimizer:
-    """The course's update rules as Gradflow applies them (core/train/optimizers.ts), not
-    torch.optim's variants: all state starts at zero and denominators use the updated
-    accumulator; Nesterov is the look-ahead form; Adam's bias corrections are folded into
-    two scalars per step. λ may change every step (schedules, a changed base rate)."""
-
-    SLOTS = {"sgd": 0, "momentum": 1, "nesterov": 1, "adagrad": 1, "rmsprop": 1, "adam": 2}
-
-    def __init__(self, params, settings):
-        self.params = list(params)
-        self.s = settings
-        self.kind = settings["kind"]
-        self.state = [[torch.zeros_like(p) for _ in range(self.SLOTS[self.kind])] for p in self.params]
-        self.t = 0
-        self.alpha = f32(settings["momentum"])
-        self.rho = f32(settings["rho"])
-        self.one_minus_rho = f32(1 - settings["rho"])
-        self.beta1 = f32(settings["beta1"])
-        self.one_minus_beta1 = f32(1 - settings["beta1"])
-        self.beta2 = f32(settings["beta2"])
-        self.one_minus_beta2 = f32(1 - settings["beta2"])
-        self.delta = f32(settings["epsilon"])
-
-    @torch.no_grad()
-    def step(self, grads, lr):
-        self.t += 1
-        lam = f32(lr)
-        if self.kind == "adam":
-            c1 = 1 - math.pow(self.s["beta1"], self.t)
-            c2 = math.sqrt(1 - math.pow(self.s["beta2"], self.t))
-            adam_step = f32((lr * c2) / c1)
-            adam_delta = f32(self.s["epsilon"] * c2)
-        for w, g, state in zip(self.params, grads, self.state):
-            if self.kind == "sgd":
-                w.copy_(w - lam * g)
-            elif self.kind == "momentum":
-                v = state[0]
-                v.copy_(self.alpha * v + lam * g)
-                w.copy_(w - v)
-            elif self.kind == "nesterov":
-                v = state[0]
-                lg = lam * g
-                v.copy_(self.alpha * v + lg)
-                w.copy_(w - (self.alpha * v + lg))
-            elif self.kind == "adagrad":
-                r = state[0]
-                r.copy_(r + g * g)
-                w.copy_(w - (lam * g) / (self.delta + torch.sqrt(r)))
-            elif self.kind == "rmsprop":
-                r = state[0]
-                r.copy_(self.rho * r + self.one_minus_rho * (g * g))
-                w.copy_(w - (lam * g) / (self.delta + torch.sqrt(r)))
-            elif self.kind == "adam":
-                s, r = state
-                s.copy_(self.beta1 * s + self.one_minus_beta1 * g)
-                r.copy_(self.beta2 * r + self.one_minus_beta2 * (g * g))
-                w.copy_(w - (adam_step * s) / (adam_delta + torch.sqrt(r)))
-            else:
-                raise ValueError("unknown optimizer " + self.kind)
+@OPTIMIZER@
 
 
 def clip_gradients(grads):
@@ -129,19 +187,17 @@ def clip_gradients(grads):
     return [g * scale for g in grads]
 
 
+@PENALTIES@
+
+
 def penalty(named):
-    """L1 α‖W‖₁ and L2 (α/2)‖W‖² over the weight matrices (not biases), as Gradflow adds them."""
+    """The penalties' terms over the weight matrices (not biases), as Gradflow adds them."""
     total = None
     for p in CONFIG["penalties"]:
-        if p["alpha"] == 0:
+        term = PENALTY_TERMS[p["kind"]]
+        parts = [t for t in (term(named[n], p["params"]) for n in CONFIG["penalized"]) if t is not None]
+        if not parts:
             continue
-        terms = [named[n] for n in CONFIG["penalized"]]
-        if not terms:
-            continue
-        if p["kind"] == "l2":
-            parts = [torch.square(w).sum() * (p["alpha"] / 2) for w in terms]
-        else:
-            parts = [torch.abs(w).sum() * p["alpha"] for w in terms]
         s = parts[0]
         for q in parts[1:]:
             s = s + q

@@ -1,8 +1,8 @@
 /**
  * PyTorch project export: model.py (an nn.Module with one attribute per canvas node, each
- * written by its kind's `torch` hook), train.py (the graph's whole training with Gradflow's
- * update rules, schedule, clipping, penalties and early stopping; DistributedDataParallel
- * under torchrun), weights.npz (initial and trained weights, and the pruning masks that
+ * written by its kind's `torch` hook), train.py (the graph's whole training: its optimizer's
+ * and penalties' own Python from their kinds (`optimizer.torch`, `torchPenalty`), Gradflow's
+ * schedule, clipping and early stopping; DistributedDataParallel under torchrun), weights.npz (initial and trained weights, and the pruning masks that
  * train.py keeps pruned weights at 0 with), data.npz (the train and
  * validation arrays exactly as Gradflow made them, and the batch order of every epoch) and
  * a README. Pure PyTorch + NumPy, for torch 1.13 and 2.x.
@@ -12,7 +12,7 @@ import { epochBatches } from '../../data/dataset.ts';
 import { buildData } from '../../data/sources.ts';
 import type { Dataset } from '../../data/types.ts';
 import { kindDef } from '../../graph/catalogue.ts';
-import { APP_VERSION, type GraphDocument } from '../../graph/document.ts';
+import { APP_VERSION, displayName, type GraphDocument } from '../../graph/document.ts';
 import { torchImage } from '../../graph/kinds/util.ts';
 import type { AnyKindDef, OutputActivation, TorchModule } from '../../graph/types.ts';
 import { readStoredMask } from '../masks.ts';
@@ -21,7 +21,7 @@ import { initialWeights, runStreams, type NodeWeights } from '../weights.ts';
 import type { ExportFile, ExportOptions } from './index.ts';
 import { inferenceGraph, type InferenceGraph } from './inference.ts';
 import { unsupportedKinds, type ExportResult } from './onnx.ts';
-import { TRAIN_PY } from './pytorch-train.ts';
+import { indent, pyDocText, trainPy } from './pytorch-train.ts';
 
 // Attributes and methods of torch.nn.Module (1.13 and 2.x) and names model.py uses itself:
 // a node may not shadow them.
@@ -59,12 +59,23 @@ export function torchAttributes(doc: Pick<GraphDocument, 'nodes'>): Map<string, 
   return out;
 }
 
-const indent = (text: string, by: string) => text.split('\n').map((l) => (l ? by + l : l)).join('\n');
-
 function moduleOf(def: AnyKindDef, ctx: Parameters<NonNullable<AnyKindDef['torch']>>[0], classes: Map<string, string>): TorchModule {
   const m = def.torch!(ctx);
   for (const [name, src] of Object.entries(m.classes ?? {})) if (!classes.has(name)) classes.set(name, src);
   return m;
+}
+
+/**
+ * The optimizer and penalty nodes whose kinds have no Python form (an optimizer rule without
+ * `torch`, a penalty without `torchPenalty`), each named: train.py runs the kinds' own Python.
+ */
+function trainingWithoutPython(doc: GraphDocument, plan: Plan): string[] {
+  const optimizerDef = kindDef(plan.training.optimizer.kind)!;
+  const nodes = [
+    ...doc.nodes.filter((n) => n.kind === optimizerDef.kind && !optimizerDef.optimizer?.torch).map((n) => ({ def: optimizerDef, id: n.id })),
+    ...plan.training.penalties.filter((p) => p.def.torchPenalty === undefined).map((p) => ({ def: p.def, id: p.nodeId })),
+  ];
+  return nodes.map(({ def, id }) => `${def.title} ${displayName(doc.nodes.find((n) => n.id === id)!)} cannot be exported to PyTorch: the ${def.title} kind has no PyTorch form`);
 }
 
 /** model.py for the inference graph, the target path and the loss. */
@@ -120,7 +131,7 @@ ${[...classes.values()].join('\n\n\n')}
 
 
 class GradflowModel(nn.Module):
-    """${doc.metadata.description ? doc.metadata.description.replace(/"""/g, "'''").replace(/\\/g, '\\\\') : g.name}"""
+    """${doc.metadata.description ? pyDocText(doc.metadata.description) : g.name}"""
 
     #: Shape of one example (without the batch dimension) and the task.
     input_shape = ${JSON.stringify(g.input.shape).replace(/\[/g, '(').replace(/\]/g, g.input.shape.length === 1 ? ',)' : ')')}
@@ -208,7 +219,8 @@ function trainConfig(doc: GraphDocument, plan: Plan, attrs: Map<string, string>,
     optimizer: t.optimizer,
     schedule: t.schedule,
     clip: t.clip,
-    penalties: t.penalties.map((p) => ({ kind: p.kind, alpha: p.params.alpha as number })),
+    // Each penalty's kind (train.py's PENALTY_TERMS, from the kinds' torchPenalty) and its params.
+    penalties: t.penalties.map((p) => ({ kind: p.kind, params: p.params })),
     earlyStopping: t.earlyStopping ? { patience: t.earlyStopping.patience, minDelta: t.earlyStopping.minDelta, restoreBest: t.earlyStopping.restoreBest } : null,
     // In Gradflow's order: the optimizer's variables, and which of them L1/L2 count.
     trainable: trainable.map((w) => w.name),
@@ -257,7 +269,11 @@ epochs are shuffled with NumPy's generator.
 `;
 }
 
-/** Export the project's files, or every reason it cannot be. */
+/**
+ * Export the project's files, or every reason it cannot be: each node whose kind has no
+ * PyTorch form (a layer without `torch`, an optimizer without `optimizer.torch`, a penalty
+ * without `torchPenalty`) is named.
+ */
 export async function exportPytorch(doc: GraphDocument, o: ExportOptions): Promise<ExportResult<ExportFile[]>> {
   const inf = inferenceGraph(doc);
   if (!inf.ok) return inf;
@@ -266,7 +282,8 @@ export async function exportPytorch(doc: GraphDocument, o: ExportOptions): Promi
   const plan = compiled.plan;
   const attrs = torchAttributes(doc);
   const model = modelPy(doc, inf.graph, plan, attrs);
-  if ('errors' in model) return { ok: false, errors: model.errors };
+  const errors = [...('errors' in model ? model.errors : []), ...trainingWithoutPython(doc, plan)];
+  if ('errors' in model || errors.length) return { ok: false, errors };
   let ds: Dataset;
   try {
     ds = datasetOf(plan, o);
@@ -293,7 +310,7 @@ export async function exportPytorch(doc: GraphDocument, o: ExportOptions): Promi
   });
   const config = trainConfig(doc, plan, attrs, ds.train.n, o.trained);
   const enc = new TextEncoder();
-  const train = TRAIN_PY.replace('@NAME@', () => doc.metadata.name.replace(/"""/g, "'''").replace(/\\/g, '\\\\')).replace('@VERSION@', APP_VERSION).replace('@CONFIG@', () => JSON.stringify(config, null, 2));
+  const train = trainPy({ name: doc.metadata.name, version: APP_VERSION, config, optimizer: kindDef(plan.training.optimizer.kind)!, penalties: plan.training.penalties.map((p) => p.def) });
   const unusedRandom = plan.nodes.filter((n) => kindDef(n.kind)?.random?.(n.params) ?? false);
   const notes = unusedRandom.length
     ? [`${unusedRandom.map((n) => `${kindDef(n.kind)!.title} ${n.name}`).join(', ')} draw${unusedRandom.length === 1 ? 's' : ''} from PyTorch's generator, so its training curve follows Gradflow's in distribution, not step by step`]
