@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -205,10 +206,10 @@ describe.skipIf(!havePython())('the exported PyTorch project (Debian python3-tor
 
   it('torchrun with 2 processes (DistributedDataParallel, gloo) reaches the single-process accuracy within 1 point', () => {
     const doc = loadExample('spirals-deep-mlp.nngraph');
-    return writeProject(doc).then((dir) => {
+    return Promise.all([writeProject(doc), freePort()]).then(([dir, port]) => {
       const epochs = ['--epochs', '6'];
       python(['train.py', ...epochs, '--out', 'single.json'], { cwd: dir });
-      const r = spawnSync(PYTHON, ['-m', 'torch.distributed.run', ...torchrunFlags(), '--standalone', '--nproc_per_node=2', 'train.py', ...epochs, '--out', 'ddp.json', '--save', 'ddp.npz'], {
+      const r = spawnSync(PYTHON, ['-m', 'torch.distributed.run', ...torchrunFlags(), ...singleNodeRendezvous(port), '--nproc_per_node=2', 'train.py', ...epochs, '--out', 'ddp.json', '--save', 'ddp.npz'], {
         cwd: dir,
         encoding: 'utf8',
         timeout: 300_000,
@@ -252,6 +253,27 @@ with torch.no_grad():
     pred = model(torch.from_numpy(np.load("data.npz")["x_val"][:n]))
 np.savez("pred.npz", pred=pred.numpy().astype(np.float32))
 `;
+
+/**
+ * What `--standalone` does (a c10d rendezvous on this machine, one node), on a port of this
+ * run's own: torch 1.13's `--standalone` always takes 29400, so two checkouts running this
+ * test at once collided.
+ */
+function singleNodeRendezvous(port: number): string[] {
+  return ['--nnodes=1', '--rdzv_backend=c10d', `--rdzv_endpoint=127.0.0.1:${port}`, `--rdzv_id=gradflow-${process.pid}-${port}`];
+}
+
+/** A TCP port that is free now (the system picks it; closed again before torchrun binds it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 /**
  * Debian's torch 1.13 on Python 3.11 cannot parse torchrun's default `--redirects 0`
