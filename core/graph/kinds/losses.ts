@@ -1,5 +1,5 @@
 /** Cost functions. Both cross-entropies take scores (logits) and apply softmax/sigmoid themselves, for numerical stability. */
-import { defineKind, type InferContext, type LocalIssue, type Shape, type TF, type Tensor } from '../types.ts';
+import { defineKind, type InferContext, type KerasContext, type LocalIssue, type OnnxAttribute, type OnnxContext, type OutputActivation, type Shape, type TF, type Tensor } from '../types.ts';
 import { error, fmt, single } from './util.ts';
 
 const lossPorts = {
@@ -23,6 +23,26 @@ function lossInfer(check: (pred: Shape, target: Shape, name: string) => LocalIss
   };
 }
 
+/** Each output activation as an ONNX op with its attributes. */
+const ONNX_ACTIVATION: Record<OutputActivation, { op: string; attributes: Record<string, OnnxAttribute> }> = {
+  softmax: { op: 'Softmax', attributes: { axis: { int: -1 } } },
+  sigmoid: { op: 'Sigmoid', attributes: {} },
+};
+
+/**
+ * A cross-entropy's output activation, said once: the loss applies it to the scores wired into
+ * pred (`appliesActivation`), and the exported model (ONNX, Keras) also gives the class
+ * probabilities this loss reads its scores as, through the same activation.
+ */
+function appliesToScores(activation: OutputActivation) {
+  const { op, attributes } = ONNX_ACTIVATION[activation];
+  return {
+    appliesActivation: activation,
+    onnx: (ctx: OnnxContext<unknown>) => ({ probabilities: ctx.op(op, [ctx.inputs.pred![0]!], attributes, 'probabilities') }),
+    keras: (ctx: KerasContext<unknown>) => ({ probabilities: ctx.layer('Activation', { activation }, [ctx.inputs.pred![0]!]) }),
+  };
+}
+
 /** Mean over the batch of −Σ_k y_k log softmax(z)_k. */
 export function softmaxCrossEntropy(tf: TF, logits: Tensor, target: Tensor): Tensor {
   return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), -1)));
@@ -42,7 +62,7 @@ export const softmaxCE = defineKind({
   title: 'Softmax cross-entropy',
   category: 'Losses',
   role: 'loss',
-  appliesActivation: 'softmax',
+  ...appliesToScores('softmax'),
   description:
     'Cross-entropy between one-hot targets and softmax(pred); applies softmax itself, so wire raw scores (a Dense) into pred. Minimizing it is maximum likelihood for a Multinoulli output. Reports accuracy.',
   ...lossPorts,
@@ -56,9 +76,6 @@ export const softmaxCE = defineKind({
     return error('shape/mismatch', `Softmax cross-entropy ${name} compares pred ${fmt(pred)} with targets ${fmt(target)}: the layer before it needs ${k} units, one per class`, { port: 'pred' });
   }),
   forward: (ctx, inputs) => ({ loss: softmaxCrossEntropy(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
-  // The exported model also gives the class probabilities this loss reads its scores as.
-  onnx: (ctx) => ({ probabilities: ctx.op('Softmax', [ctx.inputs.pred![0]!], { axis: { int: -1 } }, 'probabilities') }),
-  keras: (ctx) => ({ probabilities: ctx.layer('Activation', { activation: 'softmax' }, [ctx.inputs.pred![0]!]) }),
   torch: () => ({
     module: 'SoftmaxCrossEntropy()',
     classes: {
@@ -79,7 +96,7 @@ export const binaryCE = defineKind({
   title: 'Binary cross-entropy',
   category: 'Losses',
   role: 'loss',
-  appliesActivation: 'sigmoid',
+  ...appliesToScores('sigmoid'),
   description:
     'Cross-entropy for 0/1 targets with a sigmoid output: applies the sigmoid itself, so wire raw scores (a Dense with 1 unit) into pred. Reports accuracy.',
   ...lossPorts,
@@ -91,8 +108,6 @@ export const binaryCE = defineKind({
       : error('shape/mismatch', `Binary cross-entropy ${name} compares pred ${fmt(pred)} with targets ${fmt(target)}: the layer before it needs ${target[target.length - 1]} unit(s)`, { port: 'pred' });
   }),
   forward: (ctx, inputs) => ({ loss: binaryCrossEntropy(ctx.tf, inputs.pred![0]!, inputs.target![0]!) }),
-  onnx: (ctx) => ({ probabilities: ctx.op('Sigmoid', [ctx.inputs.pred![0]!], {}, 'probabilities') }),
-  keras: (ctx) => ({ probabilities: ctx.layer('Activation', { activation: 'sigmoid' }, [ctx.inputs.pred![0]!]) }),
   torch: () => ({
     module: 'BinaryCrossEntropy()',
     classes: {
