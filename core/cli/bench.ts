@@ -15,7 +15,7 @@ import { GraphBuilder } from '../graph/builder.ts';
 import type { GraphDocument } from '../graph/document.ts';
 import type { TF } from '../graph/types.ts';
 import { Trainer } from '../train/trainer.ts';
-import { UsageError, type Io } from './main.ts';
+import { printedHelp, UsageError, type Io } from './main.ts';
 import { NODE_BACKEND_CHOICES, nodeTfOrReport, threadsOption } from './node-runtime.ts';
 import { findTorch, torchRate } from './torch-bench.ts';
 
@@ -182,10 +182,7 @@ export async function runBench(args: string[], io: Io): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    io.out(`${HELP}\n`);
-    return 0;
-  }
+  if (printedHelp(values, HELP, io)) return 0;
   const steps = Number(values.steps ?? 100);
   const rounds = Number(values.rounds ?? 3);
   if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--steps must be a whole number ≥ 1, got '${values.steps}'`);

@@ -10,7 +10,7 @@ import { formatBytes, formatCount, pruningSavings, type Savings } from '../graph
 import { echo, jsonTerminalSafe, terminalSafe } from '../graph/text.ts';
 import { loadGraph, MAX_FILE_BYTES } from '../io/load.ts';
 import { readFailure } from './files.ts';
-import { UsageError, type Io } from './main.ts';
+import { printedHelp, soleArgument, type Io } from './main.ts';
 
 const HELP = `Usage: gradflow check FILE [--json]
 
@@ -37,12 +37,8 @@ export async function readGraphFile(path: string): Promise<{ ok: true; document:
 
 export async function runCheck(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
-  if (values.help) {
-    io.out(`${HELP}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'check takes one FILE' : 'check needs a FILE');
-  const path = positionals[0]!;
+  if (printedHelp(values, HELP, io)) return 0;
+  const path = soleArgument(positionals, 'check');
   // Everything printed passes through here: labels and messages hold a stranger's text, and
   // none of it may reach the terminal as control sequences.
   const terminal = io;

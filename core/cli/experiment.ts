@@ -6,7 +6,7 @@ import { saveGraph } from '../io/save.ts';
 import { ExperimentCancelled, ExperimentControl, ExperimentError, parseSettings, runExperiment, settingFromText, withResult, type ExperimentDef, type ExperimentResult } from '../experiments/framework.ts';
 import { EXPERIMENTS, experimentDef } from '../experiments/registry.ts';
 import { NotTrainableError } from '../train/trainer.ts';
-import { UsageError, type Io } from './main.ts';
+import { printedHelp, soleArgument, UsageError, type Io } from './main.ts';
 import { checkNodeBackend, dataResourcesFor, nodeTfOrReport, readTrainableGraph } from './node-runtime.ts';
 import { writeAtomic } from './files.ts';
 
@@ -74,11 +74,8 @@ export async function runExperimentCommand(args: string[], io: Io): Promise<numb
   };
   for (const [key, spec] of Object.entries(specs)) options[flagOf(key)] = { type: spec.type === 'boolean' ? 'boolean' : 'string' };
   const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true, allowNegative: true });
-  if (values.help) {
-    io.out(`${experimentHelp(def)}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `experiment ${name} takes one FILE` : `experiment ${name} needs a FILE`);
+  if (printedHelp(values, experimentHelp(def), io)) return 0;
+  const path = soleArgument(positionals, `experiment ${name}`);
   const seedText = values.seed as string | undefined;
   const seed = seedText === undefined ? 1 : Number(seedText);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number ≥ 0, got '${seedText}'`);
@@ -90,7 +87,6 @@ export async function runExperimentCommand(args: string[], io: Io): Promise<numb
     if (v !== undefined) settings[key] = typeof v === 'string' ? settingFromText(spec, v) : v;
   }
 
-  const path = positionals[0]!;
   const doc = await readTrainableGraph(path, io, 'cannot run: the graph does not compile');
   if (!doc) return 1;
   // Settings and the graph are checked before anything is printed, so the lines about the

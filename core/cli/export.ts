@@ -7,7 +7,7 @@ import { documentWeights } from '../io/weights.ts';
 import { readGraphFile } from './check.ts';
 import { dataResourcesFor } from './node-runtime.ts';
 import { writeAtomic } from './files.ts';
-import { UsageError, type Io } from './main.ts';
+import { printedHelp, soleArgument, UsageError, type Io } from './main.ts';
 
 const HELP = `Usage: gradflow export FILE --to onnx|pytorch|tfjs [--out PATH]
 
@@ -33,14 +33,10 @@ export async function runExport(args: string[], io: Io): Promise<number> {
     options: { to: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
   });
-  if (values.help) {
-    io.out(`${HELP}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'export takes one FILE' : 'export needs a FILE');
+  if (printedHelp(values, HELP, io)) return 0;
+  const path = soleArgument(positionals, 'export');
   const to = values.to as ExportTarget | undefined;
   if (!to || !EXPORT_TARGETS.includes(to)) throw new UsageError(`export needs --to ${EXPORT_TARGETS.join('|')}${values.to ? `, got '${values.to}'` : ''}`);
-  const path = positionals[0]!;
   const loaded = await readGraphFile(path);
   if (!loaded.ok) {
     io.err(`error: ${loaded.message}\n`);

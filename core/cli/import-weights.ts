@@ -5,7 +5,7 @@ import { importWeightsNpz } from '../io/import/weights.ts';
 import { saveGraph } from '../io/save.ts';
 import { readGraphFile } from './check.ts';
 import { readUserFile, writeAtomic } from './files.ts';
-import { UsageError, type Io } from './main.ts';
+import { printedHelp, UsageError, type Io } from './main.ts';
 
 const HELP = `Usage: gradflow import-weights FILE WEIGHTS.npz [--out OUT.nngraph]
 
@@ -14,10 +14,7 @@ the graph in FILE, checked by name and shape. Writes FILE in place, or OUT.`;
 
 export async function runImportWeights(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
-  if (values.help) {
-    io.out(`${HELP}\n`);
-    return 0;
-  }
+  if (printedHelp(values, HELP, io)) return 0;
   if (positionals.length !== 2) throw new UsageError('import-weights needs a graph FILE and a WEIGHTS.npz');
   const [path, weightsPath] = positionals as [string, string];
   const loaded = await readGraphFile(path);

@@ -6,7 +6,7 @@ import { importOnnx } from '../io/import/onnx.ts';
 import { importTfjs } from '../io/import/tfjs.ts';
 import { saveGraph } from '../io/save.ts';
 import { readUserFile, writeAtomic } from './files.ts';
-import { UsageError, type Io } from './main.ts';
+import { printedHelp, soleArgument, UsageError, type Io } from './main.ts';
 
 const HELP = `Usage: gradflow import MODEL.onnx|model.json [--out FILE.nngraph]
 
@@ -18,12 +18,8 @@ represent is named with its node (a layer with its class), and nothing is writte
 
 export async function runImport(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
-  if (values.help) {
-    io.out(`${HELP}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'import takes one MODEL' : 'import needs a MODEL.onnx or model.json');
-  const path = positionals[0]!;
+  if (printedHelp(values, HELP, io)) return 0;
+  const path = soleArgument(positionals, 'import', 'MODEL', 'a MODEL.onnx or model.json');
   const tfjs = /\.json$/i.test(path);
   if (!tfjs && !/\.onnx$/i.test(path)) throw new UsageError(`import reads ONNX models (.onnx) and TensorFlow.js LayersModels (model.json), got '${basename(path)}'`);
   const read = await readUserFile(path);

@@ -19,6 +19,22 @@ Run gradflow <command> --help for the options of a command.`;
 /** Thrown for mistakes in how the command was called; printed without a stack trace. */
 export class UsageError extends Error {}
 
+/**
+ * Every command takes -h/--help: when it was given, print the command's help and say so (the
+ * command then exits 0 without doing anything else).
+ */
+export function printedHelp(values: { help?: unknown }, help: string, io: Io): boolean {
+  if (!values.help) return false;
+  io.out(`${help}\n`);
+  return true;
+}
+
+/** The one argument a command reads (a FILE; import's MODEL), or a usage error naming the command when there is none or more. */
+export function soleArgument(positionals: readonly string[], command: string, name = 'FILE', needs = `a ${name}`): string {
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `${command} takes one ${name}` : `${command} needs ${needs}`);
+  return positionals[0]!;
+}
+
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;

@@ -6,7 +6,7 @@ import { APP_VERSION, type GraphDocument, type RunRecord } from '../graph/docume
 import { masksFromBlock } from '../io/masks.ts';
 import { saveGraph } from '../io/save.ts';
 import { NotTrainableError, Trainer, type Progress, type TrainEvent } from '../train/trainer.ts';
-import { UsageError, type Io } from './main.ts';
+import { printedHelp, soleArgument, UsageError, type Io } from './main.ts';
 import { checkNodeBackend, dataResourcesFor, nodeTfOrReport, readTrainableGraph, threadsOption } from './node-runtime.ts';
 import { writeAtomic } from './files.ts';
 
@@ -54,11 +54,8 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
     },
     allowPositionals: true,
   });
-  if (values.help) {
-    io.out(`${HELP}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'train takes one FILE' : 'train needs a FILE');
+  if (printedHelp(values, HELP, io)) return 0;
+  const path = soleArgument(positionals, 'train');
   const epochs = positiveInt('--epochs', values.epochs);
   const steps = positiveInt('--steps', values.steps);
   const seed = positiveInt('--seed', values.seed, 0);
@@ -67,7 +64,6 @@ export async function runTrain(args: string[], io: Io): Promise<number> {
   if (memoryLimit === null) throw new UsageError(`--memory-limit must be a size such as 8GiB, 512MiB or 2GB, got '${echo(values['memory-limit']!)}'`);
   checkNodeBackend(values.backend, ['cpu', 'wasm', 'webgpu']);
   const wasmThreads = threadsOption(values.threads);
-  const path = positionals[0]!;
   // The progress bar draws with \r and ESC[K itself; everything else printed may carry a
   // file's text (names, messages) and goes through terminalSafe.
   const terminal = io;
