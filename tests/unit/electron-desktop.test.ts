@@ -501,7 +501,13 @@ describe('menu actions', () => {
     t.apis.dialog.showOpenDialog.mockResolvedValueOnce({ canceled: false, filePaths: [file] });
     t.click('open');
     await eventually(() => expect(t.windows).toHaveLength(3));
-    expect(t.desktop.takePendingFiles(t.win().webContentsId).map((f) => f.path)).toEqual([file]);
+    // The file reaches the new window as a pending file or, once the page has asked for its
+    // pending files, as a message: either way, once its read has finished.
+    const received: string[] = [];
+    await eventually(() => {
+      received.push(...t.desktop.takePendingFiles(t.win().webContentsId).map((f) => f.path ?? f.name));
+      expect([...received, ...t.win().files().map((f) => f.path ?? f.name)]).toEqual([file]);
+    });
   });
 
   it('leaves no temporary files behind after saving', async () => {
