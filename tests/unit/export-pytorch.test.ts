@@ -307,6 +307,17 @@ describe('the project says which nodes draw random numbers', () => {
   });
 });
 
+describe('the project’s README says how it trains', () => {
+  it('names the optimizer and each penalty by their kinds’ titles and params', async () => {
+    const doc = xorGraph('rmsprop', { learningRate: 0.01 }, { lossPath: [['l2', { alpha: 0.01 }], ['l1', { alpha: 0.002 }]] });
+    const r = await exportPytorch(doc, { weights: initialWeights(doc), trained: false });
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    const text = new TextDecoder().decode(r.value.find((f) => f.path === 'README.md')!.bytes);
+    expect(text).toContain('RMSProp with Gradflow\'s update');
+    expect(text).toContain('L1 penalty α = 0.002, L2 penalty α = 0.01');
+  });
+});
+
 describe('import-weights refuses weights that do not fit, naming each one', () => {
   const doc = loadExample('xor.nngraph');
   const good = () => {

@@ -238,9 +238,9 @@ ${doc.metadata.description}
 Files:
 
 - \`model.py\`: the network as an \`nn.Module\`, one attribute per canvas node.
-- \`train.py\`: the graph's training as Gradflow does it: ${t.optimizer.kind} with Gradflow's update
+- \`train.py\`: the graph's training as Gradflow does it: ${kindDef(t.optimizer.kind)!.title} with Gradflow's update
   rule, the ${t.schedule.schedule} schedule from λ0 = ${t.schedule.learningRate}, ${t.epochs} epochs of batches of
-  ${t.batchSize === 0 ? 'the whole training set' : t.batchSize}${t.clip.mode !== 'none' ? `, gradient clipping by ${t.clip.mode} at ${t.clip.threshold}` : ''}${t.penalties.length ? `, ${t.penalties.map((p) => `${p.kind.toUpperCase()} α = ${p.params.alpha}`).join(', ')}` : ''}${t.earlyStopping ? `, early stopping with patience ${t.earlyStopping.patience}` : ''}.
+  ${t.batchSize === 0 ? 'the whole training set' : t.batchSize}${t.clip.mode !== 'none' ? `, gradient clipping by ${t.clip.mode} at ${t.clip.threshold}` : ''}${t.penalties.length ? `, ${t.penalties.map((p) => `${p.def.title} ${settingsWords(p.def, p.params)}`).join(', ')}` : ''}${t.earlyStopping ? `, early stopping with patience ${t.earlyStopping.patience}` : ''}.
 - \`weights.npz\`: \`initial/…\` the weights Gradflow starts from${trained ? '; `trained/…` the trained weights from the graph file' : ' (the graph was not trained)'}${doc.masks && Object.keys(doc.masks).length ? '; `mask/…` the pruning masks (1 keeps a weight, 0 prunes it): train.py masks the gradients and the weights after every step, so pruned weights stay exactly 0' : ''}.
 - \`data.npz\`: \`x_train\`, \`y_train\` (${ds.train.n} rows), \`x_val\`, \`y_val\` (${ds.val.n} rows), exactly as Gradflow made them, and
   \`order\`: the permutation of the training rows for each of the ${t.epochs} epochs (Gradflow's seeded batch order).
@@ -326,6 +326,11 @@ export async function exportPytorch(doc: GraphDocument, o: ExportOptions): Promi
     ],
     notes,
   };
+}
+
+/** A node's params as the inspector labels them, e.g. `α = 0.01`. */
+function settingsWords(def: AnyKindDef, params: Readonly<Record<string, unknown>>): string {
+  return Object.entries(params).map(([name, v]) => `${def.params[name]?.label ?? name} = ${String(v)}`).join(', ');
 }
 
 /** What model.py's docstring says the scores come before: the output activation the loss applies. */
