@@ -2,10 +2,10 @@
  * PyTorch project export: model.py (an nn.Module with one attribute per canvas node, each
  * written by its kind's `torch` hook), train.py (the graph's whole training: its optimizer's
  * and penalties' own Python from their kinds (`optimizer.torch`, `torchPenalty`), Gradflow's
- * schedule, clipping and early stopping; DistributedDataParallel under torchrun), weights.npz (initial and trained weights, and the pruning masks that
- * train.py keeps pruned weights at 0 with), data.npz (the train and
- * validation arrays exactly as Gradflow made them, and the batch order of every epoch) and
- * a README. Pure PyTorch + NumPy, for torch 1.13 and 2.x.
+ * schedule, clipping and early stopping; DistributedDataParallel under torchrun),
+ * weights.npz (initial and trained weights, and the pruning masks that train.py keeps pruned
+ * weights at 0 with), data.npz (the train and validation arrays exactly as Gradflow made
+ * them, and the batch order of every epoch) and a README. Pure PyTorch + NumPy, for torch 1.13 and 2.x.
  */
 import { compilePlan, type Plan } from '../../compile/plan.ts';
 import { epochBatches } from '../../data/dataset.ts';
