@@ -3,12 +3,12 @@
  *
  * tfjs-backend-wasm 4.22 caps the pool at min(requested, 8, logicalCores / 2): the halving
  * assumes two hardware threads per core. On a CPU without SMT (the project's 2-core EPYC
- * machines report 2 logical CPUs, one thread per core) that leaves one thread, so the threaded
- * build runs exactly like the single-threaded one. Gradflow keeps tfjs's rule (one thread per
- * physical core on SMT machines, at most the 8 pthreads tfjs pre-starts) but never goes below
- * two threads on a machine with two or more logical CPUs (the app's default), and tells tfjs
- * so by presenting `2 × threads` logical cores while the backend initializes (see
- * `wasmLogicalCoresFor`). The command line keeps tfjs's own count unless asked (`--threads`).
+ * machines report 2 logical CPUs, one thread per core) that leaves one thread. That is also
+ * Gradflow's default, in the app and on the command line: measured in the app on such a
+ * machine, a second pool thread trained no faster (the page's own thread competes with it for
+ * the second core) and cost the UI's share of the time (README, "Threads"). A count asked for
+ * (the run bar's Threads, `--threads`) wins; tfjs is made to accept it by presenting
+ * `2 × threads` logical cores while the backend initializes (see `wasmLogicalCoresFor`).
  */
 
 /** tfjs-backend-wasm pre-starts 8 pthreads (PTHREAD_POOL_SIZE) and caps its pool there. */
@@ -16,7 +16,8 @@ export const WASM_MAX_THREADS = 8;
 
 /**
  * The XNNPACK pool size for a machine with `logicalCpus` logical processors
- * (navigator.hardwareConcurrency, os.availableParallelism()); `requested` overrides it (1..8).
+ * (navigator.hardwareConcurrency, os.availableParallelism()): `requested` (1..8) when given,
+ * else {@link tfjsThreadCount}.
  */
 export function wasmThreadCount(logicalCpus: number, requested?: number): number {
   if (requested !== undefined) {
@@ -25,15 +26,12 @@ export function wasmThreadCount(logicalCpus: number, requested?: number): number
     }
     return requested;
   }
-  const cpus = Number.isFinite(logicalCpus) && logicalCpus >= 1 ? Math.floor(logicalCpus) : 1;
-  if (cpus < 2) return 1;
-  return Math.min(WASM_MAX_THREADS, Math.max(2, Math.floor(cpus / 2)));
+  return tfjsThreadCount(logicalCpus);
 }
 
 /**
  * The pool size tfjs-backend-wasm picks by itself: logical CPUs / 2 (one thread per physical
- * core where each core runs two hardware threads), from 1 to 8. The command line's default: on
- * a shared machine a second thread can cost more than it gives (README, "Threads").
+ * core where each core runs two hardware threads), from 1 to 8; Gradflow's default.
  */
 export function tfjsThreadCount(logicalCpus: number): number {
   const cpus = Number.isFinite(logicalCpus) && logicalCpus >= 1 ? Math.floor(logicalCpus) : 1;

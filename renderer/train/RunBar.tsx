@@ -7,6 +7,7 @@ import { useEditor, useEditorStore } from '../store/context.tsx';
 import { useRun, useTraining } from './context.tsx';
 import type { BackendPreference } from './protocol.ts';
 import { isLiveStatus } from './run.ts';
+import { tfjsThreadCount } from '../../core/train/wasm-threads.ts';
 import { formatNumber } from './scale.ts';
 
 const BACKENDS: { value: BackendPreference; label: string }[] = [
@@ -16,6 +17,9 @@ const BACKENDS: { value: BackendPreference; label: string }[] = [
   { value: 'wasm', label: 'WASM' },
   { value: 'cpu', label: 'CPU' },
 ];
+
+/** The WASM pool sizes offered; Auto is one thread per physical core (core/train/wasm-threads.ts). */
+const THREAD_CHOICES = ['1', '2', '4', '8'] as const;
 
 function eta(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '—';
@@ -31,6 +35,7 @@ export function RunBar({ onTrain }: { onTrain: () => void }) {
   const fallbacks = useRun((s) => s.fallbacks);
   const threads = useRun((s) => s.threads);
   const pref = useRun((s) => s.backendPreference);
+  const threadsPref = useRun((s) => s.threadsPreference);
   const progress = useRun((s) => s.progress);
   const lr = useRun((s) => s.learningRate);
   const hasWeights = useRun((s) => !!s.checkpoint);
@@ -53,6 +58,16 @@ export function RunBar({ onTrain }: { onTrain: () => void }) {
       <label>
         Backend{' '}
         <OptionSelect label="Backend" value={pref} disabled={live} options={BACKENDS} onChange={(p) => client.setBackend(p)} />
+      </label>
+      <label title="Threads of the WASM backend's XNNPACK pool (where the page is cross-origin isolated); takes effect on the next run">
+        Threads{' '}
+        <OptionSelect
+          label="WASM threads"
+          value={threadsPref === null ? 'auto' : String(threadsPref)}
+          disabled={live}
+          options={[{ value: 'auto', label: `Auto (${tfjsThreadCount(navigator.hardwareConcurrency)})` }, ...THREAD_CHOICES.map((t) => ({ value: t, label: t }))]}
+          onChange={(v) => client.setThreads(v === 'auto' ? null : Number(v))}
+        />
       </label>
       {!live ? (
         <button className="primary" onClick={onTrain} disabled={!canTrain} title={canTrain ? 'Train the network (continues from trained weights, if any)' : 'Fix the problems listed below to train'}>

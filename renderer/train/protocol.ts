@@ -19,6 +19,8 @@ export type ToWorker =
       wasmUrls: Record<string, string>;
       intervalMs: number;
       learningRate?: number;
+      /** The WASM backend's thread pool (1..8) when the user chose one; else the default (core/train/wasm-threads.ts). */
+      wasmThreads?: number;
     }
   | { type: 'pause' }
   | { type: 'resume' }
@@ -31,9 +33,9 @@ export type ToWorker =
   | { type: 'setViewExample'; index: number }
   | { type: 'exportWeights'; requestId: number }
   /** Validation metrics and dashboard views of `weights` (or of the running trainer's current weights). */
-  | { type: 'evaluate'; requestId: number; doc: Pick<GraphDocument, 'nodes' | 'edges' | 'masks'>; weights: WeightsBlock | null; backend: BackendPreference; mnistUrl: string; wasmUrls: Record<string, string> }
+  | { type: 'evaluate'; requestId: number; doc: Pick<GraphDocument, 'nodes' | 'edges' | 'masks'>; weights: WeightsBlock | null; backend: BackendPreference; mnistUrl: string; wasmUrls: Record<string, string>; wasmThreads?: number }
   /** Run an experiment (core/experiments) on `doc` from `weights`; progress and the result come back with the requestId. */
-  | { type: 'experiment'; requestId: number; name: string; settings: Record<string, JsonValue>; seed: number; doc: GraphDocument; weights: WeightsBlock | null; backend: BackendPreference; mnistUrl: string; wasmUrls: Record<string, string> }
+  | { type: 'experiment'; requestId: number; name: string; settings: Record<string, JsonValue>; seed: number; doc: GraphDocument; weights: WeightsBlock | null; backend: BackendPreference; mnistUrl: string; wasmUrls: Record<string, string>; wasmThreads?: number }
   | { type: 'experimentControl'; action: 'pause' | 'resume' | 'cancel' };
 
 export interface Views {

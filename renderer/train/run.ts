@@ -31,6 +31,8 @@ export interface HistogramFrame {
 export interface RunState {
   status: SessionStatus;
   backendPreference: BackendPreference;
+  /** The WASM thread pool the user chose (1..8), null for the default (core/train/wasm-threads.ts). */
+  threadsPreference: number | null;
   backend: string | null;
   /** Threads the backend computes on (WASM's XNNPACK pool), null where not known. */
   threads: number | null;
@@ -61,7 +63,7 @@ export interface RunState {
   evaluation: { loss: number | null; accuracy: number | null; backend: string; step: number } | null;
 }
 
-const initial: Omit<RunState, 'backendPreference' | 'runs' | 'checkpoint' | 'histogramMode'> = {
+const initial: Omit<RunState, 'backendPreference' | 'threadsPreference' | 'runs' | 'checkpoint' | 'histogramMode'> = {
   status: 'idle',
   backend: null,
   threads: null,
@@ -96,7 +98,7 @@ function graphOf(doc: Pick<GraphDocument, 'nodes' | 'edges' | 'masks'>): Pick<Gr
 }
 
 export function createRunStore() {
-  return createStore<RunState>()(() => ({ ...initial, backendPreference: 'auto', runs: [], checkpoint: null, histogramMode: 'weights' }));
+  return createStore<RunState>()(() => ({ ...initial, backendPreference: 'auto', threadsPreference: null, runs: [], checkpoint: null, histogramMode: 'weights' }));
 }
 export type RunStore = ReturnType<typeof createRunStore>;
 
@@ -108,6 +110,8 @@ export interface AssetUrls {
 
 export class TrainingClient {
   private worker: Worker | null = null;
+  /** The thread preference changed: the idle worker is replaced before its next use (a started pool cannot change size). */
+  private replaceWorker = false;
   private nextRequest = 1;
   private pending = new Map<number, (m: FromWorker) => void>();
   /** The experiment running in the worker (the Experiments panel reads it). */
@@ -128,7 +132,7 @@ export class TrainingClient {
   start(doc: Pick<GraphDocument, 'nodes' | 'edges' | 'masks'>, weights: WeightsBlock | null): void {
     this.ensureWorker();
     const s = this.store.getState();
-    this.store.setState({ ...initial, status: 'starting', backendPreference: s.backendPreference, checkpoint: weights, runs: s.runs, learningRate: s.learningRate, histogramMode: s.histogramMode });
+    this.store.setState({ ...initial, status: 'starting', backendPreference: s.backendPreference, threadsPreference: s.threadsPreference, checkpoint: weights, runs: s.runs, learningRate: s.learningRate, histogramMode: s.histogramMode });
     this.send({
       type: 'start',
       doc: graphOf(doc),
@@ -138,6 +142,7 @@ export class TrainingClient {
       wasmUrls: this.assets.wasmUrls,
       intervalMs: 200,
       ...(s.learningRate ? { learningRate: s.learningRate } : {}),
+      ...this.threadsField(),
     });
   }
 
@@ -168,6 +173,20 @@ export class TrainingClient {
   setBackend(pref: BackendPreference): void {
     this.store.setState({ backendPreference: pref });
   }
+  /**
+   * The WASM backend's thread pool for the next run (null: the default). A started pool
+   * cannot change size, so an idle worker is replaced by a fresh one on the next run (the
+   * trained weights are the checkpoint's, which the run starts from anyway).
+   */
+  setThreads(threads: number | null): void {
+    if (this.live || this.experiments.getState().running || threads === this.store.getState().threadsPreference) return;
+    this.store.setState({ threadsPreference: threads });
+    this.replaceWorker = this.worker !== null;
+  }
+  private threadsField(): { wasmThreads?: number } {
+    const t = this.store.getState().threadsPreference;
+    return t === null ? {} : { wasmThreads: t };
+  }
   /** Which histograms the edges show: of the weights, the activations or the gradients. */
   setHistogramMode(mode: RunState['histogramMode']): void {
     this.store.setState({ histogramMode: mode });
@@ -178,7 +197,7 @@ export class TrainingClient {
     const s = this.store.getState();
     // The worker's trainer holds the weights too: drop it, so nothing exports them later.
     this.worker?.postMessage({ type: 'reset' } satisfies ToWorker);
-    this.store.setState({ ...initial, backendPreference: s.backendPreference, runs: s.runs, checkpoint: null, histogramMode: s.histogramMode });
+    this.store.setState({ ...initial, backendPreference: s.backendPreference, threadsPreference: s.threadsPreference, runs: s.runs, checkpoint: null, histogramMode: s.histogramMode });
   }
 
   /** The current weights, straight from the worker (or the last checkpoint when it has none). */
@@ -194,7 +213,7 @@ export class TrainingClient {
     if (this.live) return null;
     const s = this.store.getState();
     this.store.setState({ status: 'starting', error: null, fault: null });
-    const reply = await this.request({ type: 'evaluate', requestId: 0, doc: graphOf(doc), weights, backend: s.backendPreference, mnistUrl: this.assets.mnistUrl, wasmUrls: this.assets.wasmUrls });
+    const reply = await this.request({ type: 'evaluate', requestId: 0, doc: graphOf(doc), weights, backend: s.backendPreference, mnistUrl: this.assets.mnistUrl, wasmUrls: this.assets.wasmUrls, ...this.threadsField() });
     if (reply.type !== 'evaluated') {
       this.store.setState({ status: 'failed' });
       return null;
@@ -213,7 +232,7 @@ export class TrainingClient {
     const ex = this.experiments;
     ex.setState({ running: { name, settings, seed }, paused: false, done: 0, total: 0, partial: null, backend: null, error: null });
     const s = this.store.getState();
-    const reply = await this.request({ type: 'experiment', requestId: 0, name, settings, seed, doc, weights, backend: s.backendPreference, mnistUrl: this.assets.mnistUrl, wasmUrls: this.assets.wasmUrls }, (requestId) => {
+    const reply = await this.request({ type: 'experiment', requestId: 0, name, settings, seed, doc, weights, backend: s.backendPreference, mnistUrl: this.assets.mnistUrl, wasmUrls: this.assets.wasmUrls, ...this.threadsField() }, (requestId) => {
       this.experimentRequest = requestId;
     });
     const error = reply.type === 'experimentDone' ? reply.error : reply.type === 'error' ? reply.message : null;
@@ -253,7 +272,12 @@ export class TrainingClient {
   }
 
   private ensureWorker(): Worker {
+    if (this.worker && this.replaceWorker && this.pending.size === 0) {
+      this.worker.terminate();
+      this.worker = null;
+    }
     if (this.worker) return this.worker;
+    this.replaceWorker = false;
     const w = this.createWorker();
     w.onmessage = (e: MessageEvent<FromWorker>) => this.receive(e.data);
     w.onerror = (e) => {

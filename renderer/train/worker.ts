@@ -82,10 +82,10 @@ const AUTO_CHECKS: Partial<Record<string, BackendCheck>> = {
  */
 let wasmThreads: number | null = null;
 
-async function useBackend(pref: BackendPreference, wasmUrls: Record<string, string>) {
+async function useBackend(pref: BackendPreference, wasmUrls: Record<string, string>, requestedThreads?: number) {
   // tfjs sizes its pool from the logical core count it reads during initialization (halved,
   // see core/train/wasm-threads.ts); present the count that yields our pool size meanwhile.
-  const restoreCores = wasmThreads === null ? presentLogicalCores(wasmLogicalCoresFor(wasmThreadCount(navigator.hardwareConcurrency))) : () => {};
+  const restoreCores = wasmThreads === null ? presentLogicalCores(wasmLogicalCoresFor(wasmThreadCount(navigator.hardwareConcurrency, requestedThreads))) : () => {};
   try {
     const choice = await selectBackend(
       tf as unknown as TF,
@@ -103,7 +103,7 @@ async function useBackend(pref: BackendPreference, wasmUrls: Record<string, stri
           // text self-contained through Vite's minifier.
           const wasm = await import('@tensorflow/tfjs-backend-wasm');
           wasm.setWasmPaths(wasmUrls);
-          wasm.setThreadsCount(wasmThreadCount(navigator.hardwareConcurrency));
+          wasm.setThreadsCount(wasmThreadCount(navigator.hardwareConcurrency, requestedThreads));
         },
       },
       pref === 'auto' ? AUTO_CHECKS : {},
@@ -209,7 +209,7 @@ async function start(m: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   trainer?.dispose();
   trainer = null;
   lastFull = { confusion: null, digits: null };
-  const choice = await useBackend(m.backend, m.wasmUrls);
+  const choice = await useBackend(m.backend, m.wasmUrls, m.wasmThreads);
   tf.enableProdMode();
   watchDevice();
   const t = Trainer.create(tf as unknown as TF, m.doc, {
@@ -259,7 +259,7 @@ async function experiment(m: Extract<ToWorker, { type: 'experiment' }>): Promise
   const control = new ExperimentControl();
   experimentControl = control;
   try {
-    const choice = await useBackend(m.backend, m.wasmUrls);
+    const choice = await useBackend(m.backend, m.wasmUrls, m.wasmThreads);
     tf.enableProdMode();
     const result = await runExperiment(def, {
       tf: tf as unknown as TF,
@@ -343,7 +343,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
         if (!trainer || m.weights) {
           trainer?.dispose();
           trainer = null;
-          const choice = await useBackend(m.backend, m.wasmUrls);
+          const choice = await useBackend(m.backend, m.wasmUrls, m.wasmThreads);
           tf.enableProdMode();
           const t = Trainer.create(tf as unknown as TF, m.doc, { backend: choice.backend, ...(m.doc.masks ? { masks: masksFromBlock(m.doc.masks) } : {}), ...(await dataResources(m)) });
           if (m.weights) t.importWeights(m.weights);

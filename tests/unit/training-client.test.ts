@@ -40,6 +40,30 @@ function setup() {
 }
 
 describe('training client', () => {
+  it('a chosen WASM thread count goes with every request; changing it replaces the idle worker, and is refused while a run is live', () => {
+    const { client, workers, state } = setup();
+    client.start(doc, null);
+    const first = workers[0]!.sent[0] as Extract<ToWorker, { type: 'start' }>;
+    expect(first.wasmThreads).toBeUndefined(); // Auto: the worker picks the default
+    workers[0]!.emit({ type: 'started', mode: 'train', backend: 'wasm', threads: 1, fallbacks: [], totalSteps: 10, epochs: 1, points: null, task: 'classification', classes: 2 });
+    client.setThreads(2);
+    expect(state().threadsPreference).toBeNull(); // not while live
+    workers[0]!.emit({ type: 'event', event: { type: 'done', status: 'completed', run: null as never } } as FromWorker);
+    expect(state().status).toBe('finished');
+    client.setThreads(2);
+    expect(state().threadsPreference).toBe(2);
+    expect(workers[0]!.terminated).toBe(false); // replaced on its next use, not before
+    client.start(doc, null);
+    expect(workers[0]!.terminated).toBe(true);
+    expect(workers).toHaveLength(2);
+    expect((workers[1]!.sent.find((m) => m.type === 'start') as Extract<ToWorker, { type: 'start' }>).wasmThreads).toBe(2);
+    workers[1]!.emit({ type: 'event', event: { type: 'done', status: 'completed', run: null as never } } as FromWorker);
+    client.setThreads(null);
+    client.start(doc, null);
+    expect(workers).toHaveLength(3);
+    expect((workers[2]!.sent.find((m) => m.type === 'start') as Extract<ToWorker, { type: 'start' }>).wasmThreads).toBeUndefined();
+  });
+
   it('a crashed worker keeps the last good weights; the next run starts a new worker from them, on any backend', () => {
     const { client, workers, state } = setup();
     client.start(doc, null);
