@@ -26,7 +26,7 @@ import { loadGraph } from '../../core/io/load.ts';
 import { saveGraph } from '../../core/io/save.ts';
 import { Trainer } from '../../core/train/trainer.ts';
 import { main, type Io } from '../../core/cli/main.ts';
-import { ROOT, smallNet, trained } from './experiments-helpers.ts';
+import { linearRegression, ROOT, smallNet, trained } from './experiments-helpers.ts';
 import { havePython, python } from './helpers/python.ts';
 
 tf.enableProdMode();
@@ -148,24 +148,6 @@ describe('Noisy BatchNorm', () => {
   });
 });
 
-/** y = Xw + b with MSE on three correlated features (full batch): the Hessian is 2X̃ᵀX̃/n. */
-function linearRegression(): GraphDocument {
-  const rng = createRng(11);
-  const rows = ['a,b,c,t'];
-  for (let i = 0; i < 60; i++) {
-    const a = rng.normal();
-    const b = 0.8 * a + 0.5 * rng.normal();
-    const c = 2 * rng.normal() + 1;
-    rows.push(`${a},${b},${c},${a - 2 * b + 0.5 * c + 0.1 * rng.normal()}`);
-  }
-  const g = new GraphBuilder('linear regression');
-  g.add('tableDataset', 'data', { data: rows.join('\n'), fileName: 'lr.csv', features: ['a', 'b', 'c'], label: 't', task: 'regression', normalization: 'none', validationFraction: 0, batchSize: 0 });
-  g.add('dense', 'fc', { units: 1, bias: true }).wire('data.x', 'fc.in');
-  g.add('meanSquaredError', 'loss').wire('fc.out', 'loss.pred').wire('data.y', 'loss.target');
-  g.add('sgd', 'opt', { learningRate: 0.01, epochs: 1 }).wire('loss.loss', 'opt.loss');
-  return g.build();
-}
-
 /** x → Dense(4) → ReLU → Dense(1), MSE: two weighted layers. */
 function tinyNet(): GraphDocument {
   const g = new GraphBuilder('tiny');
@@ -188,7 +170,7 @@ async function probeValues(t: Trainer, set: { x: Tensor; y: Tensor; n: number },
 
 describe('ICS from the optimization side', () => {
   it('is 0 (and cos 1) for a layer with nothing below it', async () => {
-    const t = Trainer.create(TFNS, linearRegression(), { instrument: false });
+    const t = Trainer.create(TFNS, linearRegression(true), { instrument: false });
     const set = t.evaluationSet(1000, 1);
     const layout = layoutFor(t);
     expect(layout.layers).toEqual([{ nodeId: 'fc', own: [0, 1], below: [] }]);
@@ -250,7 +232,7 @@ describe('smoothness and curvature probes', () => {
   });
 
   it('gᵀHg/gᵀg equals the closed form on linear regression, and β, predictiveness follow from it', async () => {
-    const t = Trainer.create(TFNS, linearRegression(), { instrument: false });
+    const t = Trainer.create(TFNS, linearRegression(true), { instrument: false });
     const set = t.evaluationSet(1000, 1);
     const X = Array.from(await set.x.data());
     const Y = Array.from(await set.y.data());
@@ -314,7 +296,7 @@ describe('the arms', () => {
 
   it('refuses settings it cannot run, saying why', async () => {
     const run = (doc: GraphDocument, settings: Record<string, unknown>) => runExperiment(batchnorm, { tf: TFNS, doc, settings, weights: null });
-    await expect(run(linearRegression(), {})).rejects.toThrow('no BatchNorm node and no hidden weighted layer');
+    await expect(run(linearRegression(true), {})).rejects.toThrow('no BatchNorm node and no hidden weighted layer');
     await expect(run(bnNet(), { standard: false, batchNorm: false, noisy: false })).rejects.toThrow('choose at least one arm');
     await expect(run(bnNet(), { layer: 'act' })).rejects.toThrow('setting layer: "act" is not the id of a weighted layer');
     await expect(run(bnNet(), { stepCount: 0 })).rejects.toThrow('stepCount');

@@ -14,7 +14,7 @@ import { GraphBuilder } from '../../core/graph/builder.ts';
 import type { GraphDocument } from '../../core/graph/document.ts';
 import type { TF } from '../../core/graph/types.ts';
 import { Trainer } from '../../core/train/trainer.ts';
-import { smallNet, trained } from './experiments-helpers.ts';
+import { linearRegression, smallNet, trained } from './experiments-helpers.ts';
 
 tf.enableProdMode();
 const TFNS = tf as unknown as TF;
@@ -23,24 +23,6 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   await tf.ready();
 });
-
-/** y = Xw (+ b) with MSE on a table of three correlated features: the Hessian is 2X̃ᵀX̃/n. */
-function linearRegression(bias: boolean): GraphDocument {
-  const rng = createRng(11);
-  const rows = ['a,b,c,t'];
-  for (let i = 0; i < 60; i++) {
-    const a = rng.normal();
-    const b = 0.8 * a + 0.5 * rng.normal();
-    const c = 2 * rng.normal() + 1;
-    rows.push(`${a},${b},${c},${a - 2 * b + 0.5 * c + 0.1 * rng.normal()}`);
-  }
-  const g = new GraphBuilder('linear regression');
-  g.add('tableDataset', 'data', { data: rows.join('\n'), fileName: 'lr.csv', features: ['a', 'b', 'c'], label: 't', task: 'regression', normalization: 'none', validationFraction: 0, batchSize: 0 });
-  g.add('dense', 'fc', { units: 1, bias }).wire('data.x', 'fc.in');
-  g.add('meanSquaredError', 'loss').wire('fc.out', 'loss.pred').wire('data.y', 'loss.target');
-  g.add('sgd', 'opt', { learningRate: 0.01, epochs: 1 }).wire('loss.loss', 'opt.loss');
-  return g.build();
-}
 
 /** 1-D regression through two ReLU layers and a squared error: twice differentiable in TensorFlow.js. */
 function reluRegression(): GraphDocument {
